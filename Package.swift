@@ -1,0 +1,81 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Kiln",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kiln", targets: ["kiln"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure model: names, routes, tokens, errors. No I/O.
+        .target(name: "KilnCore"),
+        // Durable store: SQLite through GRDB.
+        .target(name: "KilnStore", dependencies: [
+            "KilnCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Tool accounts on the host: Unix users, homes, token files.
+        .target(name: "KilnAccounts", dependencies: [
+            "KilnCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        // Control-plane HTTP API.
+        .target(name: "KilnAPI", dependencies: [
+            "KilnCore", "KilnStore", "KilnAccounts",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // Processes that tools run, supervised locally.
+        .target(name: "KilnRunner", dependencies: [
+            "KilnCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        // Command-line interface and the server composition.
+        .target(name: "KilnCLI", dependencies: [
+            "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
+        // Test support: temporary data dirs, free ports, driving the real binary.
+        .target(name: "KilnTesting", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+
+        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore"]),
+        .testTarget(name: "KilnAPITests", dependencies: [
+            "KilnAPI", "KilnStore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting"]),
+    ]
+)

@@ -1,0 +1,17 @@
+import Hummingbird
+import KilnCore
+import KilnStore
+
+/// The control-plane API: every route behind authentication, every error in one JSON shape.
+public enum ControlPlaneRouter {
+    public static func build(
+        authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry
+    ) -> Router<KilnRequestContext> {
+        let router = Router(context: KilnRequestContext.self)
+        router.add(middleware: ErrorMiddleware<KilnRequestContext>())
+        router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+        ToolsController(service: tools, store: store).register(on: router)
+        RoutesController(registry: routes).register(on: router)
+        return router
+    }
+}

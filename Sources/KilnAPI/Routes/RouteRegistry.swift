@@ -1,0 +1,24 @@
+import KilnCore
+import KilnStore
+
+/// Where routes are kept: the embedded store, or (with `--routes redis://`) a shared Redis.
+public protocol RouteRegistry: Sendable {
+    func allRoutes() async throws(KilnError) -> [Route]
+    func routes(of tool: String) async throws(KilnError) -> [Route]
+    func add(_ route: Route) async throws(KilnError)
+    func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool
+}
+
+/// Routes in the embedded SQLite store; its changes reach the in-process proxy by push.
+public struct StoreRouteRegistry: RouteRegistry {
+    let store: KilnStore
+
+    public init(store: KilnStore) { self.store = store }
+
+    public func allRoutes() async throws(KilnError) -> [Route] { try await store.routes() }
+    public func routes(of tool: String) async throws(KilnError) -> [Route] { try await store.routes(of: tool) }
+    public func add(_ route: Route) async throws(KilnError) { try await store.addRoute(route) }
+    public func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool {
+        try await store.removeRoute(tool: tool, pattern: pattern, backend: backend)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import KilnCore
+import Logging
+import Subprocess
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host side of tool accounts: each tool's home directory under the data dir, its token file
+/// and, when the platform runs as root, its own Unix user and group.
+public struct HostAccounts: Sendable {
+    /// Whether Unix users are created for tools.
+    public enum UserMode: String, Sendable, CaseIterable {
+        /// Create them when running as root.
+        case auto
+        case on
+        case off
+    }
+
+    public let dataDirectory: String
+    public let managesUnixUsers: Bool
+    public let userPrefix: String
+    let logger: Logger
+
+    public init(
+        dataDirectory: String,
+        userMode: UserMode = .auto,
+        userPrefix: String = UnixAccountName.prefix,
+        logger: Logger = Logger(label: "kiln.accounts")
+    ) throws(KilnError) {
+        let isRoot = geteuid() == 0
+        if userMode == .on && !isRoot {
+            throw KilnError(.hostAccount, "--unix-users on needs root: only root can create Unix users")
+        }
+        self.dataDirectory = dataDirectory
+        self.managesUnixUsers = userMode == .on || (userMode == .auto && isRoot)
+        self.userPrefix = userPrefix
+        self.logger = logger
+    }
+
+    public var toolsDirectory: String { dataDirectory + "/tools" }
+
+    public func home(of tool: ToolName) -> String { toolsDirectory + "/" + tool.rawValue }
+
+    public func tokenFile(of tool: ToolName) -> String { home(of: tool) + "/.kiln-token" }
+
+    /// Creates (or adopts, after a crash half-way) the tool's Unix account and its home (mode 0750,
+    /// owned by the tool). Idempotent.
+    public func provision(_ tool: ToolName) async throws(KilnError) -> UnixIdentity? {
+        let identity = managesUnixUsers ? try await ensureUnixUser(for: tool) : nil
+        let home = home(of: tool)
+        try FileSystem.makeDirectory(toolsDirectory, mode: 0o755)
+        try FileSystem.makeDirectory(home, mode: 0o750)
+        if let identity { try FileSystem.changeOwner(home, uid: identity.uid, gid: identity.gid) }
+        return identity
+    }
+
+    /// Writes the tool's token to `.kiln-token` in its home, readable by the tool alone.
+    public func writeToken(_ token: String, for tool: ToolName, owner: UnixIdentity?) throws(KilnError) {
+        try FileSystem.writeSecret(token + "\n", to: tokenFile(of: tool), owner: owner.map { ($0.uid, $0.gid) })
+    }
+
+    /// Removes the tool's Unix account and moves its home to `DATA/archive/` so that nothing the
+    /// tool wrote is lost by a delete.
+    public func retire(_ tool: Tool) async throws(KilnError) -> String? {
+        var archived: String?
+        let home = home(of: tool.name)
+        if FileManager.default.fileExists(atPath: home) {
+            let archive = dataDirectory + "/archive"
+            try FileSystem.makeDirectory(archive, mode: 0o700)
+            let stamp = Int(Date().timeIntervalSince1970)
+            let target = "\(archive)/\(tool.name.rawValue).\(stamp)"
+            do {
+                try FileManager.default.moveItem(atPath: home, toPath: target)
+            } catch {
+                throw KilnError(.hostAccount, "cannot archive \(home): \(error)", context: ["path": home])
+            }
+            archived = target
+        }
+        if managesUnixUsers, let user = tool.unixUser, Self.lookUpUser(user.name) != nil {
+            try await Self.command("/usr/sbin/userdel", [user.name])
+            if Self.lookUpGroup(user.name) != nil {
+                try? await Self.command("/usr/sbin/groupdel", [user.name])
+            }
+        }
+        return archived
+    }
+
+    func ensureUnixUser(for tool: ToolName) async throws(KilnError) -> UnixIdentity {
+        let name = UnixAccountName.forTool(tool, prefix: userPrefix)
+        if let existing = Self.lookUpUser(name) { return existing }
+        try await Self.command(
+            "/usr/sbin/useradd",
+            [
+                "--system", "--user-group", "--no-create-home", "--home-dir", home(of: tool),
+                "--shell", "/bin/bash", "--comment", "Kiln tool \(tool.rawValue)", name,
+            ]
+        )
+        guard let created = Self.lookUpUser(name) else {
+            throw KilnError(.hostAccount, "useradd reported success but user \(name) is missing", context: ["user": name])
+        }
+        logger.info("created Unix user", metadata: ["user": "\(name)", "uid": "\(created.uid)"])
+        return created
+    }
+
+    static func lookUpUser(_ name: String) -> UnixIdentity? {
+        guard let entry = getpwnam(name) else { return nil }
+        return UnixIdentity(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+    }
+
+    static func lookUpGroup(_ name: String) -> gid_t? {
+        getgrnam(name)?.pointee.gr_gid
+    }
+
+    static func command(_ path: String, _ arguments: [String]) async throws(KilnError) {
+        let label = ([path] + arguments).joined(separator: " ")
+        do {
+            let result = try await Subprocess.run(
+                .path(.init(path)), arguments: .init(arguments),
+                output: .string(limit: 64 * 1024), error: .string(limit: 64 * 1024))
+            guard result.terminationStatus.isSuccess else {
+                let stderr = (result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                throw KilnError(
+                    .hostAccount, "\(label) failed (\(result.terminationStatus)): \(stderr)",
+                    context: ["command": label])
+            }
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError(.hostAccount, "cannot run \(label): \(error)", context: ["command": label])
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KilnAPI
+import KilnAccounts
+import KilnCore
+import KilnStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kiln serve`: the whole platform on one machine, as one group of services that start together
+/// and stop gracefully on SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the platform (API, proxy, runners) on embedded defaults.")
+
+    @Option(help: "The data directory.") var data: String = ServeDefaults.dataDirectory
+    @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
+    @Option(help: "The proxy's plain-HTTP address.") var http: String = ServeDefaults.http
+    @Option(help: "The proxy's HTTPS address.") var https: String = ServeDefaults.https
+    @Option(help: "Tools are served at TOOL.DOMAIN.") var domain: String = ServeDefaults.domain
+    @Option(help: "Create Unix users for tools: auto (when root), on, off.")
+    var unixUsers: HostAccounts.UserMode = .auto
+    @Flag(help: "Create the demo tool 'hello' and serve it.") var demo = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = makeLogger()
+        let apiAddress = try HostPort(parsing: api)
+        _ = try HostPort(parsing: http)
+        _ = try HostPort(parsing: https)
+
+        let directory = try DataDirectory(path: data)
+        try directory.removeStaleSocket()
+        let adminToken = try directory.adminToken()
+        let store = try KilnStore(path: directory.storePath, logger: logger)
+        let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
+        let tools = ToolService(store: store, accounts: accounts, logger: logger)
+        let registry = StoreRouteRegistry(store: store)
+        let router = ControlPlaneRouter.build(
+            authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
+            routes: registry)
+
+        let socketPath = directory.socketPath
+        let tcpAPI = Application(
+            router: router,
+            configuration: .init(address: .hostname(apiAddress.host, port: apiAddress.port), serverName: "kiln"),
+            onServerRunning: { channel in
+                logger.notice("control-plane API listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            },
+            logger: logger)
+        let socketAPI = Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "kiln"),
+            onServerRunning: { _ in
+                // Any local user may connect; the kernel's peer credentials say who they are.
+                chmod(socketPath, 0o666)
+                logger.notice("control-plane API listening", metadata: ["socket": "\(socketPath)"])
+            },
+            logger: logger)
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: tcpAPI), .init(service: socketAPI)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    func makeLogger() -> Logger {
+        var logger = Logger(label: "kiln")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+}
+
+extension HostAccounts.UserMode: ExpressibleByArgument {}

@@ -1,0 +1,12 @@
+/// The embedded defaults: one machine, loopback only, everything under one data directory.
+public enum ServeDefaults {
+    public static let dataDirectory = "./.kiln-data"
+    public static let api = "127.0.0.1:8081"
+    public static let http = "127.0.0.1:8080"
+    public static let https = "127.0.0.1:8443"
+    public static let domain = "localhost"
+    public static let socketName = "kiln.sock"
+    public static let storeName = "kiln.sqlite"
+    public static let adminTokenName = "admin.token"
+    public static let lockName = "kiln.lock"
+}

@@ -1,0 +1,17 @@
+/// One entry of a tool's routes: requests whose path (after the tool's segment) matches `pattern`
+/// go to `backend`.
+public struct Route: Sendable, Hashable, Codable {
+    /// The route owner's key: a tool name, or any prefix that older tooling wrote into Redis.
+    public var tool: String
+    public var pattern: String
+    public var backend: HostPort
+
+    public init(tool: String, pattern: String, backend: HostPort) {
+        self.tool = tool
+        self.pattern = pattern
+        self.backend = backend
+    }
+
+    /// The route every webservice registers: all of the tool's paths.
+    public static let matchAll = ".*"
+}

@@ -1,0 +1,50 @@
+import GRDB
+
+extension KilnStore {
+    /// Versioned schema. A migration is never edited once released: add a new one.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-tools") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tools (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        unix_user TEXT,
+                        uid INTEGER,
+                        gid INTEGER,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE tool_maintainers (
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        maintainer TEXT NOT NULL,
+                        PRIMARY KEY (tool, maintainer)
+                    );
+                    CREATE TABLE tool_tokens (
+                        token_hash TEXT PRIMARY KEY NOT NULL,
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX tool_tokens_by_tool ON tool_tokens(tool);
+                    CREATE UNIQUE INDEX tools_by_uid ON tools(uid) WHERE uid IS NOT NULL;
+                    """
+            )
+        }
+        migrator.registerMigration("v2-routes") { db in
+            // Not tied to tools by a foreign key: the landing site's routes live under `admin`,
+            // which need not be a tool account.
+            try db.execute(
+                sql: """
+                    CREATE TABLE routes (
+                        tool TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        pattern TEXT NOT NULL,
+                        backend TEXT NOT NULL,
+                        PRIMARY KEY (tool, pattern)
+                    );
+                    """
+            )
+        }
+        return migrator
+    }()
+}

@@ -1,0 +1,3 @@
+import KilnCLI
+
+await KilnCommand.runMain()
