@@ -32,6 +32,26 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A small RESP client on SwiftNIO, and the dynamicproxy route schema in Redis.
+        .target(name: "KilnRedis", dependencies: [
+            "KilnCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The front proxy (data plane): SwiftNIO channel handlers, shares only the core.
+        .target(name: "KilnProxy", dependencies: [
+            "KilnCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Tool accounts on the host: Unix users, homes, token files.
         .target(name: "KilnAccounts", dependencies: [
             "KilnCore",
@@ -54,7 +74,7 @@ let package = Package(
         ]),
         // Command-line interface and the server composition.
         .target(name: "KilnCLI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner",
+            "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -76,6 +96,14 @@ let package = Package(
             "KilnAPI", "KilnStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting"]),
+        .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),
+        .testTarget(name: "KilnProxyTests", dependencies: [
+            "KilnProxy",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"]),
     ]
 )

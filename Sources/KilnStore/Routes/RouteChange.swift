@@ -1,12 +1,6 @@
 import KilnCore
 import Synchronization
 
-/// A change of one tool's routes, pushed to the proxies.
-public enum RouteChange: Sendable, Hashable {
-    /// The tool's routes are now exactly these (empty: the tool has none).
-    case replaced(tool: String, routes: [Route])
-}
-
 /// Fans route changes out to every subscriber, in the order they were made.
 final class RouteChangeBroadcast: Sendable {
     private let subscribers = Mutex<[Int: AsyncStream<RouteChange>.Continuation]>([:])
