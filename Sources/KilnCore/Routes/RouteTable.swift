@@ -47,6 +47,11 @@ public struct RouteTable: Sendable {
         return refused
     }
 
+    /// Takes `tool`'s compiled routes from `other` (already compiled there).
+    public mutating func replaceRoutes(of tool: String, with other: RouteTable) {
+        entries[tool] = other.entries[tool]
+    }
+
     public func routes(of tool: String) -> [Route] {
         (entries[tool] ?? []).map { Route(tool: tool, pattern: $0.pattern.source, backend: $0.backend) }
     }

@@ -1,0 +1,48 @@
+import KilnCore
+
+/// How one proxy process serves: where it listens, for which domain, with which limits.
+public struct ProxyConfiguration: Sendable {
+    public var http: HostPort?
+    public var https: HostPort?
+    public var domain: String
+    /// Serve plain HTTP instead of redirecting it to HTTPS (local use, benchmarks).
+    public var allowHTTP: Bool
+    public var timeouts: TimeoutPolicy
+    /// Event loops (threads) for connections; defaults to the number of cores.
+    public var eventLoops: Int
+    public var accessLogPath: String?
+    public var tls: TLSSource?
+
+    public init(
+        http: HostPort?, https: HostPort?, domain: String, allowHTTP: Bool = false,
+        timeouts: TimeoutPolicy = TimeoutPolicy(), eventLoops: Int = System.coreCountForProxy,
+        accessLogPath: String? = nil, tls: TLSSource? = nil
+    ) {
+        self.http = http
+        self.https = https
+        self.domain = domain
+        self.allowHTTP = allowHTTP
+        self.timeouts = timeouts
+        self.eventLoops = eventLoops
+        self.accessLogPath = accessLogPath
+        self.tls = tls
+    }
+}
+
+/// Where the HTTPS certificate comes from.
+public enum TLSSource: Sendable, Hashable {
+    /// PEM files given by the operator.
+    case files(certificate: String, key: String)
+    /// A self-signed certificate for the domain and `*.DOMAIN`, made once and kept in a directory.
+    case selfSigned(directory: String)
+}
+
+public enum System {
+    public static var coreCountForProxy: Int {
+        max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,238 @@
+import KilnCore
+import NIOCore
+import NIOHTTP1
+
+typealias BackendAddress = HostPort
+
+/// The life of one request/response exchange on a client connection, as a pure state machine:
+/// the proxy handler feeds it events and carries out the actions it returns. No I/O here, so every
+/// transition is unit-tested.
+struct ExchangeStateMachine {
+    enum State {
+        /// Between exchanges: waiting for a request head.
+        case idle
+        /// A head arrived for a backend; a connection to it is being acquired. Body parts wait.
+        case awaitingUpstream(Pending)
+        /// The request is going to the backend and its response coming back.
+        case forwarding(Forwarding)
+        /// The proxy answered by itself (error page, redirect); the rest of the request is dropped.
+        case respondingLocally(requestComplete: Bool)
+        /// The backend switched protocols (websocket): bytes now pass through untouched.
+        case upgraded
+        /// The connection is closing or closed.
+        case closed
+    }
+
+    struct Pending {
+        var head: HTTPRequestHead
+        var backend: BackendAddress
+        var body: [ByteBuffer] = []
+        var bufferedBytes = 0
+        var requestComplete = false
+        /// Set when retrying after a reused connection turned out to be closed: take a new one.
+        var freshConnection = false
+    }
+
+    struct Forwarding {
+        var head: HTTPRequestHead
+        var backend: BackendAddress
+        var requestComplete: Bool
+        var responseStarted = false
+        var reusedConnection: Bool
+        var sentBodyBytes: Int
+    }
+
+    enum UpstreamFailure: Equatable {
+        case connect
+        case timeout
+        case closed
+    }
+
+    enum Action: Equatable {
+        case none
+        case acquireUpstream(BackendAddress, fresh: Bool)
+        case sendLocalResponse(LocalResponse, close: Bool)
+        /// Send head, the buffered parts and (when complete) the end of the request upstream.
+        case sendRequest(head: HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        case forwardRequestBody(ByteBuffer)
+        case forwardRequestEnd
+        case forwardResponseHead(HTTPResponseHead)
+        case forwardResponseBody(ByteBuffer)
+        /// The response is complete: finish it to the client; `reuseUpstream` says whether the
+        /// backend connection goes back to the pool; `closeClient` whether the client's goes away.
+        case finishResponse(reuseUpstream: Bool, closeClient: Bool)
+        /// Give up the backend connection (broken or half-used) and answer locally.
+        case abandonUpstreamAndRespond(LocalResponse, close: Bool)
+        /// Give up the backend connection and retry on a fresh one (nothing was sent back yet).
+        case retryOnFreshConnection(BackendAddress)
+        /// Close both connections: the response had started, there is no way to report an error.
+        case closeAll
+        case switchToTunnel(HTTPResponseHead)
+    }
+
+    /// Bytes of request body held while the backend connection is acquired; past it reading pauses.
+    static let pendingBodyLimit = 256 * 1024
+
+    private(set) var state: State = .idle
+
+    /// Whether the proxy should read more from the client now.
+    var wantsClientReads: Bool {
+        switch state {
+        case .idle, .forwarding, .respondingLocally, .upgraded: true
+        case .awaitingUpstream(let pending): pending.bufferedBytes < Self.pendingBodyLimit
+        case .closed: false
+        }
+    }
+
+    var isIdle: Bool { if case .idle = state { true } else { false } }
+
+    mutating func requestHead(_ head: HTTPRequestHead, decision: RoutingDecision) -> Action {
+        guard case .idle = state else {
+            state = .closed
+            return .sendLocalResponse(.badRequest("unexpected request head"), close: true)
+        }
+        switch decision {
+        case .forward(let backend):
+            state = .awaitingUpstream(Pending(head: head, backend: backend))
+            return .acquireUpstream(backend, fresh: false)
+        case .respond(let response, let closeAfter):
+            if closeAfter {
+                state = .closed
+                return .sendLocalResponse(response, close: true)
+            }
+            state = .respondingLocally(requestComplete: false)
+            return .sendLocalResponse(response, close: false)
+        }
+    }
+
+    mutating func requestBody(_ buffer: ByteBuffer) -> Action {
+        switch state {
+        case .awaitingUpstream(var pending):
+            pending.bufferedBytes += buffer.readableBytes
+            pending.body.append(buffer)
+            state = .awaitingUpstream(pending)
+            return .none
+        case .forwarding(var forwarding):
+            forwarding.sentBodyBytes += buffer.readableBytes
+            state = .forwarding(forwarding)
+            return .forwardRequestBody(buffer)
+        default:
+            return .none
+        }
+    }
+
+    mutating func requestEnd(keepAlive: Bool) -> Action {
+        switch state {
+        case .awaitingUpstream(var pending):
+            pending.requestComplete = true
+            state = .awaitingUpstream(pending)
+            return .none
+        case .forwarding(var forwarding):
+            forwarding.requestComplete = true
+            state = .forwarding(forwarding)
+            return .forwardRequestEnd
+        case .respondingLocally:
+            if keepAlive {
+                state = .idle
+                return .none
+            }
+            state = .closed
+            return .closeAll
+        default:
+            return .none
+        }
+    }
+
+    mutating func upstreamAcquired(reused: Bool) -> Action {
+        guard case .awaitingUpstream(let pending) = state else { return .none }
+        state = .forwarding(
+            Forwarding(
+                head: pending.head, backend: pending.backend, requestComplete: pending.requestComplete,
+                reusedConnection: reused, sentBodyBytes: pending.bufferedBytes))
+        return .sendRequest(head: pending.head, body: pending.body, end: pending.requestComplete)
+    }
+
+    mutating func upstreamFailed(_ failure: UpstreamFailure) -> Action {
+        switch state {
+        case .awaitingUpstream:
+            state = .closed
+            return .sendLocalResponse(failure == .timeout ? .gatewayTimeout : .badGateway, close: true)
+        case .forwarding(let forwarding):
+            if forwarding.responseStarted {
+                state = .closed
+                return .closeAll
+            }
+            // A pooled connection the backend had closed: replay an idempotent bodiless request.
+            if failure == .closed, forwarding.reusedConnection, forwarding.requestComplete,
+                forwarding.sentBodyBytes == 0, forwarding.head.method.isIdempotent
+            {
+                var pending = Pending(head: forwarding.head, backend: forwarding.backend)
+                pending.requestComplete = true
+                pending.freshConnection = true
+                state = .awaitingUpstream(pending)
+                return .retryOnFreshConnection(forwarding.backend)
+            }
+            let response: LocalResponse = failure == .timeout ? .gatewayTimeout : .badGateway
+            // The request body may be half sent: the client connection can't be reused.
+            let close = !forwarding.requestComplete || !forwarding.head.isKeepAlive
+            state = close ? .closed : .idle
+            return .abandonUpstreamAndRespond(response, close: close)
+        default:
+            return .none
+        }
+    }
+
+    mutating func responseHead(_ head: HTTPResponseHead) -> Action {
+        guard case .forwarding(var forwarding) = state else { return .none }
+        if head.status == .switchingProtocols {
+            state = .upgraded
+            return .switchToTunnel(head)
+        }
+        forwarding.responseStarted = true
+        state = .forwarding(forwarding)
+        return .forwardResponseHead(head)
+    }
+
+    mutating func responseBody(_ buffer: ByteBuffer) -> Action {
+        guard case .forwarding = state else { return .none }
+        return .forwardResponseBody(buffer)
+    }
+
+    mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+        guard case .forwarding(let forwarding) = state else { return .none }
+        if forwarding.requestComplete {
+            let clientKeepAlive = forwarding.head.isKeepAlive
+            state = clientKeepAlive ? .idle : .closed
+            return .finishResponse(reuseUpstream: upstreamKeepAlive, closeClient: !clientKeepAlive)
+        }
+        // The backend answered before reading the whole body: neither connection is reusable.
+        state = .closed
+        return .finishResponse(reuseUpstream: false, closeClient: true)
+    }
+
+    mutating func clientClosed() -> Action {
+        switch state {
+        case .closed, .idle:
+            state = .closed
+            return .none
+        default:
+            state = .closed
+            return .closeAll
+        }
+    }
+}
+
+/// What the router decided for a request head.
+enum RoutingDecision: Equatable {
+    case forward(BackendAddress)
+    case respond(LocalResponse, closeAfter: Bool)
+}
+
+extension HTTPMethod {
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
+        default: false
+        }
+    }
+}

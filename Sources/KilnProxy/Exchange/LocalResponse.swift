@@ -1,0 +1,68 @@
+import NIOHTTP1
+
+/// A response the proxy makes itself: error pages, redirects.
+struct LocalResponse: Equatable, Sendable {
+    var status: HTTPResponseStatus
+    var contentType: String
+    var body: String
+    var location: String?
+
+    static func page(_ status: HTTPResponseStatus, title: String, message: String) -> LocalResponse {
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
+            <style>body{font-family:sans-serif;max-width:40em;margin:4em auto;color:#222}</style></head>
+            <body><h1>\(title)</h1><p>\(message)</p></body></html>
+
+            """
+        return LocalResponse(status: status, contentType: "text/html; charset=utf-8", body: html, location: nil)
+    }
+
+    /// The tool's path or host was asked for, but the tool has no (matching) webservice.
+    static func toolNotRunning(_ tool: String) -> LocalResponse {
+        let name = HTMLEscaping.escape(tool)
+        return page(
+            .serviceUnavailable, title: "No webservice",
+            message: "The tool <strong>\(name)</strong> has no webservice running here. "
+                + "If you maintain it, start it with <code>kiln webservice start</code>.")
+    }
+
+    static let notFound = page(.notFound, title: "Not found", message: "Nothing is served at this address.")
+    static let badGateway = page(
+        .badGateway, title: "Bad gateway", message: "The tool's webservice could not be reached.")
+    static let gatewayTimeout = page(
+        .gatewayTimeout, title: "Gateway timeout", message: "The tool's webservice did not answer in time.")
+    static let requestTimeout = plain(.requestTimeout, "The request was not received in time.\n")
+    static let headersTooLarge = plain(.requestHeaderFieldsTooLarge, "The request's headers are too large.\n")
+    static let payloadTooLarge = plain(.payloadTooLarge, "The request's body is too large.\n")
+
+    static func badRequest(_ reason: String) -> LocalResponse {
+        plain(.badRequest, "Bad request: \(reason)\n")
+    }
+
+    static func redirect(to location: String, status: HTTPResponseStatus) -> LocalResponse {
+        LocalResponse(status: status, contentType: "text/plain; charset=utf-8", body: "Moved to \(location)\n", location: location)
+    }
+
+    static func plain(_ status: HTTPResponseStatus, _ text: String) -> LocalResponse {
+        LocalResponse(status: status, contentType: "text/plain; charset=utf-8", body: text, location: nil)
+    }
+}
+
+enum HTMLEscaping {
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "&": result += "&amp;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,376 @@
+import KilnCore
+import NIOCore
+import NIOHTTP1
+
+/// Events the proxy handler sends down its pipeline to the connection's timeout handler.
+enum ProxyConnectionEvent: Sendable {
+    case requestHeadReceived
+    case exchangeFinished
+}
+
+/// One client connection (or HTTP/2 stream) of the front proxy: routes each request by the route
+/// table held in memory, forwards it over a pooled backend connection, and streams both bodies
+/// with backpressure. The exchange's logic is `ExchangeStateMachine`; this carries out its actions.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let shared: ProxyShared
+    private let pool: UpstreamPool
+    private let scheme: String
+    private let isHTTP2Stream: Bool
+    private var machine = ExchangeStateMachine()
+    private var upstream: UpstreamConnection?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+    private var clientAddress = "-"
+    private var exchange = ExchangeRecord()
+    private var firstByteTimer: Scheduled<Void>?
+    private var outerTimer: Scheduled<Void>?
+
+    init(shared: ProxyShared, pool: UpstreamPool, scheme: String, isHTTP2Stream: Bool = false) {
+        self.shared = shared
+        self.pool = pool
+        self.scheme = scheme
+        self.isHTTP2Stream = isHTTP2Stream
+    }
+
+    // MARK: Client side
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress?.ipAddress { clientAddress = address }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        upstream?.close()
+        upstream = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
+            exchange = ExchangeRecord(head: head, startNanos: NIODeadline.now().uptimeNanoseconds)
+            let decision = decide(head)
+            if case .forward = decision {
+                let timeouts = shared.configuration.timeouts.forMethod(head.method)
+                outerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeouts.outer) { [weak self] in
+                    self?.timedOut()
+                }
+            }
+            perform(machine.requestHead(head, decision: decision))
+        case .body(let buffer):
+            exchange.requestBodyBytes += buffer.readableBytes
+            if exchange.requestBodyBytes > exchange.bodyLimit {
+                perform(machine.upstreamFailedForLimit())
+                return
+            }
+            perform(machine.requestBody(buffer))
+        case .end:
+            perform(machine.requestEnd(keepAlive: exchange.head?.isKeepAlive ?? false))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upstream?.handler.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if machine.wantsClientReads && (upstream?.channel.isWritable ?? true) {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        upstream?.handler.setReadsPaused(!context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        perform(machine.clientClosed())
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let parserError = error as? HTTPParserError, machine.isIdle || exchange.head == nil {
+            let response: LocalResponse =
+                parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed HTTP (\(parserError))")
+            writeLocal(response, close: true)
+            return
+        }
+        perform(machine.clientClosed())
+        context.close(promise: nil)
+    }
+
+    // MARK: Routing
+
+    private func decide(_ head: HTTPRequestHead) -> RoutingDecision {
+        let configuration = shared.configuration
+        if let problem = RequestFraming.problem(head) {
+            return .respond(.badRequest(problem), closeAfter: true)
+        }
+        var headerBytes = head.uri.utf8.count
+        for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        if headerBytes > configuration.timeouts.maxHeaderBytes {
+            return .respond(.headersTooLarge, closeAfter: true)
+        }
+        let timeouts = configuration.timeouts.forMethod(head.method)
+        exchange.bodyLimit = timeouts.maxBodyBytes
+        let hasBody = RequestFraming.hasBody(head)
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > timeouts.maxBodyBytes {
+            return .respond(.payloadTooLarge, closeAfter: true)
+        }
+        let host = head.headers.first(name: "host")
+        if scheme == "http", !configuration.allowHTTP {
+            let location = "https://" + RedirectTarget.host(host ?? configuration.domain, httpsPort: configuration.https?.port) + head.uri
+            let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
+            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
+        }
+        let resolution = shared.routes.resolve(
+            host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain)
+        switch resolution {
+        case .backend(let backend, let tool):
+            exchange.tool = tool
+            return .forward(backend)
+        case .toolNotRunning(let tool):
+            exchange.tool = tool
+            return .respond(.toolNotRunning(tool), closeAfter: hasBody || !head.isKeepAlive)
+        case .notFound:
+            return .respond(.notFound, closeAfter: hasBody || !head.isKeepAlive)
+        }
+    }
+
+    // MARK: Actions
+
+    private func perform(_ action: ExchangeStateMachine.Action) {
+        guard let context else { return }
+        switch action {
+        case .none:
+            break
+        case .acquireUpstream(let backend, let fresh):
+            acquire(backend, fresh: fresh)
+        case .retryOnFreshConnection(let backend):
+            dropUpstream()
+            acquire(backend, fresh: true)
+        case .sendLocalResponse(let response, let close):
+            cancelTimers()
+            writeLocal(response, close: close)
+        case .abandonUpstreamAndRespond(let response, let close):
+            cancelTimers()
+            dropUpstream()
+            writeLocal(response, close: close)
+        case .sendRequest(let head, let body, let end):
+            guard let upstream else { return }
+            let forwarded = ForwardedHeaders.requestHead(
+                head, clientAddress: clientAddress, scheme: scheme, hasBody: RequestFraming.hasBody(head),
+                chunked: RequestFraming.isChunked(head) || (isHTTP2Stream && RequestFraming.hasBody(head)
+                    && head.headers.first(name: "content-length") == nil))
+            upstream.handler.send(.head(forwarded))
+            for buffer in body { upstream.handler.send(.body(.byteBuffer(buffer))) }
+            if end { upstream.handler.send(.end(nil)) }
+            upstream.handler.flush()
+            let timeouts = shared.configuration.timeouts.forMethod(head.method)
+            firstByteTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeouts.firstByte) { [weak self] in
+                self?.timedOut()
+            }
+            if pendingRead, machine.wantsClientReads {
+                pendingRead = false
+                context.read()
+            }
+        case .forwardRequestBody(let buffer):
+            upstream?.handler.send(.body(.byteBuffer(buffer)))
+        case .forwardRequestEnd:
+            upstream?.handler.send(.end(nil), flush: true)
+        case .forwardResponseHead(let head):
+            cancelTimers()
+            exchange.status = head.status.code
+            let keepAlive = exchange.head?.isKeepAlive ?? false
+            context.write(wrapOutboundOut(.head(ForwardedHeaders.responseHead(head, keepAlive: keepAlive))), promise: nil)
+        case .forwardResponseBody(let buffer):
+            exchange.responseBodyBytes += buffer.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .finishResponse(let reuseUpstream, let closeClient):
+            if let upstream {
+                self.upstream = nil
+                if reuseUpstream { pool.release(upstream) } else { upstream.close() }
+            }
+            finishExchange(context: context, close: closeClient)
+        case .closeAll:
+            cancelTimers()
+            dropUpstream()
+            logExchange()
+            context.close(promise: nil)
+        case .switchToTunnel(let head):
+            cancelTimers()
+            startTunnel(context: context, head: head)
+        }
+    }
+
+    private func acquire(_ backend: BackendAddress, fresh: Bool) {
+        pool.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
+            guard let self, self.context != nil else {
+                if case .success(let (connection, _)) = result { connection.close() }
+                return
+            }
+            switch result {
+            case .success(let (connection, reused)):
+                self.upstream = connection
+                connection.handler.delegate = self
+                connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
+                self.perform(self.machine.upstreamAcquired(reused: reused))
+            case .failure:
+                self.perform(self.machine.upstreamFailed(.connect))
+            }
+        }
+    }
+
+    private func dropUpstream() {
+        upstream?.close()
+        upstream = nil
+    }
+
+    private func timedOut() {
+        firstByteTimer = nil
+        outerTimer = nil
+        perform(machine.upstreamFailed(.timeout))
+    }
+
+    private func cancelTimers() {
+        firstByteTimer?.cancel()
+        firstByteTimer = nil
+        outerTimer?.cancel()
+        outerTimer = nil
+    }
+
+    private func writeLocal(_ response: LocalResponse, close: Bool) {
+        guard let context else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.utf8.count))
+        if let location = response.location { headers.add(name: "Location", value: location) }
+        if close && !isHTTP2Stream { headers.add(name: "Connection", value: "close") }
+        exchange.status = response.status.code
+        exchange.responseBodyBytes = response.body.utf8.count
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
+        if exchange.head?.method != .HEAD {
+            var buffer = context.channel.allocator.buffer(capacity: response.body.utf8.count)
+            buffer.writeString(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        if close {
+            logExchange()
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if machine.isIdle { finishedIdle(context: context) }
+        }
+    }
+
+    private func finishExchange(context: ChannelHandlerContext, close: Bool) {
+        logExchange()
+        if close {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            finishedIdle(context: context)
+        }
+    }
+
+    private func finishedIdle(context: ChannelHandlerContext) {
+        exchange = ExchangeRecord()
+        context.triggerUserOutboundEvent(ProxyConnectionEvent.exchangeFinished, promise: nil)
+        if pendingRead {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    private func logExchange() {
+        guard let log = shared.accessLog, let head = exchange.head else { return }
+        log.record(
+            client: clientAddress, head: head, status: exchange.status, bytes: exchange.responseBodyBytes)
+        exchange.head = nil
+    }
+
+    // MARK: Backend side
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) { perform(machine.responseHead(head)) }
+
+    func upstreamResponseBody(_ buffer: ByteBuffer) { perform(machine.responseBody(buffer)) }
+
+    func upstreamResponseEnd(keepAlive: Bool) { perform(machine.responseEnd(upstreamKeepAlive: keepAlive)) }
+
+    func upstreamReadComplete() { context?.flush() }
+
+    func upstreamClosed() {
+        upstream = nil
+        perform(machine.upstreamFailed(.closed))
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable, pendingRead, machine.wantsClientReads, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    // MARK: Websockets
+
+    private func startTunnel(context: ChannelHandlerContext, head: HTTPResponseHead) {
+        guard let upstream, !isHTTP2Stream else {
+            perform(machine.clientClosed())
+            context.close(promise: nil)
+            return
+        }
+        self.upstream = nil
+        exchange.status = head.status.code
+        logExchange()
+        let response = ForwardedHeaders.responseHead(head, keepAlive: true, upgrade: true)
+        context.writeAndFlush(wrapOutboundOut(.head(response))).assumeIsolated().flatMapThrowing {
+            try TunnelSetup.join(client: context.channel, upstream: upstream.channel, upstreamHandler: upstream.handler)
+        }.whenFailure { _ in
+            context.close(promise: nil)
+            upstream.close()
+        }
+    }
+}
+
+/// What the access log needs of one exchange.
+struct ExchangeRecord {
+    var head: HTTPRequestHead?
+    var startNanos: UInt64 = 0
+    var status: UInt = 0
+    var requestBodyBytes = 0
+    var responseBodyBytes = 0
+    var bodyLimit = Int.max
+    var tool: String?
+
+    init() {}
+
+    init(head: HTTPRequestHead, startNanos: UInt64) {
+        self.head = head
+        self.startNanos = startNanos
+    }
+}
+
+extension ExchangeStateMachine {
+    /// The body grew past its class's limit: 413 while nothing was answered yet, else close.
+    mutating func upstreamFailedForLimit() -> Action {
+        switch state {
+        case .forwarding(let forwarding) where forwarding.responseStarted:
+            return clientClosed()
+        case .awaitingUpstream, .forwarding:
+            _ = clientClosed()
+            return .abandonUpstreamAndRespond(.payloadTooLarge, close: true)
+        default:
+            return .none
+        }
+    }
+}

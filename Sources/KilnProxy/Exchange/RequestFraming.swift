@@ -1,0 +1,43 @@
+import NIOHTTP1
+
+/// Refuses ambiguous framing, the root of request smuggling: the proxy re-frames every request it
+/// forwards, and anything a backend might read differently from the proxy is rejected with 400.
+enum RequestFraming {
+    static func problem(_ head: HTTPRequestHead) -> String? {
+        let lengths = head.headers[canonicalForm: "content-length"]
+        let encodings = head.headers[canonicalForm: "transfer-encoding"]
+        if !lengths.isEmpty && !encodings.isEmpty { return "both Content-Length and Transfer-Encoding" }
+        if let first = lengths.first {
+            if lengths.contains(where: { $0 != first }) { return "conflicting Content-Length values" }
+            guard !first.isEmpty, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return "invalid Content-Length" }
+        }
+        if !encodings.isEmpty {
+            guard encodings.last?.lowercased() == "chunked" else { return "Transfer-Encoding must end with chunked" }
+        }
+        return nil
+    }
+
+    static func isChunked(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+    }
+
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if isChunked(head) { return true }
+        if let length = head.headers.first(name: "content-length"), let value = Int(length) { return value > 0 }
+        return false
+    }
+}
+
+/// Where a plain-HTTP request is sent on HTTPS.
+enum RedirectTarget {
+    static func host(_ hostHeader: String, httpsPort: Int?) -> String {
+        var name = Substring(hostHeader)
+        if name.hasPrefix("[") {
+            if let close = name.firstIndex(of: "]") { name = name[...close] }
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        guard let port = httpsPort, port != 443 else { return String(name) }
+        return "\(name):\(port)"
+    }
+}

@@ -1,0 +1,84 @@
+import NIOCore
+
+/// Header-read and idle timeouts of an HTTP/1 client connection. It sits below the HTTP codec, so
+/// it sees raw bytes: a connection that sent nothing since its last exchange is closed quietly
+/// after the idle timeout; one that began a request and did not finish its head in time gets 408.
+final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum State {
+        case waitingForRequest(sawBytes: Bool)
+        case inExchange
+    }
+
+    private let headerRead: TimeAmount
+    private let idle: TimeAmount
+    private var state = State.waitingForRequest(sawBytes: false)
+    private var timer: Scheduled<Void>?
+
+    init(headerRead: TimeAmount, idle: TimeAmount) {
+        self.headerRead = headerRead
+        self.idle = idle
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context: context, after: idle) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context: context, after: idle)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .waitingForRequest(false) = state {
+            state = .waitingForRequest(sawBytes: true)
+            arm(context: context, after: headerRead)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        switch event as? ProxyConnectionEvent {
+        case .requestHeadReceived:
+            state = .inExchange
+            timer?.cancel()
+            timer = nil
+            promise?.succeed()
+        case .exchangeFinished:
+            state = .waitingForRequest(sawBytes: false)
+            arm(context: context, after: idle)
+            promise?.succeed()
+        case nil:
+            context.triggerUserOutboundEvent(event, promise: promise)
+        }
+    }
+
+    private func arm(context: ChannelHandlerContext, after delay: TimeAmount) {
+        timer?.cancel()
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in self?.fire(context: context) }
+    }
+
+    private func fire(context: ChannelHandlerContext) {
+        timer = nil
+        guard case .waitingForRequest(let sawBytes) = state else { return }
+        guard sawBytes else {
+            context.close(promise: nil)
+            return
+        }
+        let body = "The request was not received in time.\n"
+        var buffer = context.channel.allocator.buffer(capacity: 128 + body.utf8.count)
+        buffer.writeString(
+            "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+                + "Connection: close\r\n\r\n" + body)
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}

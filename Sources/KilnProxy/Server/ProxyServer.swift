@@ -1,0 +1,134 @@
+import KilnCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The front proxy as a service: listens on HTTP and HTTPS, serves until graceful shutdown.
+public final class ProxyServer: Service, Sendable {
+    let configuration: ProxyConfiguration
+    let routes: RouteTableReference
+    let logger: Logger
+    let onListening: @Sendable ([String: SocketAddress]) -> Void
+
+    public init(
+        configuration: ProxyConfiguration, routes: RouteTableReference, logger: Logger,
+        onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
+    ) throws(KilnError) {
+        try configuration.timeouts.validate()
+        self.configuration = configuration
+        self.routes = routes
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, connectTimeout: configuration.timeouts.connect)
+        }
+        let poolByLoop = PoolDirectory(pools: pools)
+        let accessLog = try configuration.accessLogPath.map { try AccessLog(path: $0) }
+        let shared = ProxyShared(configuration: configuration, routes: routes, accessLog: accessLog)
+        var channels: [any Channel] = []
+        var listening: [String: SocketAddress] = [:]
+        do {
+            if let http = configuration.http {
+                let channel = try await bootstrap(group: group, shared: shared, pools: poolByLoop, tls: nil)
+                    .bind(host: http.host, port: http.port).get()
+                channels.append(channel)
+                listening["http"] = channel.localAddress
+                logger.notice("proxy listening", metadata: ["http": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            if let https = configuration.https {
+                let context = try TLSContextFactory.makeContext(configuration.tls, domain: configuration.domain, logger: logger)
+                let channel = try await bootstrap(group: group, shared: shared, pools: poolByLoop, tls: context)
+                    .bind(host: https.host, port: https.port).get()
+                channels.append(channel)
+                listening["https"] = channel.localAddress
+                logger.notice("proxy listening", metadata: ["https": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            onListening(listening)
+            try? await gracefulShutdown()
+        } catch {
+            for channel in channels { try? await channel.close() }
+            accessLog?.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        for channel in channels { try? await channel.close() }
+        accessLog?.close()
+        try await group.shutdownGracefully()
+    }
+
+    private func bootstrap(
+        group: MultiThreadedEventLoopGroup, shared: ProxyShared, pools: PoolDirectory, tls: NIOSSLContext?
+    ) -> ServerBootstrap {
+        let timeouts = configuration.timeouts
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
+            .childChannelInitializer { channel in
+                let pool = pools.pool(for: channel.eventLoop)
+                guard let tls else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try Self.configureHTTP1(channel.pipeline.syncOperations, shared: shared, pool: pool, scheme: "http", timeouts: timeouts)
+                    }
+                }
+                do {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return channel.configureHTTP2SecureUpgrade(
+                    h2ChannelConfigurator: { channel in
+                        channel.configureHTTP2Pipeline(mode: .server, inboundStreamInitializer: { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandlers([
+                                    HTTP2FramePayloadToHTTP1ServerCodec(),
+                                    ProxyHandler(shared: shared, pool: pool, scheme: "https", isHTTP2Stream: true),
+                                ])
+                            }
+                        }).map { _ in }
+                    },
+                    http1ChannelConfigurator: { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try Self.configureHTTP1(
+                                channel.pipeline.syncOperations, shared: shared, pool: pool, scheme: "https", timeouts: timeouts)
+                        }
+                    })
+            }
+    }
+
+    static func configureHTTP1(
+        _ pipeline: ChannelPipeline.SynchronousOperations, shared: ProxyShared, pool: UpstreamPool, scheme: String,
+        timeouts: TimeoutPolicy
+    ) throws {
+        try pipeline.addHandler(ConnectionTimeoutHandler(headerRead: timeouts.headerRead, idle: timeouts.idle))
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = max(timeouts.maxHeaderBytes, 1024)
+        limits.maxHeaderListSize = max(timeouts.maxHeaderBytes, 1024)
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        try pipeline.addHandler(ProxyHandler(shared: shared, pool: pool, scheme: scheme))
+    }
+}
+
+/// Each event loop's upstream pool, found by the loop a connection lives on.
+struct PoolDirectory: @unchecked Sendable {
+    // Built once before any connection; only read afterwards, and each pool is used on its own loop.
+    let pools: [ObjectIdentifier: UpstreamPool]
+
+    func pool(for loop: any EventLoop) -> UpstreamPool {
+        guard let pool = pools[ObjectIdentifier(loop)] else { preconditionFailure("no upstream pool for \(loop)") }
+        return pool
+    }
+}

@@ -1,0 +1,102 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Keep-alive connections to backends, one pool per event loop: an exchange takes a connection
+/// on its own loop, so no lock and no thread hop is ever needed on the request path.
+final class UpstreamPool: @unchecked Sendable {
+    // Sendable only so each loop's connection initialisers can carry it: every use is on its own
+    // event loop, which `assertInEventLoop` checks.
+    let eventLoop: any EventLoop
+    let connectTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+    let maxIdlePerBackend: Int
+    private var idle: [BackendAddress: [UpstreamConnection]] = [:]
+    private var addresses: [BackendAddress: SocketAddress] = [:]
+
+    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60), maxIdlePerBackend: Int = 256) {
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.maxIdlePerBackend = maxIdlePerBackend
+    }
+
+    /// A connection to `backend`: an idle one (`reused`), or a new one.
+    func acquire(_ backend: BackendAddress, fresh: Bool) -> EventLoopFuture<(UpstreamConnection, reused: Bool)>.Isolated {
+        eventLoop.assertInEventLoop()
+        if !fresh, var connections = idle[backend] {
+            while let connection = connections.popLast() {
+                if connection.isUsable {
+                    idle[backend] = connections
+                    return eventLoop.assumeIsolated().makeSucceededFuture((connection, reused: true)).assumeIsolated()
+                }
+            }
+            idle[backend] = nil
+        }
+        return connect(backend).map { ($0, reused: false) }
+    }
+
+    /// Returns a connection whose exchange finished cleanly; it waits here for the next one.
+    func release(_ connection: UpstreamConnection) {
+        eventLoop.assertInEventLoop()
+        connection.handler.delegate = nil
+        connection.handler.setReadsPaused(false)
+        guard connection.isUsable else { return }
+        var connections = idle[connection.backend, default: []]
+        guard connections.count < maxIdlePerBackend else {
+            connection.close()
+            return
+        }
+        connections.append(connection)
+        idle[connection.backend] = connections
+    }
+
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+
+    private func forget(_ connection: UpstreamConnection) {
+        guard var connections = idle[connection.backend] else { return }
+        connections.removeAll { $0 === connection }
+        idle[connection.backend] = connections.isEmpty ? nil : connections
+    }
+
+    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection>.Isolated {
+        let idleTimeout = idleTimeout
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(allTimeout: idleTimeout), UpstreamHandler(),
+                    ])
+                }
+            }
+        let connected: EventLoopFuture<any Channel>
+        if let address = resolvedAddress(backend) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: backend.host, port: backend.port)
+        }
+        return connected.assumeIsolated().flatMapThrowing { [self] channel in
+            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+            let connection = UpstreamConnection(channel: channel, handler: handler, backend: backend)
+            handler.onClose = { [weak self, unowned connection] in self?.forget(connection) }
+            return connection
+        }
+    }
+
+    /// Numeric addresses are parsed once; names go through the resolver on each new connection.
+    private func resolvedAddress(_ backend: BackendAddress) -> SocketAddress? {
+        if let known = addresses[backend] { return known }
+        guard let address = try? SocketAddress(ipAddress: backend.host, port: backend.port) else {
+            if backend.host == "localhost", let loopback = try? SocketAddress(ipAddress: "127.0.0.1", port: backend.port) {
+                addresses[backend] = loopback
+                return loopback
+            }
+            return nil
+        }
+        addresses[backend] = address
+        return address
+    }
+}
