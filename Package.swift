@@ -70,6 +70,8 @@ let package = Package(
         // Processes that tools run, supervised locally.
         .target(name: "KilnRunner", dependencies: [
             "KilnCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Subprocess", package: "swift-subprocess"),

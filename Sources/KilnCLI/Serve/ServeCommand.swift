@@ -4,6 +4,7 @@ import Hummingbird
 import KilnAPI
 import KilnAccounts
 import KilnCore
+import KilnProxy
 import KilnStore
 import Logging
 import ServiceLifecycle
@@ -20,21 +21,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The data directory.") var data: String = ServeDefaults.dataDirectory
     @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
-    @Option(help: "The proxy's plain-HTTP address.") var http: String = ServeDefaults.http
-    @Option(help: "The proxy's HTTPS address.") var https: String = ServeDefaults.https
-    @Option(help: "Tools are served at TOOL.DOMAIN.") var domain: String = ServeDefaults.domain
+    @OptionGroup var proxy: ProxyOptions
     @Option(help: "Create Unix users for tools: auto (when root), on, off.")
     var unixUsers: HostAccounts.UserMode = .auto
-    @Flag(help: "Create the demo tool 'hello' and serve it.") var demo = false
+    @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     func run() async throws {
         let logger = makeLogger()
         let apiAddress = try HostPort(parsing: api)
-        _ = try HostPort(parsing: http)
-        _ = try HostPort(parsing: https)
-
         let directory = try DataDirectory(path: data)
+        try FileSystem.makeDirectory(directory.path + "/logs", mode: 0o750)
+        let proxyConfiguration = try proxy.configuration(dataDirectory: directory.path, forceAllowHTTP: demo)
         try directory.removeStaleSocket()
         let adminToken = try directory.adminToken()
         let store = try KilnStore(path: directory.storePath, logger: logger)
@@ -63,9 +61,21 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
 
+        let routeTable = RouteTableReference()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
+            .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, logger: logger)),
+            .init(service: tcpAPI), .init(service: socketAPI),
+        ]
+        if demo {
+            let webservice = try await DemoTool.prepare(
+                tools: tools, store: store, accounts: accounts, routes: registry, logger: logger)
+            services.append(.init(service: webservice))
+            logger.notice("demo: open http://\(proxyConfiguration.http?.description ?? "?")/hello/")
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: tcpAPI), .init(service: socketAPI)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

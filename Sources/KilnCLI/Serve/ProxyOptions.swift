@@ -1,0 +1,45 @@
+import ArgumentParser
+import KilnCore
+import KilnProxy
+import NIOCore
+
+/// The front proxy's flags, shared by `kiln serve` and `kiln proxy`.
+struct ProxyOptions: ParsableArguments {
+    @Option(help: "The proxy's plain-HTTP address.") var http: String = ServeDefaults.http
+    @Option(help: "The proxy's HTTPS address ('off' for none).") var https: String = ServeDefaults.https
+    @Option(help: "Tools are served at TOOL.DOMAIN.") var domain: String = ServeDefaults.domain
+    @Flag(help: "Serve plain HTTP instead of redirecting it to HTTPS.") var allowHTTP = false
+    @Option(help: "TLS certificate chain (PEM); without it a self-signed one is made.") var cert: String?
+    @Option(help: "TLS private key (PEM).") var key: String?
+    @Option(help: "Seconds a GET/HEAD waits for the backend's first byte.") var firstByteTimeoutRead: Int = 60
+    @Option(help: "Seconds other methods wait for the backend's first byte.") var firstByteTimeoutWrite: Int = 200
+    @Option(help: "The proxy's outer timeout for GET/HEAD (default: first-byte + 15 s).") var outerTimeoutRead: Int?
+    @Option(help: "The proxy's outer timeout for other methods (default: first-byte + 15 s).") var outerTimeoutWrite: Int?
+    @Option(help: "Largest request body for GET/HEAD, in bytes.") var maxBodyRead: Int = 1 << 20
+    @Option(help: "Largest request body for other methods, in bytes.") var maxBodyWrite: Int = 4 << 30
+    @Option(help: "Largest request head, in bytes.") var maxHeaderBytes: Int = 32 * 1024
+    @Option(help: "Seconds to receive a request head once it has begun.") var headerTimeout: Int = 30
+    @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout: Int = 75
+    @Option(help: "Event-loop threads (default: one per core).") var proxyThreads: Int?
+
+    func configuration(dataDirectory: String?, forceAllowHTTP: Bool = false) throws -> ProxyConfiguration {
+        guard (cert == nil) == (key == nil) else { throw CLIError.user("give both --cert and --key, or neither") }
+        let tls: TLSSource? =
+            if let cert, let key { .files(certificate: cert, key: key) } else { dataDirectory.map { .selfSigned(directory: $0) } }
+        let timeouts = TimeoutPolicy(
+            read: .init(
+                firstByte: .seconds(Int64(firstByteTimeoutRead)), outer: .seconds(Int64(outerTimeoutRead ?? firstByteTimeoutRead + 15)),
+                maxBodyBytes: maxBodyRead),
+            write: .init(
+                firstByte: .seconds(Int64(firstByteTimeoutWrite)),
+                outer: .seconds(Int64(outerTimeoutWrite ?? firstByteTimeoutWrite + 15)), maxBodyBytes: maxBodyWrite),
+            headerRead: .seconds(Int64(headerTimeout)), idle: .seconds(Int64(idleTimeout)), maxHeaderBytes: maxHeaderBytes)
+        try timeouts.validate()
+        return ProxyConfiguration(
+            http: http == "off" ? nil : try HostPort(parsing: http),
+            https: https == "off" ? nil : try HostPort(parsing: https),
+            domain: domain.lowercased(), allowHTTP: allowHTTP || forceAllowHTTP, timeouts: timeouts,
+            eventLoops: proxyThreads ?? System.coreCountForProxy,
+            accessLogPath: dataDirectory.map { $0 + "/logs/access.log" }, tls: tls)
+    }
+}

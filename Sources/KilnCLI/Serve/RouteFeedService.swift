@@ -1,0 +1,44 @@
+import KilnCore
+import KilnProxy
+import Logging
+import ServiceLifecycle
+
+/// Keeps a proxy's in-memory route table current: applies every change its source pushes.
+struct RouteFeedService: Service {
+    let name: String
+    let routes: RouteTableReference
+    let changes: @Sendable () async throws -> AsyncStream<RouteChange>
+    let logger: Logger
+
+    func run() async throws {
+        let stream = try await changes()
+        await cancelWhenGracefulShutdown {
+            for await change in stream {
+                routes.apply(change)
+                if case .snapshot(let all) = change {
+                    logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
+                }
+            }
+        }
+    }
+}
+
+import KilnStore
+
+extension RouteFeedService {
+    /// The embedded store's feed: subscribe first, then the snapshot, so no change falls between.
+    static func fromStore(_ store: KilnStore, routes: RouteTableReference, logger: Logger) -> RouteFeedService {
+        RouteFeedService(name: "store", routes: routes, changes: {
+            let updates = store.routeUpdates()
+            let snapshot = try await store.routes()
+            return AsyncStream { continuation in
+                continuation.yield(.snapshot(snapshot))
+                let task = Task {
+                    for await change in updates { continuation.yield(change) }
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+        }, logger: logger)
+    }
+}
