@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Kiln's front proxy against nginx as a reverse proxy, side by side on the same upstream:
+# nginx `return 200` with a 1 KiB body; both proxies keep upstream connections alive; both write an
+# access log. wrk -t2 -c64 -d10s, alternated for ROUNDS rounds (default 3). Release build.
+# Targets: Kiln >= 1.2x nginx req/s, p99 no worse.
+source "$(dirname "$0")/lib.sh"
+ROUNDS=${ROUNDS:-3}
+build_kiln
+UP=$(free_port); NGX=$(free_port); KHTTP=$(free_port); KAPI=$(free_port)
+start_upstream "$UP"
+start_nginx_proxy "$NGX" "$UP"
+
+"$KILN" serve --data "$WORK/kiln" --api "127.0.0.1:$KAPI" --http "127.0.0.1:$KHTTP" --https off --allow-http \
+  --unix-users off --log-level warning > "$WORK/kiln.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [ -S "$WORK/kiln/kiln.sock" ] && break; sleep 0.05; done
+"$KILN" tools create bench --data "$WORK/kiln" >/dev/null
+"$KILN" routes add --data "$WORK/kiln" --tool bench '.*' "127.0.0.1:$UP" >/dev/null
+wait_http "http://127.0.0.1:$KHTTP/bench/"
+
+echo "upstream: nginx return 200 (1 KiB) on :$UP; nginx proxy :$NGX; kiln proxy :$KHTTP; $(nproc) cores"
+results="$WORK/results"
+for round in $(seq "$ROUNDS"); do
+  echo "nginx $round $(run_wrk "http://127.0.0.1:$NGX/bench/")" >> "$results"
+  echo "kiln $round $(run_wrk "http://127.0.0.1:$KHTTP/bench/")" >> "$results"
+done
+summarise "$results"
+echo "kiln proxy RSS: $(( $(awk '/VmRSS/ {print $2}' /proc/${PIDS[0]}/status) / 1024 )) MB"
