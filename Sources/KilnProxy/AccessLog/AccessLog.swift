@@ -66,8 +66,19 @@ public final class AccessLog: Sendable {
         flush()
     }
 
+    /// Quotes and control characters would break the line's format: escape them (rare; the
+    /// common case is one scan of the bytes and no copy).
     static func clean(_ text: String) -> String {
-        text.contains("\"") || text.contains("\n") ? text.replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: " ") : text
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 < 0x20 || $0 == 0x7F }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\u{00}"..."\u{1F}", "\u{7F}": result += "\\x" + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// `24/Nov/2026:18:54:25 +0000`, formatted at most once a second per thread.

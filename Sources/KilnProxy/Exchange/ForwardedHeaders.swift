@@ -19,7 +19,11 @@ enum ForwardedHeaders {
         var forwardedFor: String?
         var host: String?
         for (name, value) in head.headers {
-            let lower = name.lowercased()
+            // Most headers are none of these: classify by length first, lower-case only on a hit.
+            guard let lower = connectionTokens.isEmpty ? HeaderNames.interesting(name) : name.lowercased() else {
+                headers.add(name: name, value: value)
+                continue
+            }
             if hopByHop.contains(lower) || connectionTokens.contains(lower) { continue }
             switch lower {
             case "x-forwarded-for": forwardedFor = forwardedFor.map { "\($0), \(value)" } ?? value
@@ -52,8 +56,11 @@ enum ForwardedHeaders {
         headers.reserveCapacity(head.headers.count + 1)
         let connectionTokens = connectionOptions(head.headers)
         for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || connectionTokens.contains(lower) { continue }
+            if let lower = connectionTokens.isEmpty ? HeaderNames.interesting(name) : name.lowercased(),
+                hopByHop.contains(lower) || connectionTokens.contains(lower)
+            {
+                continue
+            }
             headers.add(name: name, value: value)
         }
         if upgrade {
@@ -67,6 +74,7 @@ enum ForwardedHeaders {
 
     static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {
         var tokens: Set<String> = []
+        guard headers.contains(name: "connection") else { return tokens }
         for value in headers[canonicalForm: "connection"] {
             let token = value.lowercased()
             if token != "close" && token != "keep-alive" && token != "upgrade" { tokens.insert(token) }
@@ -79,5 +87,19 @@ enum ForwardedHeaders {
             return false
         }
         return head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+    }
+}
+
+/// Header names the proxy acts on, recognised without allocating for the many it does not.
+enum HeaderNames {
+    static let lengths: Set<Int> = Set(
+        (ForwardedHeaders.hopByHop.union(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-original-uri",
+            "host", "content-length"])).map(\.utf8.count))
+
+    /// The lower-cased name when it may be one of interest (or a Connection option), else nil.
+    static func interesting(_ name: String) -> String? {
+        let count = name.utf8.count
+        guard lengths.contains(count) || count > 19 else { return nil }
+        return name.lowercased()
     }
 }

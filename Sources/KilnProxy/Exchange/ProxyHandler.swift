@@ -26,8 +26,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var pendingRead = false
     private var clientAddress = "-"
     private var exchange = ExchangeRecord()
-    private var firstByteTimer: Scheduled<Void>?
-    private var outerTimer: Scheduled<Void>?
+    /// One timer for the exchange: the outer deadline from the head, then the backend's first
+    /// byte, whichever comes first.
+    private var exchangeTimer = DeadlineTimer()
+    private var outerDeadline: NIODeadline?
+    /// Pipelined requests that arrived while an exchange was under way, replayed in order. Held
+    /// here rather than by pausing reads, which would cost two epoll changes per request.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelinedBytes = 0
+    private var requestEndReceived = false
+    private var draining = false
+    private static let pipelinedLimit = 64 * 1024
 
     init(shared: ProxyShared, pool: UpstreamPool, scheme: String, isHTTP2Stream: Bool = false) {
         self.shared = shared
@@ -44,23 +53,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimers()
+        exchangeTimer.cancel()
         upstream?.close()
         upstream = nil
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !pipelined.isEmpty || (requestEndReceived && !machine.isIdle) {
+            if case .body(let buffer) = part { pipelinedBytes += buffer.readableBytes }
+            pipelined.append(part)
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
+            requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
             exchange = ExchangeRecord(head: head, startNanos: NIODeadline.now().uptimeNanoseconds)
             let decision = decide(head)
             if case .forward = decision {
-                let timeouts = shared.configuration.timeouts.forMethod(head.method)
-                outerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeouts.outer) { [weak self] in
-                    self?.timedOut()
-                }
+                let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
+                outerDeadline = deadline
+                armExchangeTimer(deadline, context: context)
             }
             perform(machine.requestHead(head, decision: decision))
         case .body(let buffer):
@@ -71,7 +90,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             }
             perform(machine.requestBody(buffer))
         case .end:
+            requestEndReceived = true
             perform(machine.requestEnd(keepAlive: exchange.head?.isKeepAlive ?? false))
+        }
+    }
+
+    /// Replays pipelined parts while exchanges finish.
+    private func drainPipelined(context: ChannelHandlerContext) {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while let part = pipelined.first {
+            if case .head = part, !machine.isIdle { break }
+            pipelined.removeFirst()
+            if case .body(let buffer) = part { pipelinedBytes -= buffer.readableBytes }
+            handle(part, context: context)
+            if self.context == nil { return }
         }
     }
 
@@ -81,7 +115,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func read(context: ChannelHandlerContext) {
-        if machine.wantsClientReads && (upstream?.channel.isWritable ?? true) {
+        if machine.wantsClientReads && (upstream?.channel.isWritable ?? true) && pipelinedBytes < Self.pipelinedLimit {
             context.read()
         } else {
             pendingRead = true
@@ -176,10 +210,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             for buffer in body { upstream.handler.send(.body(.byteBuffer(buffer))) }
             if end { upstream.handler.send(.end(nil)) }
             upstream.handler.flush()
-            let timeouts = shared.configuration.timeouts.forMethod(head.method)
-            firstByteTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeouts.firstByte) { [weak self] in
-                self?.timedOut()
-            }
+            let firstByte = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).firstByte
+            armExchangeTimer(min(firstByte, outerDeadline ?? firstByte), context: context)
             if pendingRead, machine.wantsClientReads {
                 pendingRead = false
                 context.read()
@@ -236,17 +268,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         upstream = nil
     }
 
-    private func timedOut() {
-        firstByteTimer = nil
-        outerTimer = nil
+    private func armExchangeTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
+        exchangeTimer.set(deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        guard let context, exchangeTimer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else {
+            return
+        }
+        outerDeadline = nil
         perform(machine.upstreamFailed(.timeout))
     }
 
     private func cancelTimers() {
-        firstByteTimer?.cancel()
-        firstByteTimer = nil
-        outerTimer?.cancel()
-        outerTimer = nil
+        exchangeTimer.clear()
+        outerDeadline = nil
     }
 
     private func writeLocal(_ response: LocalResponse, close: Bool) {
@@ -286,7 +322,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func finishedIdle(context: ChannelHandlerContext) {
         exchange = ExchangeRecord()
         context.triggerUserOutboundEvent(ProxyConnectionEvent.exchangeFinished, promise: nil)
-        if pendingRead {
+        if !pipelined.isEmpty { drainPipelined(context: context) }
+        if pendingRead, machine.isIdle {
             pendingRead = false
             context.read()
         }

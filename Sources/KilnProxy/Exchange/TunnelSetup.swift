@@ -13,7 +13,6 @@ enum TunnelSetup {
             upstreamHandler.onClose = nil
             let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
             try removeIfPresent(clientPipeline, ProxyHandler.self)
-            try removeIfPresent(clientPipeline, HTTPServerPipelineHandler.self)
             try removeIfPresent(clientPipeline, NIOHTTPResponseHeadersValidator.self)
             try removeIfPresent(clientPipeline, ConnectionTimeoutHandler.self)
             try removeIfPresent(clientPipeline, HTTPResponseEncoder.self)

@@ -17,7 +17,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     private let headerRead: TimeAmount
     private let idle: TimeAmount
     private var state = State.waitingForRequest(sawBytes: false)
-    private var timer: Scheduled<Void>?
+    private var timer = DeadlineTimer()
 
     init(headerRead: TimeAmount, idle: TimeAmount) {
         self.headerRead = headerRead
@@ -34,8 +34,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -47,11 +46,15 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        // The proxy handler sends these on every request: a type check, not a dynamic cast.
+        guard type(of: event) == ProxyConnectionEvent.self else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
         switch event as? ProxyConnectionEvent {
         case .requestHeadReceived:
             state = .inExchange
-            timer?.cancel()
-            timer = nil
+            timer.clear()
             promise?.succeed()
         case .exchangeFinished:
             state = .waitingForRequest(sawBytes: false)
@@ -63,12 +66,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func arm(context: ChannelHandlerContext, after delay: TimeAmount) {
-        timer?.cancel()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in self?.fire(context: context) }
+        timer.set(.now() + delay, on: context.eventLoop) { [weak self] in self?.fire(context: context) }
     }
 
     private func fire(context: ChannelHandlerContext) {
-        timer = nil
+        guard timer.expired(on: context.eventLoop, fire: { [weak self] in self?.fire(context: context) }) else { return }
         guard case .waitingForRequest(let sawBytes) = state else { return }
         guard sawBytes else {
             context.close(promise: nil)

@@ -116,7 +116,7 @@ public final class ProxyServer: Service, Sendable {
         limits.maxHeaderFieldSize = max(timeouts.maxHeaderBytes, 1024)
         limits.maxHeaderListSize = max(timeouts.maxHeaderBytes, 1024)
         try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
         try pipeline.addHandler(ProxyHandler(shared: shared, pool: pool, scheme: scheme))
     }
