@@ -116,7 +116,10 @@ import Testing
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
         let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols)
-        #expect(machine.responseHead(switching) == .switchToTunnel(switching))
+        #expect(machine.responseHead(switching) == .forwardUpgradeHead(switching))
+        #expect(!machine.wantsClientReads)
+        #expect(machine.responseEnd(upstreamKeepAlive: true) == .joinTunnel)
+        #expect(machine.wantsClientReads)
     }
 
     @Test func clientGoingAwayMidExchangeClosesTheBackendToo() {
@@ -146,5 +149,31 @@ import Testing
         _ = started.upstreamAcquired(reused: false)
         _ = started.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
         #expect(started.upstreamFailedForLimit() == .closeAll)
+    }
+}
+
+@Suite struct MalformedRequestTests {
+    let backend = HostPort(host: "127.0.0.1", port: 9000)
+
+    @Test func malformedBodyBeforeTheResponseAnswers400AndCloses() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(backend))
+        _ = machine.upstreamAcquired(reused: false)
+        let response = LocalResponse.badRequest("bad chunk")
+        #expect(machine.requestMalformed(response) == .abandonUpstreamAndRespond(response, close: true))
+        #expect(!machine.wantsClientReads)
+    }
+
+    @Test func malformedBytesAfterTheResponseStartedOnlyClose() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(backend))
+        _ = machine.upstreamAcquired(reused: false)
+        _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
+        #expect(machine.requestMalformed(.badRequest("x")) == .closeAll)
+    }
+
+    @Test func aMalformedHeadOnAnIdleConnectionAnswersTheGivenStatus() {
+        var machine = ExchangeStateMachine()
+        #expect(machine.requestMalformed(.headersTooLarge) == .abandonUpstreamAndRespond(.headersTooLarge, close: true))
     }
 }

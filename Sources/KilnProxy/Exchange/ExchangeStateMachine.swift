@@ -17,6 +17,9 @@ struct ExchangeStateMachine {
         case forwarding(Forwarding)
         /// The proxy answered by itself (error page, redirect); the rest of the request is dropped.
         case respondingLocally(requestComplete: Bool)
+        /// The backend answered 101: its head goes to the client; at the response's end the
+        /// connections are joined.
+        case upgrading
         /// The backend switched protocols (websocket): bytes now pass through untouched.
         case upgraded
         /// The connection is closing or closed.
@@ -67,7 +70,10 @@ struct ExchangeStateMachine {
         case retryOnFreshConnection(BackendAddress)
         /// Close both connections: the response had started, there is no way to report an error.
         case closeAll
-        case switchToTunnel(HTTPResponseHead)
+        /// Send the backend's 101 head to the client.
+        case forwardUpgradeHead(HTTPResponseHead)
+        /// Join the two connections into a byte tunnel.
+        case joinTunnel
     }
 
     /// Bytes of request body held while the backend connection is acquired; past it reading pauses.
@@ -79,6 +85,7 @@ struct ExchangeStateMachine {
     var wantsClientReads: Bool {
         switch state {
         case .idle, .forwarding, .respondingLocally, .upgraded: true
+        case .upgrading: false
         case .awaitingUpstream(let pending): pending.bufferedBytes < Self.pendingBodyLimit
         case .closed: false
         }
@@ -185,8 +192,8 @@ struct ExchangeStateMachine {
     mutating func responseHead(_ head: HTTPResponseHead) -> Action {
         guard case .forwarding(var forwarding) = state else { return .none }
         if head.status == .switchingProtocols {
-            state = .upgraded
-            return .switchToTunnel(head)
+            state = .upgrading
+            return .forwardUpgradeHead(head)
         }
         forwarding.responseStarted = true
         state = .forwarding(forwarding)
@@ -199,6 +206,10 @@ struct ExchangeStateMachine {
     }
 
     mutating func responseEnd(upstreamKeepAlive: Bool) -> Action {
+        if case .upgrading = state {
+            state = .upgraded
+            return .joinTunnel
+        }
         guard case .forwarding(let forwarding) = state else { return .none }
         if forwarding.requestComplete {
             let clientKeepAlive = forwarding.head.isKeepAlive
@@ -208,6 +219,22 @@ struct ExchangeStateMachine {
         // The backend answered before reading the whole body: neither connection is reusable.
         state = .closed
         return .finishResponse(reuseUpstream: false, closeClient: true)
+    }
+
+    /// The client's bytes stopped making sense (bad chunking, an oversized head): 400 (or the
+    /// given response) and close, unless the response had begun, then just close.
+    mutating func requestMalformed(_ response: LocalResponse) -> Action {
+        switch state {
+        case .forwarding(let forwarding) where forwarding.responseStarted:
+            state = .closed
+            return .closeAll
+        case .closed, .upgraded, .upgrading:
+            state = .closed
+            return .closeAll
+        default:
+            state = .closed
+            return .abandonUpstreamAndRespond(response, close: true)
+        }
     }
 
     mutating func clientClosed() -> Action {

@@ -133,10 +133,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let parserError = error as? HTTPParserError, machine.isIdle || exchange.head == nil {
+        if let parserError = error as? HTTPParserError {
             let response: LocalResponse =
                 parserError == .headerOverflow ? .headersTooLarge : .badRequest("malformed HTTP (\(parserError))")
-            writeLocal(response, close: true)
+            if exchange.head == nil {
+                exchange.head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "-")
+            }
+            perform(machine.requestMalformed(response))
             return
         }
         perform(machine.clientClosed())
@@ -239,9 +242,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             dropUpstream()
             logExchange()
             context.close(promise: nil)
-        case .switchToTunnel(let head):
+        case .forwardUpgradeHead(let head):
             cancelTimers()
-            startTunnel(context: context, head: head)
+            guard !isHTTP2Stream else {
+                perform(machine.clientClosed())
+                return
+            }
+            exchange.status = head.status.code
+            logExchange()
+            let response = ForwardedHeaders.responseHead(head, keepAlive: true, upgrade: true)
+            context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
+        case .joinTunnel:
+            joinTunnel(context: context)
         }
     }
 
@@ -360,19 +372,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     // MARK: Websockets
 
-    private func startTunnel(context: ChannelHandlerContext, head: HTTPResponseHead) {
-        guard let upstream, !isHTTP2Stream else {
-            perform(machine.clientClosed())
+    private func joinTunnel(context: ChannelHandlerContext) {
+        guard let upstream else {
             context.close(promise: nil)
             return
         }
         self.upstream = nil
-        exchange.status = head.status.code
-        logExchange()
-        let response = ForwardedHeaders.responseHead(head, keepAlive: true, upgrade: true)
-        context.writeAndFlush(wrapOutboundOut(.head(response))).assumeIsolated().flatMapThrowing {
+        do {
             try TunnelSetup.join(client: context.channel, upstream: upstream.channel, upstreamHandler: upstream.handler)
-        }.whenFailure { _ in
+        } catch {
             context.close(promise: nil)
             upstream.close()
         }

@@ -21,6 +21,7 @@ enum TunnelSetup {
             try removeIfPresent(upstreamPipeline, UpstreamHandler.self)
             try removeIfPresent(upstreamPipeline, IdleStateHandler.self)
             try removeIfPresent(upstreamPipeline, HTTPRequestEncoder.self)
+            try removeIfPresent(upstreamPipeline, NIOHTTPRequestHeadersValidator.self)
             try removeIfPresent(upstreamPipeline, ByteToMessageHandler<HTTPResponseDecoder>.self)
             try upstreamPipeline.addHandler(upstreamGlue)
         }
@@ -55,6 +56,8 @@ final class GlueHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // The partner may have held a read while this side was not yet in its pipeline.
+        partner?.partnerBecameWritable()
         context.read()
     }
 

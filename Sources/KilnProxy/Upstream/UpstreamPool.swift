@@ -66,7 +66,8 @@ final class UpstreamPool: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Headers going to backends were parsed and checked on the way in.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(allTimeout: idleTimeout), UpstreamHandler(),
                     ])
@@ -81,7 +82,9 @@ final class UpstreamPool: @unchecked Sendable {
         return connected.assumeIsolated().flatMapThrowing { [self] channel in
             let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             let connection = UpstreamConnection(channel: channel, handler: handler, backend: backend)
-            handler.onClose = { [weak self, unowned connection] in self?.forget(connection) }
+            handler.onClose = { [weak self, weak connection] in
+                if let connection { self?.forget(connection) }
+            }
             return connection
         }
     }
