@@ -93,9 +93,8 @@ let package = Package(
         .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),

@@ -43,6 +43,9 @@ struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try KilnJSON.encoder.encode(body)))
         }
+        // AsyncHTTPClient retries refused connections until the request's deadline; a quick
+        // connect first tells "no server" at once.
+        try ServerProbe.check(endpoint, describe: describe())
         let response: HTTPClientResponse
         let data: ByteBuffer
         do {
