@@ -33,8 +33,10 @@ enum SelfSignedCertificate {
             subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: false))
+                // Its own issuer: clients that are told to trust it (curl --cacert, a browser's
+                // store) take it as the anchor, which OpenSSL accepts only from a CA certificate.
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(alternativeNames)
             },

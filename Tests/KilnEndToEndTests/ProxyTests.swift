@@ -1,0 +1,231 @@
+import Foundation
+import KilnTesting
+import Testing
+
+/// The front proxy through the real binary, real curl and a real backend process.
+@Suite(.serialized) struct ProxyTests {
+    @Test func pathAndHostRoutingPassThePathAndForwardingHeaders() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let byPath = try curl([fixture.server.httpURL + "/\(fixture.tool)/some/page?x=1"])
+        #expect(byPath.status == 200)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(byPath.body.utf8)) as? [String: Any])
+        #expect(json["path"] as? String == "/\(fixture.tool)/some/page?x=1")
+        let headers = try #require(json["headers"] as? [String: String])
+        #expect(headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(headers["x-forwarded-proto"] == "http")
+        #expect(headers["x-original-uri"] == "/\(fixture.tool)/some/page?x=1")
+        #expect(headers["x-forwarded-host"] == "127.0.0.1:\(fixture.server.httpPort)")
+
+        let byHost = try curl(["-H", "Host: \(fixture.tool).localhost:\(fixture.server.httpPort)", fixture.server.httpURL + "/other"])
+        #expect(byHost.status == 200)
+        #expect(byHost.body.contains(#""path": "/other""#))
+        let upperCase = try curl(["-H", "Host: \(fixture.tool.uppercased()).LOCALHOST", fixture.server.httpURL + "/"])
+        #expect(upperCase.status == 200)
+    }
+
+    @Test func patternsAreTriedInOrderAndTheAdminToolIsTheFallback() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let second = try BackendProcess(name: "b2")
+        defer { second.stop() }
+        let data = fixture.server.dataDirectory
+        // A more specific pattern registered after `.*` never wins: first match wins.
+        #expect(try kiln("routes", "remove", "--data", data, "--tool", fixture.tool, ".*").status == 0)
+        #expect(try kiln("routes", "add", "--data", data, "--tool", fixture.tool, "^/api", second.address).status == 0)
+        #expect(try kiln("routes", "add", "--data", data, "--tool", fixture.tool, ".*", fixture.backend.address).status == 0)
+        #expect(try curl([fixture.server.httpURL + "/\(fixture.tool)/api/x"]).body.contains(#""backend": "b2""#))
+        #expect(try curl([fixture.server.httpURL + "/\(fixture.tool)/web"]).body.contains(#""backend": "b1""#))
+        let listed = try kiln("routes", "list", "--data", data, "--tool", fixture.tool)
+        let lines = listed.standardOutput.split(separator: "\n")
+        #expect(lines.count == 3 && lines[1].contains("^/api") && lines[2].contains(".*"), "\(listed)")
+
+        // Nothing there: 503 naming the tool when the path named one, 404 otherwise.
+        let missing = try curl([fixture.server.httpURL + "/nosuchtool/"])
+        #expect(missing.status == 503)
+        #expect(missing.body.contains("nosuchtool"))
+        #expect(try curl([fixture.server.httpURL + "/"]).status == 404)
+
+        // The admin tool's routes catch the rest, matched against the whole path.
+        #expect(try kiln("tools", "create", "admin", "--data", data).status == 0)
+        #expect(try kiln("routes", "add", "--data", data, "--tool", "admin", ".*", second.address).status == 0)
+        let landing = try curl([fixture.server.httpURL + "/nosuchtool/page"])
+        #expect(landing.status == 200)
+        #expect(landing.body.contains(#""path": "/nosuchtool/page""#))
+        #expect(try curl([fixture.server.httpURL + "/"]).status == 200)
+    }
+
+    @Test func plainHTTPIsRedirectedToHTTPSWhichSpeaksHTTP2() throws {
+        // A two-label domain: OpenSSL clients refuse a wildcard right under a single label
+        // (`*.localhost`), so the certificate's wildcard is checked on `kiln.test`.
+        let fixture = try ProxyFixture(serverArguments: ["--unix-users", "off", "--domain", "kiln.test"])
+        defer { fixture.stop() }
+        let get = try curl([fixture.server.httpURL + "/\(fixture.tool)/a?b=c"])
+        #expect(get.status == 301)
+        #expect(get.headers.lowercased().contains("location: https://127.0.0.1:\(fixture.server.httpsPort)/\(fixture.tool)/a?b=c"))
+        let post = try curl(["-X", "POST", "--data", "x", fixture.server.httpURL + "/\(fixture.tool)/a"])
+        #expect(post.status == 308)
+
+        let tls = try curl(["--http1.1", fixture.server.httpsURL + "/\(fixture.tool)/echo"])
+        #expect(tls.status == 200)
+        #expect(tls.httpVersion == "1.1")
+        #expect(tls.body.contains(#""x-forwarded-proto": "https""#))
+        let h2 = try curl(["--http2", fixture.server.httpsURL + "/\(fixture.tool)/echo"])
+        #expect(h2.status == 200)
+        #expect(h2.httpVersion == "2")
+        let h2Upload = try curl(["--http2", "-X", "POST", "--data-binary", "hello", fixture.server.httpsURL + "/\(fixture.tool)/upload"])
+        #expect(h2Upload.body.contains(#""length": 5"#))
+        // The self-signed certificate names the domain and its subdomains.
+        let verified = try runCommand(
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", fixture.server.dataDirectory + "/proxy-cert.pem",
+             "--resolve", "\(fixture.tool).kiln.test:\(fixture.server.httpsPort):127.0.0.1",
+             "https://\(fixture.tool).kiln.test:\(fixture.server.httpsPort)/"])
+        #expect(verified.standardOutput == "200", "\(verified)")
+    }
+
+    @Test func websocketsPassThrough() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let result = try runCommand(
+            "/usr/bin/python3", [BackendProcess.fixtures + "/ws_client.py", String(fixture.server.httpPort), "/\(fixture.tool)/ws"])
+        #expect(result.standardOutput == "OK\n", "\(result)")
+    }
+
+    @Test func aGibibyteStreamsBothWaysInBoundedMemory() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let gibibyte = 1 << 30
+        let before = fixture.serverRSS
+        let sampler = RSSSampler { fixture.serverRSS }
+        let download = try runCommand(
+            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", fixture.server.httpURL + "/\(fixture.tool)/big?n=\(gibibyte)"],
+            timeout: .seconds(300))
+        #expect(download.standardOutput == "200 \(gibibyte)")
+        let upload = try runCommand(
+            "/bin/sh", ["-c", "head -c \(gibibyte) /dev/zero | curl -s -T - -X POST \(fixture.server.httpURL)/\(fixture.tool)/upload"],
+            timeout: .seconds(300))
+        #expect(upload.standardOutput.contains(#""length": \#(gibibyte)"#), "\(upload)")
+        #expect(upload.standardOutput.contains("49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"))
+        let peak = sampler.stop()
+        #expect(peak - before < 128 << 20, "RSS grew by \((peak - before) >> 20) MiB while streaming")
+    }
+
+    @Test func limitsAnswerWithTheirStatusCodes() throws {
+        let fixture = try ProxyFixture(serverArguments: [
+            "--unix-users", "off", "--allow-http", "--max-body-write", "100000", "--max-header-bytes", "4096",
+            "--header-timeout", "1", "--first-byte-timeout-read", "1", "--outer-timeout-read", "7",
+        ])
+        defer { fixture.stop() }
+        let url = fixture.server.httpURL + "/\(fixture.tool)"
+        let files = try makeTemporaryDirectory(prefix: "kl")
+        try String(repeating: "x", count: 200_000).write(toFile: files + "/body", atomically: true, encoding: .utf8)
+        try ("X-Big: " + String(repeating: "a", count: 5000)).write(toFile: files + "/header5k", atomically: true, encoding: .utf8)
+        try ("X-Big: " + String(repeating: "a", count: 100_000)).write(toFile: files + "/header100k", atomically: true, encoding: .utf8)
+        #expect(try curl(["-X", "POST", "--data-binary", "@" + files + "/body", url + "/upload"]).status == 413)
+        #expect(try curl(["-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + files + "/body", url + "/upload"]).status == 413)
+        #expect(try curl(["-H", "@" + files + "/header5k", url + "/echo"]).status == 431)
+        #expect(try curl(["-H", "@" + files + "/header100k", url + "/echo"]).status == 431)
+        #expect(try curl(["-X", "POST", "--data-binary", "small", url + "/upload"]).status == 200)
+        let slow = try curl([url + "/slow?s=3"])
+        #expect(slow.status == 504)
+        #expect(try curl([url + "/hangup"]).status == 502)
+        let partial = try rawExchange(port: fixture.server.httpPort, Array("GET /\(fixture.tool)/echo HTTP/1.1\r\nHost: x\r\n".utf8))
+        #expect(partial.response.hasPrefix("HTTP/1.1 408"), "\(partial)")
+        #expect(partial.peerClosed)
+        // A backend that is gone: 502.
+        fixture.backend.stop()
+        #expect(try curl([url + "/echo"]).status == 502)
+    }
+
+    @Test func contradictoryTimeoutsAreRefusedAtStart() throws {
+        let result = try runCommand(
+            KilnBinary.path,
+            ["serve", "--data", try makeTemporaryDirectory(prefix: "kt") + "/d", "--api", "127.0.0.1:\(freeLoopbackPort())",
+             "--http", "127.0.0.1:\(freeLoopbackPort())", "--https", "off", "--first-byte-timeout-read", "60",
+             "--outer-timeout-read", "30"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("outer timeout"), "\(result)")
+    }
+
+    @Test func ambiguousFramingIsRefusedAndTheProxyKeepsServing() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let target = "/\(fixture.tool)/upload"
+        let cases = [
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            "\u{01}\u{02} not http\r\n\r\n",
+        ]
+        for request in cases {
+            let result = try rawExchange(port: fixture.server.httpPort, Array(request.utf8))
+            #expect(result.response.hasPrefix("HTTP/1.1 400"), "\(request.debugDescription) → \(result.response)")
+            #expect(result.peerClosed, "the connection stays open after \(request.debugDescription)")
+        }
+        #expect(try curl([fixture.server.httpURL + "/\(fixture.tool)/echo"]).status == 200)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let tool = fixture.tool
+        let request =
+            "GET /\(tool)/first HTTP/1.1\r\nHost: x\r\n\r\nGET /nobody/ HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /\(tool)/third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        let result = try rawExchange(port: fixture.server.httpPort, Array(request.utf8))
+        let first = try #require(result.response.range(of: "/\(tool)/first"))
+        let second = try #require(result.response.range(of: "503 Service Unavailable"))
+        let third = try #require(result.response.range(of: "/\(tool)/third"))
+        #expect(first.lowerBound < second.lowerBound && second.lowerBound < third.lowerBound)
+        #expect(result.peerClosed)
+    }
+
+    @Test func accessLogIsWrittenInCombinedFormat() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        _ = try curl(["-A", "probe/1.0", "-e", "http://ref.example/", fixture.server.httpURL + "/\(fixture.tool)/logged"])
+        let path = fixture.server.dataDirectory + "/logs/access.log"
+        let deadline = Date().addingTimeInterval(5)
+        var contents = ""
+        while Date() < deadline {
+            contents = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if contents.contains("/logged") { break }
+            usleep(100_000)
+        }
+        let line = try #require(contents.split(separator: "\n").first { $0.contains("/logged") })
+        #expect(line.hasPrefix("127.0.0.1 - - ["))
+        #expect(line.contains(#""GET /\#(fixture.tool)/logged HTTP/1.1" 200 "#))
+        #expect(line.hasSuffix(#""http://ref.example/" "probe/1.0""#))
+    }
+}
+
+/// Samples a value (RSS) every 50 ms on a background thread and keeps the peak.
+final class RSSSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peak = 0
+    private var running = true
+    private let thread: Thread
+
+    init(_ sample: @escaping @Sendable () -> Int) {
+        let box = Box()
+        thread = Thread {
+            while box.sampler?.isRunning ?? true {
+                box.sampler?.record(sample())
+                usleep(50_000)
+            }
+        }
+        box.sampler = self
+        thread.start()
+    }
+
+    final class Box: @unchecked Sendable { weak var sampler: RSSSampler? }
+
+    var isRunning: Bool { lock.withLock { running } }
+    func record(_ value: Int) { lock.withLock { peak = max(peak, value) } }
+
+    func stop() -> Int {
+        lock.withLock { running = false }
+        return lock.withLock { peak }
+    }
+}
