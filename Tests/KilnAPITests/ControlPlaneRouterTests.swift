@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KilnAPI
+import KilnAccounts
+import KilnCore
+import KilnStore
+import Testing
+
+/// The control-plane API in process, on a real store, through HummingbirdTesting's router client.
+@Suite struct ControlPlaneRouterTests {
+    struct Fixture {
+        let application: Application<RouterResponder<KilnRequestContext>>
+        let adminToken = AccessToken.generate()
+        let dataDirectory: String
+
+        init() throws {
+            dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-api-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            let store = try KilnStore(path: dataDirectory + "/kiln.sqlite")
+            let accounts = try HostAccounts(dataDirectory: dataDirectory, userMode: .off)
+            let router = ControlPlaneRouter.build(
+                authenticator: Authenticator(adminToken: adminToken, store: store),
+                tools: ToolService(store: store, accounts: accounts), store: store, routes: StoreRouteRegistry(store: store))
+            application = Application(router: router)
+        }
+    }
+
+    func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
+
+    func errorCode(_ body: ByteBuffer) -> String? {
+        let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: [String: Any]]
+        return json?["error"]?["code"] as? String
+    }
+
+    @Test func everyCallIsAuthenticated() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            try await client.execute(uri: "/v1/tools", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(errorCode(response.body) == "unauthenticated")
+            }
+            try await client.execute(uri: "/v1/tools", method: .get, headers: bearer("kiln_wrong")) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/tools", method: .get, headers: [.authorization: "Basic abc"]) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/nothing", method: .get, headers: bearer(fixture.adminToken)) { response in
+                #expect(response.status == .notFound)
+                #expect(errorCode(response.body) == "not_found")
+            }
+        }
+    }
+
+    @Test func adminCreatesAToolWhoseTokenActsOnItAlone() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            var token = ""
+            for name in ["alpha", "beta"] {
+                try await client.execute(
+                    uri: "/v1/tools", method: .post, headers: bearer(fixture.adminToken),
+                    body: ByteBuffer(string: #"{"name":"\#(name)","maintainers":["alice"]}"#)
+                ) { response in
+                    #expect(response.status == .created)
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                    if name == "alpha" { token = json["token"] as? String ?? "" }
+                    #expect((json["token_file"] as? String)?.hasSuffix("/tools/\(name)/.kiln-token") == true)
+                }
+            }
+            let attributes = try FileManager.default.attributesOfItem(atPath: fixture.dataDirectory + "/tools/alpha/.kiln-token")
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            try await client.execute(uri: "/v1/whoami", method: .get, headers: bearer(token)) { response in
+                #expect(String(buffer: response.body) == #"{"role":"tool","tool":"alpha"}"#)
+            }
+            try await client.execute(uri: "/v1/tools/beta", method: .get, headers: bearer(token)) { response in
+                #expect(response.status == .forbidden)
+                #expect(errorCode(response.body) == "forbidden")
+            }
+            try await client.execute(
+                uri: "/v1/tools/beta/routes", method: .post, headers: bearer(token),
+                body: ByteBuffer(string: #"{"pattern":".*","backend":"127.0.0.1:1"}"#)
+            ) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/tools/beta", method: .delete, headers: bearer(token)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(
+                uri: "/v1/tools", method: .post, headers: bearer(token), body: ByteBuffer(string: #"{"name":"gamma"}"#)
+            ) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(
+                uri: "/v1/tools/alpha/routes", method: .post, headers: bearer(token),
+                body: ByteBuffer(string: #"{"pattern":".*","backend":"127.0.0.1:1"}"#)
+            ) { response in
+                #expect(response.status == .created)
+            }
+            try await client.execute(uri: "/list", method: .get, headers: bearer(fixture.adminToken)) { response in
+                #expect(String(buffer: response.body).contains(#""alpha":[{"backend":"127.0.0.1:1","pattern":".*","tool":"alpha"}]"#))
+            }
+        }
+    }
+
+    @Test func badInputGetsA400WithItsCode() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            let cases: [(String, String, String)] = [
+                ("/v1/tools", "{not json", "bad_request"),
+                ("/v1/tools", #"{"maintainers":[]}"#, "bad_request"),
+                ("/v1/tools", #"{"name":"Bad_Name"}"#, "invalid_name"),
+                ("/v1/tools", #"{"name":"ok","maintainers":["a b"]}"#, "invalid_name"),
+            ]
+            for (uri, body, code) in cases {
+                try await client.execute(uri: uri, method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: body)) {
+                    response in
+                    #expect(response.status == .badRequest, "\(body)")
+                    #expect(errorCode(response.body) == code, "\(body): \(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/tools", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: #"{"name":"routed"}"#)
+            ) { _ in }
+            for (body, code) in [
+                (#"{"pattern":"([","backend":"127.0.0.1:1"}"#, "invalid_route"),
+                (#"{"pattern":".*","backend":"nowhere"}"#, "invalid_address"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/tools/routed/routes", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: body)
+                ) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(errorCode(response.body) == code)
+                }
+            }
+            try await client.execute(
+                uri: "/v1/tools", method: .post, headers: bearer(fixture.adminToken), body: ByteBuffer(string: #"{"name":"routed"}"#)
+            ) { response in
+                #expect(response.status == .conflict)
+                #expect(errorCode(response.body) == "conflict")
+            }
+        }
+    }
+}
