@@ -10,7 +10,7 @@ public enum ControlPlaneRouter {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
-        ToolsController(service: tools, store: store).register(on: router)
+        ToolsController(service: tools, store: store, routes: routes).register(on: router)
         RoutesController(registry: routes).register(on: router)
         return router
     }

@@ -6,6 +6,7 @@ import KilnStore
 struct ToolsController {
     let service: ToolService
     let store: KilnStore
+    let routes: any RouteRegistry
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/whoami", use: whoami)
@@ -54,6 +55,10 @@ struct ToolsController {
         try context.caller().authorizeAdmin(for: "deleting a tool")
         let name = try Self.toolName(context)
         let (tool, archive) = try await service.delete(name: name)
+        // Routes kept outside the store (Redis) go with the tool too.
+        for route in try await routes.routes(of: name.rawValue) {
+            _ = try await routes.remove(tool: route.tool, pattern: route.pattern, backend: nil)
+        }
         return DeleteToolResponse(deleted: tool.name.rawValue, archivedHome: archive)
     }
 

@@ -5,6 +5,7 @@ import KilnAPI
 import KilnAccounts
 import KilnCore
 import KilnProxy
+import KilnRedis
 import KilnStore
 import Logging
 import ServiceLifecycle
@@ -22,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The data directory.") var data: String = ServeDefaults.dataDirectory
     @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
     @OptionGroup var proxy: ProxyOptions
+    @OptionGroup var routeSource: RouteSourceOptions
     @Option(help: "Create Unix users for tools: auto (when root), on, off.")
     var unixUsers: HostAccounts.UserMode = .auto
     @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
@@ -38,7 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try KilnStore(path: directory.storePath, logger: logger)
         let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
         let tools = ToolService(store: store, accounts: accounts, logger: logger)
-        let registry = StoreRouteRegistry(store: store)
+        let redisURL = try routeSource.redisURL()
+        let registry: any RouteRegistry =
+            if let redisURL {
+                RedisRouteRegistry(store: RedisRouteStore(url: redisURL, prefix: routeSource.routesPrefix, logger: logger))
+            } else {
+                StoreRouteRegistry(store: store)
+            }
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
             routes: registry)
@@ -63,7 +71,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         let routeTable = RouteTableReference()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
+            .init(
+                service: redisURL.map {
+                    RouteFeedService.fromRedis(
+                        RedisRouteFeed(
+                            url: $0, prefix: routeSource.routesPrefix, resyncInterval: .seconds(routeSource.routesResync),
+                            logger: logger), routes: routeTable, logger: logger)
+                } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
             .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, logger: logger)),
             .init(service: tcpAPI), .init(service: socketAPI),
         ]

@@ -40,6 +40,9 @@ public struct RoutePattern: Sendable {
         }
     }
 
+    /// Whether the pattern matches every path (`.*` and its spellings).
+    public static func isCatchAll(_ source: String) -> Bool { matchesEverything(source) }
+
     static func matchesEverything(_ source: String) -> Bool {
         ["", ".*", "^.*", ".*$", "^.*$", "(.*)", "^(.*)", "^(.*)$", "^/?.*"].contains(source)
     }

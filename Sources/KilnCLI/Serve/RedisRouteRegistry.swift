@@ -1,0 +1,24 @@
+import KilnAPI
+import KilnCore
+import KilnRedis
+
+/// The API's route registry when routes live in a shared Redis.
+struct RedisRouteRegistry: RouteRegistry {
+    let store: RedisRouteStore
+
+    func allRoutes() async throws(KilnError) -> [Route] { try await store.allRoutes() }
+    func routes(of tool: String) async throws(KilnError) -> [Route] { try await store.routes(of: tool) }
+    func add(_ route: Route) async throws(KilnError) { try await store.add(route) }
+    func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool {
+        try await store.remove(tool: tool, pattern: pattern, backend: backend)
+    }
+}
+
+extension RouteFeedService {
+    static func fromRedis(_ feed: RedisRouteFeed, routes: RouteTableReference, logger: Logger) -> RouteFeedService {
+        RouteFeedService(name: "redis", routes: routes, changes: { feed.updates() }, logger: logger)
+    }
+}
+
+import KilnProxy
+import Logging

@@ -1,0 +1,64 @@
+import KilnCore
+import NIOCore
+import NIOPosix
+
+/// One connection to a Redis server: commands, pipelined, answered in order. A subscriber
+/// connection also delivers published messages to `pushes`.
+public final class RedisConnection: Sendable {
+    let channel: any Channel
+    /// Messages pushed by the server (pub/sub), for connections made with `subscriber: true`.
+    public let pushes: AsyncStream<RESPValue>
+
+    private init(channel: any Channel, pushes: AsyncStream<RESPValue>) {
+        self.channel = channel
+        self.pushes = pushes
+    }
+
+    /// Connects (and selects the database) or fails within `timeout`.
+    public static func connect(
+        to url: RedisURL, subscriber: Bool = false, timeout: TimeAmount = .seconds(2),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(KilnError) -> RedisConnection {
+        let (stream, continuation) = AsyncStream<RESPValue>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        let pushes = subscriber ? continuation : nil
+        if !subscriber { continuation.finish() }
+        do {
+            let channel = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(RedisHandler(pushes: pushes))
+                    }
+                }
+                .connect(host: url.host, port: url.port).get()
+            let connection = RedisConnection(channel: channel, pushes: stream)
+            if url.database != 0 { _ = try await connection.send(["SELECT", String(url.database)]) }
+            return connection
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError(.unavailable, "cannot connect to Redis at \(url): \(error)", context: ["redis": "\(url)"])
+        }
+    }
+
+    /// Sends one command and waits for its reply; a Redis error reply is thrown.
+    public func send(_ command: [String]) async throws(KilnError) -> RESPValue {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.writeAndFlush((command: command, promise: promise)).cascadeFailure(to: promise)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError(.unavailable, "Redis command \(command.first ?? "") failed: \(error)")
+        }
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}

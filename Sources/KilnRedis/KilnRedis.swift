@@ -1,1 +1,0 @@
-// RESP client: see the helper's files.

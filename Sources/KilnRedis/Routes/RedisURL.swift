@@ -1,0 +1,45 @@
+import KilnCore
+
+/// `redis://HOST:PORT[/DB]`.
+public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var database: Int
+
+    public init(host: String, port: Int = 6379, database: Int = 0) {
+        self.host = host
+        self.port = port
+        self.database = database
+    }
+
+    public init(parsing text: String) throws(KilnError) {
+        func invalid(_ why: String) -> KilnError {
+            KilnError(.invalidAddress, "invalid Redis URL '\(text)': \(why); use redis://HOST:PORT[/DB]", context: ["url": text])
+        }
+        guard text.hasPrefix("redis://") else { throw invalid("it must start with redis://") }
+        var rest = Substring(text.dropFirst("redis://".count))
+        var database = 0
+        if let slash = rest.firstIndex(of: "/") {
+            let db = rest[rest.index(after: slash)...]
+            if !db.isEmpty {
+                guard let number = Int(db), number >= 0 else { throw invalid("the database must be a number") }
+                database = number
+            }
+            rest = rest[..<slash]
+        }
+        let address: HostPort
+        if rest.contains(":") {
+            do {
+                address = try HostPort(parsing: String(rest))
+            } catch {
+                throw invalid(error.message)
+            }
+        } else {
+            guard !rest.isEmpty else { throw invalid("the host is empty") }
+            address = HostPort(host: String(rest), port: 6379)
+        }
+        self.init(host: address.host, port: address.port, database: database)
+    }
+
+    public var description: String { "redis://\(HostPort(host: host, port: port))/\(database)" }
+}
