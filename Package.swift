@@ -93,6 +93,7 @@ let package = Package(
         .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
+            "KilnRunner",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -1,27 +1,11 @@
-import Foundation
+import KilnRunner
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now: the kernel picks it for a socket
-/// bound to port 0, which is then closed. Another process could take it before the caller binds
-/// it; tests accept that small window.
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the runner's own allocator).
+/// Another process could take it before the caller binds it; tests accept that small window.
 public func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    precondition(fd >= 0, "socket() failed")
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    do {
+        return try PortAllocator.freeLoopbackPort()
+    } catch {
+        preconditionFailure("no free loopback port: \(error)")
     }
-    precondition(bound == 0, "bind() failed")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
