@@ -73,7 +73,8 @@ import Testing
         #expect(received.all.count == 1, "emitted \(received.all.dropFirst()) while Redis was down")
         try redis.start()
         try redis.cli("HSET", "prefix:after", ".*", "127.0.0.1:9000")
-        try await received.waitFor(timeout: .seconds(10)) { changes in
+        // Reconnection backs off up to 5 s between attempts.
+        try await received.waitFor(timeout: .seconds(30)) { changes in
             changes.contains { change in
                 if case .snapshot(let routes) = change { return routes.contains { $0.tool == "after" } }
                 return false

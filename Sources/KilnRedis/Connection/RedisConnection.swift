@@ -43,10 +43,20 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    /// Sends one command and waits for its reply; a Redis error reply is thrown.
-    public func send(_ command: [String]) async throws(KilnError) -> RESPValue {
+    /// Sends one command and waits for its reply; a Redis error reply is thrown. A server that
+    /// does not answer within `timeout` loses the connection, which fails every waiting command,
+    /// so no caller waits forever on a half-dead peer.
+    public func send(_ command: [String], timeout: TimeAmount = .seconds(5)) async throws(KilnError) -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush((command: command, promise: promise)).cascadeFailure(to: promise)
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        channel.writeAndFlush((command: command, promise: promise)).whenFailure { error in
+            // A write to a connection that already closed never reaches Redis, and its
+            // channelInactive has passed: fail the command here (a second failure is ignored).
+            promise.fail(KilnError(.unavailable, "Redis connection lost: \(error)"))
+            channel.close(promise: nil)
+        }
         do {
             return try await promise.futureResult.get()
         } catch let error as KilnError {
