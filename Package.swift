@@ -112,6 +112,6 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"]),
+        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"], exclude: ["Fixtures"]),
     ]
 )

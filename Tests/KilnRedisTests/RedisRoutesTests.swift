@@ -20,6 +20,8 @@ import Testing
         #expect(try await third == .integer(1))
         await #expect(throws: KilnError.self) { try await connection.send(["NOSUCHCOMMAND"]) }
         #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
+        let replies = try await connection.pipeline([["SET", "a", "1"], ["GET", "a"], ["INCR", "a"]])
+        #expect(replies == [.simpleString("OK"), .bulkString(.init(string: "1")), .integer(2)])
         await connection.close()
     }
 

@@ -66,6 +66,30 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// Sends `commands` in one write and returns their replies in order: one round trip for all.
+    public func pipeline(_ commands: [[String]], timeout: TimeAmount = .seconds(30)) async throws(KilnError) -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        let channel = self.channel
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        all.whenComplete { _ in deadline.cancel() }
+        for (command, promise) in zip(commands, promises) {
+            channel.write((command: command, promise: promise)).whenFailure { error in
+                promise.fail(KilnError(.unavailable, "Redis connection lost: \(error)"))
+                channel.close(promise: nil)
+            }
+        }
+        channel.flush()
+        do {
+            return try await all.get()
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError(.unavailable, "Redis pipeline failed: \(error)")
+        }
+    }
+
     public var isActive: Bool { channel.isActive }
 
     public func close() async {

@@ -31,10 +31,29 @@ public actor RedisRouteStore {
         }
     }
 
+    /// Every route: the keys by SCAN, then their hashes in pipelined batches, so a full resync of
+    /// 100,000 tools costs a hundred round trips, not 100,000.
     public func allRoutes() async throws(KilnError) -> [Route] {
+        let tools = try await toolsWithRoutes()
         var routes: [Route] = []
-        for tool in try await toolsWithRoutes() { routes += try await self.routes(of: tool) }
+        routes.reserveCapacity(tools.count)
+        var start = 0
+        while start < tools.count {
+            let batch = tools[start..<min(start + 1000, tools.count)]
+            start += batch.count
+            let replies = try await pipeline(batch.map { ["HGETALL", key(for: $0)] })
+            for (tool, reply) in zip(batch, replies) {
+                routes += Self.routes(tool: tool, hgetall: reply, logger: logger)
+            }
+        }
         return routes
+    }
+
+    func pipeline(_ commands: [[String]]) async throws(KilnError) -> [RESPValue] {
+        if connection == nil || connection?.isActive == false {
+            connection = try await RedisConnection.connect(to: url)
+        }
+        return try await connection!.pipeline(commands)
     }
 
     /// The tools that have a hash, by SCAN (never KEYS, which blocks a shared server).
