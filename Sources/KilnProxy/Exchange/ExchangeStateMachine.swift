@@ -32,8 +32,6 @@ struct ExchangeStateMachine {
         var body: [ByteBuffer] = []
         var bufferedBytes = 0
         var requestComplete = false
-        /// Set when retrying after a reused connection turned out to be closed: take a new one.
-        var freshConnection = false
     }
 
     struct Forwarding {
@@ -175,7 +173,6 @@ struct ExchangeStateMachine {
             {
                 var pending = Pending(head: forwarding.head, backend: forwarding.backend)
                 pending.requestComplete = true
-                pending.freshConnection = true
                 state = .awaitingUpstream(pending)
                 return .retryOnFreshConnection(forwarding.backend)
             }

@@ -74,7 +74,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .head(let head):
             requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
-            exchange = ExchangeRecord(head: head, startNanos: NIODeadline.now().uptimeNanoseconds)
+            exchange = ExchangeRecord(head: head)
             let decision = decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
@@ -173,11 +173,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let resolution = shared.routes.resolve(
             host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain)
         switch resolution {
-        case .backend(let backend, let tool):
-            exchange.tool = tool
+        case .backend(let backend, _):
             return .forward(backend)
         case .toolNotRunning(let tool):
-            exchange.tool = tool
             return .respond(.toolNotRunning(tool), closeAfter: hasBody || !head.isKeepAlive)
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !head.isKeepAlive)
@@ -390,18 +388,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 /// What the access log needs of one exchange.
 struct ExchangeRecord {
     var head: HTTPRequestHead?
-    var startNanos: UInt64 = 0
     var status: UInt = 0
     var requestBodyBytes = 0
     var responseBodyBytes = 0
     var bodyLimit = Int.max
-    var tool: String?
 
     init() {}
 
-    init(head: HTTPRequestHead, startNanos: UInt64) {
+    init(head: HTTPRequestHead) {
         self.head = head
-        self.startNanos = startNanos
     }
 }
 
