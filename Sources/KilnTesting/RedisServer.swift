@@ -1,65 +1,132 @@
 import Foundation
 
-/// A real `redis-server` on a free loopback port, with nothing persisted.
+/// A real `redis-server` for a test: its own free loopback port and temporary directory, nothing
+/// persisted. Stop it with `stop()` (a `defer` right after creating it); `kill()` is a crash.
 public final class RedisServer: @unchecked Sendable {
     public let port: Int
-    private let directory: String
-    private var process: Process?
-    private let lock = NSLock()
-
     public var url: String { "redis://127.0.0.1:\(port)" }
+    private let directory: String
+    private let executable: String
+    // Guards `process`: a test may stop the server from another task than the one that made it.
+    private let lock = NSLock()
+    private var process: Process?
 
+    /// Starts a server and returns once it answers PING.
     public init() throws {
-        port = freeLoopbackPort()
+        guard let executable = Self.executable else {
+            throw TestFailure("redis-server not found in PATH or /usr/bin (apt-get install -y redis-server)")
+        }
+        self.executable = executable
         directory = try makeTemporaryDirectory(prefix: "kr")
+        // A free port can be taken by someone else before redis-server binds it: try another.
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            let port = freeLoopbackPort()
+            do {
+                let process = try Self.launch(executable, port: port, directory: directory)
+                self.port = port
+                self.process = process
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        throw lastError ?? TestFailure("redis-server did not start")
+    }
+
+    /// `redis-server` from PATH, else the Debian package's.
+    public static var executable: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/redis-server" } + ["/usr/bin/redis-server"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// Starts it again on the same port (after `stop()` or `kill()`); nothing if it runs.
+    public func start() throws {
+        guard !isRunning else { return }
+        let process = try Self.launch(executable, port: port, directory: directory)
+        lock.withLock { self.process = process }
+    }
+
+    /// SIGTERM, and waits for it to exit (SIGKILL if it has not within 5 s).
+    ///
+    /// A child started by Foundation's `Process` inherits the starting thread's signal mask, and
+    /// the test runtime's threads block SIGTERM, so the signal may stay pending forever; the
+    /// server is therefore also asked to stop in its own protocol (SHUTDOWN NOSAVE).
+    public func stop() {
+        guard let process = lock.withLock({ self.process }), process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        _ = try? rawExchange(port: port, Array("SHUTDOWN NOSAVE\r\n".utf8), timeout: 1)
+        if !Self.waitForExit(process, timeout: 5) { kill() }
+    }
+
+    /// SIGKILL, as a crash: clients see their connections reset.
+    public func kill() {
+        guard let process = lock.withLock({ self.process }) else { return }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        _ = Self.waitForExit(process, timeout: 10)
+    }
+
+    /// Stops it and starts it again on the same port, with an empty dataset.
+    public func restart() throws {
+        stop()
         try start()
     }
 
-    public static var executable: String? {
-        ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    /// Runs `redis-cli ARGUMENTS` against this server (as older tooling writes routes) and
+    /// returns what it printed.
+    @discardableResult
+    public func cli(_ arguments: String...) throws -> String {
+        let cli = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("redis-cli").path
+        let result = try runCommand(cli, ["-h", "127.0.0.1", "-p", String(port)] + arguments, timeout: .seconds(10))
+        guard result.status == 0 else { throw TestFailure("redis-cli \(arguments.joined(separator: " ")): \(result)") }
+        return result.standardOutput
     }
 
-    public func start() throws {
-        guard let executable = Self.executable else { throw TestFailure("redis-server is not installed (scripts/install-test-deps)") }
+    /// Polls rather than `waitUntilExit()`, which spins a run loop and never gives up.
+    private static func waitForExit(_ process: Process, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            guard Date() < deadline else { return false }
+            usleep(2_000)
+        }
+        return true
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Starts redis-server and waits until this very process answers (not another server that
+    /// took the port first).
+    private static func launch(_ executable: String, port: Int, directory: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--dir", directory, "--logfile", directory + "/redis.log",
         ]
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let reply = try? rawExchange(port: port, Array("PING\r\nQUIT\r\n".utf8), timeout: 1), reply.response.hasPrefix("+PONG") {
-                return
+        while process.isRunning, Date() < deadline {
+            let probe = try? rawExchange(port: port, Array("PING\r\nINFO server\r\nQUIT\r\n".utf8), timeout: 1)
+            if let response = probe?.response, response.hasPrefix("+PONG"),
+                response.contains("process_id:\(process.processIdentifier)\r\n")
+            {
+                return process
             }
-            usleep(20_000)
+            usleep(5_000)
         }
-        throw TestFailure("redis-server did not answer on port \(port)")
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        _ = waitForExit(process, timeout: 10)
+        let log = (try? String(contentsOfFile: directory + "/redis.log", encoding: .utf8)) ?? ""
+        throw TestFailure("redis-server on port \(port) did not answer PING; its log ends:\n\(log.suffix(1000))")
     }
-
-    /// Runs `redis-cli ARGUMENTS` against this server, as older tooling would write routes.
-    @discardableResult
-    public func cli(_ arguments: String...) throws -> String {
-        let result = try runCommand("/usr/bin/redis-cli", ["-p", String(port)] + arguments)
-        guard result.status == 0 else { throw TestFailure("redis-cli \(arguments): \(result)") }
-        return result.standardOutput
-    }
-
-    /// SIGKILL: gone at once, as a crash.
-    public func kill() {
-        guard let process = lock.withLock({ self.process }), process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    public func restart() throws {
-        kill()
-        try start()
-    }
-
-    deinit { kill() }
 }

@@ -2,94 +2,82 @@ import KilnCore
 import NIOCore
 import NIOPosix
 
-/// One connection to a Redis server: commands, pipelined, answered in order. A subscriber
-/// connection also delivers published messages to `pushes`.
+/// One TCP connection to a Redis server. Commands may be sent from any number of tasks at once:
+/// they are pipelined on the socket and each gets its own reply.
 public final class RedisConnection: Sendable {
     let channel: any Channel
-    /// Messages pushed by the server (pub/sub), for connections made with `subscriber: true`.
-    public let pushes: AsyncStream<RESPValue>
+    public let url: RedisURL
 
-    private init(channel: any Channel, pushes: AsyncStream<RESPValue>) {
+    private init(channel: any Channel, url: RedisURL) {
         self.channel = channel
-        self.pushes = pushes
+        self.url = url
     }
 
-    /// Connects (and selects the database) or fails within `timeout`.
+    /// Connects and selects `url`'s database, or fails within `timeout`.
     public static func connect(
-        to url: RedisURL, subscriber: Bool = false, timeout: TimeAmount = .seconds(2),
+        to url: RedisURL, timeout: TimeAmount = .seconds(2),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(KilnError) -> RedisConnection {
-        let (stream, continuation) = AsyncStream<RESPValue>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        let pushes = subscriber ? continuation : nil
-        if !subscriber { continuation.finish() }
-        do {
-            let channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(RedisHandler(pushes: pushes))
-                    }
-                }
-                .connect(host: url.host, port: url.port).get()
-            let connection = RedisConnection(channel: channel, pushes: stream)
-            if url.database != 0 { _ = try await connection.send(["SELECT", String(url.database)]) }
-            return connection
-        } catch let error as KilnError {
-            throw error
-        } catch {
-            throw KilnError(.unavailable, "cannot connect to Redis at \(url): \(error)", context: ["redis": "\(url)"])
+        let channel = try await RedisSocket.connect(to: url, timeout: timeout, group: group) { RedisCommandHandler() }
+        let connection = RedisConnection(channel: channel, url: url)
+        if url.database != 0 {
+            do {
+                _ = try await connection.send(["SELECT", String(url.database)], timeout: timeout)
+            } catch {
+                await connection.close()
+                throw error
+            }
         }
+        return connection
     }
 
-    /// Sends one command and waits for its reply; a Redis error reply is thrown. A server that
-    /// does not answer within `timeout` loses the connection, which fails every waiting command,
-    /// so no caller waits forever on a half-dead peer.
+    /// Sends one command and returns its reply. An error reply from the server is thrown as a
+    /// KilnError carrying the server's message.
+    ///
+    /// A server that does not answer within `timeout` loses the connection, which fails every
+    /// command waiting on it: no caller waits forever on a half-dead peer.
     public func send(_ command: [String], timeout: TimeAmount = .seconds(5)) async throws(KilnError) -> RESPValue {
-        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        let channel = self.channel
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
-        promise.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush((command: command, promise: promise)).whenFailure { error in
-            // A write to a connection that already closed never reaches Redis, and its
-            // channelInactive has passed: fail the command here (a second failure is ignored).
-            promise.fail(KilnError(.unavailable, "Redis connection lost: \(error)"))
-            channel.close(promise: nil)
+        let reply = try await pipeline([command], timeout: timeout)[0]
+        if case .error(let message) = reply {
+            throw KilnError(
+                .unavailable, "Redis refused \(command.first ?? "the command"): \(message)",
+                context: ["redis_error": message, "command": command.first ?? ""])
         }
-        do {
-            return try await promise.futureResult.get()
-        } catch let error as KilnError {
-            throw error
-        } catch {
-            throw KilnError(.unavailable, "Redis command \(command.first ?? "") failed: \(error)")
-        }
+        return reply
     }
 
     /// Sends `commands` in one write and returns their replies in order: one round trip for all.
+    /// Error replies are returned as `.error` values, so one bad key does not hide the others.
     public func pipeline(_ commands: [[String]], timeout: TimeAmount = .seconds(30)) async throws(KilnError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         let channel = self.channel
-        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-        let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        let replies = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        let all = EventLoopFuture.whenAllSucceed(replies.map(\.futureResult), on: channel.eventLoop)
+        let url = self.url
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            // Through the handler, which closes the connection and then fails every waiting
+            // command with this error: a caller never sees the connection still open.
+            channel.pipeline.fireErrorCaught(
+                KilnError(.unavailable, "Redis did not answer within \(timeout)", context: ["redis": "\(url)"]))
+        }
         all.whenComplete { _ in deadline.cancel() }
-        for (command, promise) in zip(commands, promises) {
-            channel.write((command: command, promise: promise)).whenFailure { error in
-                promise.fail(KilnError(.unavailable, "Redis connection lost: \(error)"))
+        for (command, reply) in zip(commands, replies) {
+            channel.write(RedisCommandHandler.Request(command: command, reply: reply)).whenFailure { error in
+                // A write to a channel that has already gone never reaches the handler, so
+                // nothing else would fail this reply (a second failure is ignored).
+                reply.fail(RedisSocket.connectionError(error))
                 channel.close(promise: nil)
             }
         }
         channel.flush()
         do {
             return try await all.get()
-        } catch let error as KilnError {
-            throw error
         } catch {
-            throw KilnError(.unavailable, "Redis pipeline failed: \(error)")
+            throw RedisSocket.connectionError(error)
         }
     }
 
+    /// Whether the connection is still open (a closed one fails every command at once).
     public var isActive: Bool { channel.isActive }
 
     public func close() async {

@@ -3,14 +3,18 @@ import NIOCore
 /// A value of the Redis serialization protocol, version 2.
 public enum RESPValue: Sendable, Hashable {
     case simpleString(String)
+    /// An error reply, as the server wrote it (`ERR unknown command ...`, `WRONGTYPE ...`).
     case error(String)
     case integer(Int)
-    /// nil is the null bulk string.
+    /// nil is the null bulk string (`$-1`).
     case bulkString(ByteBuffer?)
-    /// nil is the null array.
+    /// nil is the null array (`*-1`).
     case array([RESPValue]?)
 
-    /// The value as text, for simple and bulk strings.
+    /// A bulk string holding `text`'s UTF-8 bytes.
+    public static func bulk(_ text: String) -> RESPValue { .bulkString(ByteBuffer(string: text)) }
+
+    /// The value as text, for simple and (non-null) bulk strings.
     public var string: String? {
         switch self {
         case .simpleString(let text): text
@@ -24,8 +28,15 @@ public enum RESPValue: Sendable, Hashable {
         return nil
     }
 
+    /// The elements of a non-null array.
     public var array: [RESPValue]? {
         if case .array(let values?) = self { return values }
+        return nil
+    }
+
+    /// The server's message, for an error reply.
+    public var errorMessage: String? {
+        if case .error(let message) = self { return message }
         return nil
     }
 }

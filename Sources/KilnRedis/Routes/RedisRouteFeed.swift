@@ -1,24 +1,40 @@
 import KilnCore
 import Logging
+import NIOCore
 
-/// Keeps a proxy's routes current from Redis: subscribes to keyspace notifications for the route
-/// hashes (so a bare `HSET` by any client is seen), takes a snapshot, then re-reads each hash that
-/// changes. A periodic snapshot is the safety net; while Redis is away it emits nothing, so the
-/// proxy keeps the routes it has, and on reconnecting it takes a fresh snapshot.
+/// Keeps a proxy's route table current from Redis.
+///
+/// It subscribes to keyspace notifications of the route hashes (so a bare `HSET` by any client,
+/// such as older tooling, is seen), then takes a snapshot, then re-reads each hash that changes.
+/// A periodic snapshot is the safety net for what notifications cannot report (FLUSHDB, expired
+/// keys, a server without notifications). While Redis is away it emits nothing, so the proxy
+/// keeps serving the routes it has; once back, it subscribes again and takes a fresh snapshot.
 public struct RedisRouteFeed: Sendable {
     public let url: RedisURL
     public let prefix: String
     public let resyncInterval: Duration
+    public let connectTimeout: Duration
+    let schema: RedisRouteSchema
     let logger: Logger
 
-    public init(url: RedisURL, prefix: String = "prefix", resyncInterval: Duration = .seconds(30), logger: Logger) {
+    /// Reconnection waits this long after the first failure, doubling up to `maximumBackoff`.
+    static let minimumBackoff = Duration.milliseconds(100)
+    static let maximumBackoff = Duration.seconds(5)
+
+    public init(
+        url: RedisURL, prefix: String = "prefix", resyncInterval: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(2), logger: Logger = Logger(label: "kiln.redis")
+    ) {
         self.url = url
         self.prefix = prefix
         self.resyncInterval = resyncInterval
+        self.connectTimeout = connectTimeout
+        self.schema = RedisRouteSchema(prefix: prefix, logger: logger)
         self.logger = logger
     }
 
-    /// The changes, until the consuming task is cancelled.
+    /// The changes: a snapshot first, then replacements and periodic snapshots, until the
+    /// consuming task is cancelled (which closes the connections).
     public func updates() -> AsyncStream<RouteChange> {
         let (stream, continuation) = AsyncStream<RouteChange>.makeStream()
         let task = Task { await run(continuation) }
@@ -27,64 +43,133 @@ public struct RedisRouteFeed: Sendable {
     }
 
     func run(_ output: AsyncStream<RouteChange>.Continuation) async {
-        var backoff = Duration.milliseconds(100)
+        var backoff = Self.minimumBackoff
+        var failures = 0
         while !Task.isCancelled {
+            var followed = false
             do {
-                try await session(output)
-                backoff = .milliseconds(100)
+                try await session(output, followed: &followed)
             } catch {
                 if Task.isCancelled { break }
-                logger.warning("Redis route feed interrupted; keeping the last routes", metadata: ["error": "\(error)", "retry": "\(backoff)"])
+                if followed {
+                    backoff = Self.minimumBackoff
+                    failures = 0
+                    logger.warning(
+                        "lost Redis; serving the last known routes until it is back",
+                        metadata: ["redis": "\(url)", "error": "\(error)"])
+                } else {
+                    failures += 1
+                    // Loud at first and about once a minute after, not at every attempt.
+                    let level: Logger.Level = failures == 1 || failures % 12 == 0 ? .warning : .debug
+                    logger.log(
+                        level: level, "cannot follow routes in Redis; retrying",
+                        metadata: ["redis": "\(url)", "error": "\(error)", "attempts": "\(failures)", "retry_in": "\(backoff)"])
+                }
             }
             try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(5))
+            backoff = min(backoff * 2, Self.maximumBackoff)
         }
         output.finish()
     }
 
-    /// One connected session: returns or throws when the connection is lost.
-    func session(_ output: AsyncStream<RouteChange>.Continuation) async throws {
-        let store = RedisRouteStore(url: url, prefix: prefix, logger: logger)
-        let control = try await RedisConnection.connect(to: url)
-        defer { Task { await control.close() } }
-        try await enableKeyspaceNotifications(control)
-        let subscriber = try await RedisConnection.connect(to: RedisURL(host: url.host, port: url.port), subscriber: true)
-        let channelPrefix = "__keyspace@\(url.database)__:\(prefix):"
-        _ = try await subscriber.send(["PSUBSCRIBE", channelPrefix + "*"])
-        // Subscribed first, then the snapshot: a change between the two is seen twice, never lost.
-        output.yield(.snapshot(try await store.allRoutes()))
-        logger.info("Redis route feed connected", metadata: ["redis": "\(url)"])
+    /// One connected session; it ends only by an error (Redis lost) or by cancellation. Both
+    /// connections are closed on the way out, whichever way that is.
+    func session(_ output: AsyncStream<RouteChange>.Continuation, followed: inout Bool) async throws {
+        let timeout = TimeAmount(connectTimeout)
+        let connection = try await RedisConnection.connect(to: url, timeout: timeout)
+        let subscriber: RedisSubscriber
+        do {
+            subscriber = try await RedisSubscriber.connect(to: url, timeout: timeout)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        do {
+            try await follow(connection: connection, subscriber: subscriber, output: output, followed: &followed)
+        } catch {
+            await subscriber.close()
+            await connection.close()
+            throw error
+        }
+        await subscriber.close()
+        await connection.close()
+    }
+
+    func follow(
+        connection: RedisConnection, subscriber: RedisSubscriber, output: AsyncStream<RouteChange>.Continuation,
+        followed: inout Bool
+    ) async throws {
+        try await ensureKeyspaceNotifications(connection)
+        // Subscribed first, then the snapshot: a change in between is read twice, never missed.
+        try await subscriber.psubscribe([schema.keyspacePattern(database: url.database)])
+        let snapshot = try await schema.allRoutes(on: connection)
+        output.yield(.snapshot(snapshot))
+        followed = true
+        logger.info("following routes in Redis", metadata: ["redis": "\(url)", "routes": "\(snapshot.count)"])
+
+        let pending = PendingRouteReads()
+        let (schema, database, resyncInterval) = (self.schema, url.database, self.resyncInterval)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await message in subscriber.pushes {
-                    guard let items = message.array, items.count == 4, let channel = items[2].string,
-                        channel.hasPrefix(channelPrefix)
-                    else { continue }
-                    let tool = String(channel.dropFirst(channelPrefix.count))
-                    output.yield(.replaced(tool: tool, routes: try await store.routes(of: tool)))
+                for await message in subscriber.messages {
+                    if let tool = schema.tool(fromKeyspaceChannel: message.channel, database: database) {
+                        pending.changed(tool)
+                    }
                 }
                 throw KilnError(.unavailable, "the Redis subscription ended")
             }
             group.addTask {
                 while true {
                     try await Task.sleep(for: resyncInterval)
-                    output.yield(.snapshot(try await store.allRoutes()))
+                    pending.resyncDue()
                 }
             }
-            defer { group.cancelAll() }
+            // The only writer to `output` from here on, so a re-read never overtakes a snapshot.
+            group.addTask {
+                for await _ in pending.wakeups {
+                    let work = pending.take()
+                    if work.resync {
+                        output.yield(.snapshot(try await schema.allRoutes(on: connection)))
+                    } else if !work.tools.isEmpty {
+                        for (tool, routes) in try await schema.routes(of: work.tools, on: connection) {
+                            output.yield(.replaced(tool: tool, routes: routes))
+                        }
+                    }
+                }
+            }
+            // The first to end (an error, or cancellation) ends the session.
             try await group.next()
+            group.cancelAll()
         }
-        await subscriber.close()
     }
 
-    /// Keyspace events for hashes (h) and generic commands such as DEL (g) on keyspace channels
-    /// (K); flags already set by someone else are kept.
-    func enableKeyspaceNotifications(_ connection: RedisConnection) async throws(KilnError) {
-        let reply = try await connection.send(["CONFIG", "GET", "notify-keyspace-events"])
-        let current = reply.array?.last?.string ?? ""
+    /// Turns on keyspace events for hash commands (h) and generic ones such as DEL and RENAME (g)
+    /// on keyspace channels (K), keeping whatever flags others set. A server that refuses CONFIG
+    /// (managed services often do) is used as it is: the periodic resync still applies changes.
+    func ensureKeyspaceNotifications(_ connection: RedisConnection) async throws(KilnError) {
+        do throws(KilnError) {
+            let reply = try await connection.send(["CONFIG", "GET", "notify-keyspace-events"])
+            let current = reply.array?.last?.string ?? ""
+            guard let wanted = Self.keyspaceFlags(adding: current) else { return }
+            _ = try await connection.send(["CONFIG", "SET", "notify-keyspace-events", wanted])
+            logger.notice(
+                "enabled Redis keyspace notifications for route changes",
+                metadata: ["redis": "\(url)", "was": "\(current)", "now": "\(wanted)"])
+        } catch where error.context["redis_error"] != nil {
+            logger.warning(
+                "cannot enable keyspace notifications; route changes will arrive only with the periodic resync",
+                metadata: ["redis": "\(url)", "error": "\(error)"])
+        }
+    }
+
+    /// `current` with K, g and h added (A already means every class, g and h among them); nil
+    /// when nothing is missing.
+    static func keyspaceFlags(adding current: String) -> String? {
         var flags = current
-        let hasAll = current.contains("A")
-        for flag in ["K", "h", "g"] where !flags.contains(flag) && !(hasAll && flag != "K") { flags += flag }
-        if flags != current { _ = try await connection.send(["CONFIG", "SET", "notify-keyspace-events", flags]) }
+        if !flags.contains("K") { flags.append("K") }
+        if !flags.contains("A") {
+            for flag in "gh" where !flags.contains(flag) { flags.append(flag) }
+        }
+        return flags == current ? nil : flags
     }
 }

@@ -1,6 +1,6 @@
 import KilnCore
 
-/// `redis://HOST:PORT[/DB]`.
+/// Where a Redis server is: `redis://HOST[:PORT][/DB]` (port 6379 and database 0 by default).
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -18,6 +18,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         }
         guard text.hasPrefix("redis://") else { throw invalid("it must start with redis://") }
         var rest = Substring(text.dropFirst("redis://".count))
+        // Said plainly, rather than failing later as an odd host name.
+        guard !rest.contains("@") else { throw invalid("credentials are not supported") }
+        guard !rest.contains("?") else { throw invalid("query parameters are not supported") }
         var database = 0
         if let slash = rest.firstIndex(of: "/") {
             let db = rest[rest.index(after: slash)...]
@@ -38,6 +41,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             guard !rest.isEmpty else { throw invalid("the host is empty") }
             address = HostPort(host: String(rest), port: 6379)
         }
+        guard address.port > 0 else { throw invalid("the port must be from 1 to 65535") }
         self.init(host: address.host, port: address.port, database: database)
     }
 

@@ -1,0 +1,130 @@
+import KilnCore
+import KilnTesting
+import Logging
+import Testing
+
+@testable import KilnRedis
+
+extension RedisServerTests {
+    @Suite struct RedisRouteStoreTests {
+        let backend = HostPort(host: "127.0.0.1", port: 9000)
+        let other = HostPort(host: "127.0.0.1", port: 9001)
+
+        @Test func routesAreHashesInTheSeedsSchema() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            try await store.add(Route(tool: "t", pattern: ".*", backend: backend))
+            try await store.add(Route(tool: "t", pattern: "^/api", backend: other))
+            try await store.add(Route(tool: "u", pattern: ".*", backend: other))
+            // What older tooling reads and writes.
+            #expect(try redis.cli("HGET", "prefix:t", ".*") == "127.0.0.1:9000\n")
+            #expect(try redis.cli("HGET", "prefix:t", "^/api") == "127.0.0.1:9001\n")
+            // Catch-alls last, whatever order the hash has.
+            #expect(try await store.routes(of: "t").map(\.pattern) == ["^/api", ".*"])
+            #expect(try await store.routes(of: "none") == [])
+            #expect(try await store.toolsWithRoutes() == ["t", "u"])
+            #expect(
+                try await store.allRoutes() == [
+                    Route(tool: "t", pattern: "^/api", backend: other), Route(tool: "t", pattern: ".*", backend: backend),
+                    Route(tool: "u", pattern: ".*", backend: other),
+                ])
+            // Adding an existing pattern moves it to the new backend.
+            try await store.add(Route(tool: "u", pattern: ".*", backend: backend))
+            #expect(try await store.routes(of: "u") == [Route(tool: "u", pattern: ".*", backend: backend)])
+            await store.close()
+        }
+
+        @Test func removalWithABackendOnlyRemovesARouteStillPointingThere() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            try await store.add(Route(tool: "t", pattern: ".*", backend: backend))
+            try await store.add(Route(tool: "t", pattern: "^/api", backend: other))
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: other) == false)
+            #expect(try await store.routes(of: "t").count == 2, "a route of another backend was removed")
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: backend) == true)
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: backend) == false)
+            #expect(try await store.remove(tool: "t", pattern: "^/nothing", backend: nil) == false)
+            #expect(try await store.remove(tool: "t", pattern: "^/api", backend: nil) == true)
+            #expect(try await store.allRoutes().isEmpty)
+            // Redis drops an empty hash: nothing of the tool is left.
+            #expect(try redis.cli("EXISTS", "prefix:t") == "0\n")
+            // An address written differently by older tooling still counts as the same backend.
+            try redis.cli("HSET", "prefix:old", ".*", "127.0.0.1:08000")
+            #expect(try await store.remove(tool: "old", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: 8000)) == true)
+            await store.close()
+        }
+
+        /// Whatever older tooling left in Redis, one bad entry costs only itself.
+        @Test func badValuesAndForeignKeysAreSkipped() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            try redis.cli("HSET", "prefix:t", "^/bad", "not-an-address", "^/ok", "127.0.0.1:9001", ".*", "127.0.0.1:9000")
+            try redis.cli("SET", "prefix:string", "not a hash")
+            try redis.cli("HSET", "other:t", ".*", "127.0.0.1:1")
+            try redis.cli("HSET", "prefixed:t", ".*", "127.0.0.1:2")
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            #expect(
+                try await store.allRoutes() == [
+                    Route(tool: "t", pattern: "^/ok", backend: other), Route(tool: "t", pattern: ".*", backend: backend),
+                ])
+            await store.close()
+        }
+
+        @Test func thePrefixIsConfigurableAndTakenLiterally() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let url = try RedisURL(parsing: redis.url)
+            try redis.cli("HSET", "aXb:t", ".*", "127.0.0.1:1")
+            let store = RedisRouteStore(url: url, prefix: "a*b")
+            try await store.add(Route(tool: "t", pattern: ".*", backend: backend))
+            #expect(try redis.cli("HGET", "a*b:t", ".*") == "127.0.0.1:9000\n")
+            // `*` in the prefix is not a glob: aXb:t is not ours.
+            #expect(try await store.allRoutes() == [Route(tool: "t", pattern: ".*", backend: backend)])
+            #expect(try await RedisRouteStore(url: url).allRoutes() == [])
+        }
+
+        /// Many tools: the full read goes in pipelined batches and misses none.
+        @Test func aFullReadCoversManyTools() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let url = try RedisURL(parsing: redis.url)
+            let writer = try await RedisConnection.connect(to: url)
+            let count = RedisRouteSchema.batchSize * 2 + 500
+            _ = try await writer.pipeline((0..<count).map { ["HSET", "prefix:tool\($0)", ".*", "127.0.0.1:\(1000 + $0)"] })
+            let store = RedisRouteStore(url: url)
+            let routes = try await store.allRoutes()
+            #expect(routes.count == count)
+            #expect(Set(routes.map(\.tool)).count == count)
+            #expect(routes.allSatisfy { $0.backend.port == 1000 + Int($0.tool.dropFirst(4))! })
+            await writer.close()
+        }
+
+        @Test func theStoreReconnectsAfterRedisCameBack() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            try await store.add(Route(tool: "t", pattern: ".*", backend: backend))
+            redis.kill()
+            await #expect(throws: KilnError.self) { try await store.allRoutes() }
+            try redis.start()
+            try await store.add(Route(tool: "t", pattern: ".*", backend: backend))
+            #expect(try await store.routes(of: "t").count == 1)
+        }
+
+        @Test func hashFieldsBecomeRoutesWithCatchAllsLast() {
+            let schema = RedisRouteSchema(prefix: "prefix", logger: Logger(label: "test"))
+            let reply = RESPValue.array([
+                .bulk(".*"), .bulk("127.0.0.1:1"), .bulk("^/api"), .bulk("127.0.0.1:2"), .bulk("^/bad"), .bulk("nope"),
+                .bulk("^/b"), .bulk("[::1]:3"), .bulk("^.*$"), .bulk("127.0.0.1:4"),
+            ])
+            #expect(schema.routes(tool: "t", hgetall: reply).map(\.pattern) == ["^/api", "^/b", ".*", "^.*$"])
+            #expect(schema.routes(tool: "t", hgetall: .error("WRONGTYPE")) == [])
+            #expect(schema.tool(fromKeyspaceChannel: "__keyspace@0__:prefix:a:b", database: 0) == "a:b")
+            #expect(schema.tool(fromKeyspaceChannel: "__keyspace@1__:prefix:a", database: 0) == nil)
+            #expect(schema.tool(fromKeyspaceChannel: "__keyspace@0__:prefix:", database: 0) == nil)
+            #expect(RedisRouteSchema.globEscaped("a*b?[c]\\") == "a\\*b\\?\\[c\\]\\\\")
+        }
+    }
+}
