@@ -38,10 +38,10 @@ LUA
   echo "$WORK/spread-$1.lua"
 }
 
-"$KILN" proxy --routes "redis://127.0.0.1:$RPORT/1" --http "127.0.0.1:$SMALL" --https off --allow-http \
+"$KILN" proxy --data "$WORK/proxy-small" --routes "redis://127.0.0.1:$RPORT/1" --http "127.0.0.1:$SMALL" --https off --allow-http \
   --log-level warning > "$WORK/kiln-small.log" 2>&1 &
 SMALL_PID=$!; PIDS+=($SMALL_PID)
-"$KILN" proxy --routes "redis://127.0.0.1:$RPORT/2" --http "127.0.0.1:$LARGE" --https off --allow-http \
+"$KILN" proxy --data "$WORK/proxy-large" --routes "redis://127.0.0.1:$RPORT/2" --http "127.0.0.1:$LARGE" --https off --allow-http \
   --log-level warning > "$WORK/kiln-large.log" 2>&1 &
 LARGE_PID=$!; PIDS+=($LARGE_PID)
 wait_http "http://127.0.0.1:$SMALL/tool9/"
