@@ -27,6 +27,11 @@ let package = Package(
     targets: [
         // Pure model: names, routes, tokens, errors. No I/O.
         .target(name: "KilnCore"),
+        // Users' files: service.template, service.manifest (later jobs.yaml), read with line numbers.
+        .target(name: "KilnFormats", dependencies: [
+            "KilnCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Durable store: SQLite through GRDB.
         .target(name: "KilnStore", dependencies: [
             "KilnCore",
@@ -66,23 +71,31 @@ let package = Package(
         ]),
         // Control-plane HTTP API.
         .target(name: "KilnAPI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAccounts",
+            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        // Processes that tools run, supervised locally.
+        // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
             "KilnCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        // Reconciliation: what runs is brought back to what was declared.
+        .target(name: "KilnMonitor", dependencies: [
+            "KilnCore", "KilnStore", "KilnRunner", "KilnFormats",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Command-line interface and the server composition.
         .target(name: "KilnCLI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis",
+            "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
+            "KilnFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -100,6 +113,8 @@ let package = Package(
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore"]),
+        .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
+        .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner"]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -5,13 +5,17 @@ import KilnStore
 /// The control-plane API: every route behind authentication, every error in one JSON shape.
 public enum ControlPlaneRouter {
     public static func build(
-        authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry
+        authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
+        webservices: (any WebserviceControl)? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
-        ToolsController(service: tools, store: store, routes: routes).register(on: router)
+        ToolsController(service: tools, store: store, routes: routes, webservices: webservices).register(on: router)
         RoutesController(registry: routes).register(on: router)
+        if let webservices {
+            WebservicesController(control: webservices, homeOf: { tools.home(of: $0) }).register(on: router)
+        }
         return router
     }
 }

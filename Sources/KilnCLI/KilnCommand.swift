@@ -6,7 +6,10 @@ public struct KilnCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kiln",
         abstract: "Kiln: hosting for community tools, bots and scheduled jobs.",
-        subcommands: [ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WhoAmICommand.self])
+        subcommands: [
+            ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
+            WhoAmICommand.self, StaticServerCommand.self,
+        ])
 
     public init() {}
 

@@ -14,12 +14,13 @@ import Testing
         #expect(byHost.body.contains("Hello from Kiln"))
 
         // The demo webservice is a real process of the tool; killed, it is started again.
-        let routes = try kiln("routes", "list", "--data", server.dataDirectory, "--tool", "hello")
-        let backend = try #require(routes.standardOutput.split(separator: "\n").last?.split(separator: " ").last)
-        let port = try #require(backend.split(separator: ":").last)
-        let pids = try runCommand("/usr/bin/pgrep", ["-f", "http.server \(port)"]).standardOutput
-            .split(separator: "\n").compactMap { Int32($0) }
-        let pid = try #require(pids.first)
+        func servingPID() throws -> Int32? {
+            let status = try kiln("webservice", "status", "--json", "--data", server.dataDirectory, "--tool", "hello")
+            let json = try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
+            let replica = (json?["replicas"] as? [[String: Any]])?.first
+            return replica?["phase"] as? String == "serving" ? (replica?["pid"] as? Int).map(Int32.init) : nil
+        }
+        let pid = try #require(try servingPID())
         if geteuid() == 0 {
             let owner = try runCommand("/bin/ps", ["-o", "user=", "-p", String(pid)]).standardOutput
             #expect(owner.trimmingCharacters(in: .whitespacesAndNewlines) == "tools.hello")
@@ -29,12 +30,10 @@ import Testing
         #expect(again.body.contains("Hello from Kiln"))
 
         // Stopping the server stops the tool's process too.
-        let current = try runCommand("/usr/bin/pgrep", ["-f", "http.server.*public_html"]).standardOutput
+        let current = try #require(try servingPID())
+        #expect(current != pid)
         #expect(server.terminate() == 0)
-        for line in current.split(separator: "\n") {
-            guard let child = Int32(line) else { continue }
-            #expect(kill(child, 0) != 0, "process \(child) survived the server's stop")
-        }
+        #expect(kill(current, 0) != 0, "process \(current) survived the server's stop")
         if geteuid() == 0 {
             // The data directory was temporary; so is the demo's Unix user.
             _ = try? runCommand("/usr/sbin/userdel", ["tools.hello"])

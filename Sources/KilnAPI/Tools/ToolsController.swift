@@ -7,6 +7,7 @@ struct ToolsController {
     let service: ToolService
     let store: KilnStore
     let routes: any RouteRegistry
+    let webservices: (any WebserviceControl)?
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/whoami", use: whoami)
@@ -54,6 +55,10 @@ struct ToolsController {
     @Sendable func delete(_ request: Request, context: KilnRequestContext) async throws -> DeleteToolResponse {
         try context.caller().authorizeAdmin(for: "deleting a tool")
         let name = try Self.toolName(context)
+        // The tool's servers go before its account does: nothing keeps running as a deleted user.
+        if let webservices, try await webservices.status(tool: name).state != .stopped {
+            _ = try await webservices.stop(tool: name)
+        }
         let (tool, archive) = try await service.delete(name: name)
         // Routes kept outside the store (Redis) go with the tool too.
         for route in try await routes.routes(of: name.rawValue) {

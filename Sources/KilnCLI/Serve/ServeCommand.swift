@@ -4,6 +4,7 @@ import Hummingbird
 import KilnAPI
 import KilnAccounts
 import KilnCore
+import KilnMonitor
 import KilnProxy
 import KilnRedis
 import KilnStore
@@ -47,9 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
             } else {
                 StoreRouteRegistry(store: store)
             }
+        let monitor = WebserviceMonitor(
+            store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
+            kilnExecutable: Self.executablePath(), logger: logger)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
-            routes: registry)
+            routes: registry, webservices: monitor)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -79,12 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
                             logger: logger), routes: routeTable, logger: logger)
                 } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
             .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, logger: logger)),
-            .init(service: tcpAPI), .init(service: socketAPI),
+            .init(service: monitor), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if demo {
-            let webservice = try await DemoTool.prepare(
-                tools: tools, store: store, accounts: accounts, routes: registry, logger: logger)
-            services.append(.init(service: webservice))
+            try await DemoTool.prepare(tools: tools, store: store, accounts: accounts, webservices: monitor, logger: logger)
             logger.notice("demo: open http://\(proxyConfiguration.http?.description ?? "?")/hello/")
         }
         let group = ServiceGroup(
@@ -93,6 +95,11 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// This very binary, which also serves `static` webservices.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     func makeLogger() -> Logger {

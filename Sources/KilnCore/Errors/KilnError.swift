@@ -32,6 +32,9 @@ public struct KilnError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storage = Code("storage")
         public static let hostAccount = Code("host_account")
         public static let internalError = Code("internal")
+        public static let invalidWebservice = Code("invalid_webservice")
+        public static let invalidQuantity = Code("invalid_quantity")
+        public static let quotaExceeded = Code("quota_exceeded")
     }
 }
 
@@ -39,11 +42,12 @@ extension KilnError {
     /// How the control-plane API reports this error.
     public var httpStatus: Int {
         switch code {
-        case .badRequest, .invalidName, .invalidAddress, .invalidRoute: 400
+        case .badRequest, .invalidName, .invalidAddress, .invalidRoute, .invalidWebservice, .invalidQuantity: 400
         case .unauthenticated: 401
         case .forbidden: 403
         case .notFound: 404
         case .conflict: 409
+        case .quotaExceeded: 422
         case .unavailable: 503
         default: 500
         }

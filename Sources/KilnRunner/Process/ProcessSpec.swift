@@ -12,11 +12,15 @@ public struct ProcessSpec: Sendable, Hashable {
     public var standardErrorPath: String
     /// How long a stop waits after SIGTERM to the process group before SIGKILL.
     public var stopGracePeriod: Duration
+    /// Memory and CPU limits; nil runs the program without any.
+    public var limits: ResourceLimits?
 
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
-        user: UnixIdentity?, standardOutputPath: String, standardErrorPath: String, stopGracePeriod: Duration = .seconds(5)
+        user: UnixIdentity?, standardOutputPath: String, standardErrorPath: String, stopGracePeriod: Duration = .seconds(5),
+        limits: ResourceLimits? = nil
     ) {
+        self.limits = limits
         self.executable = executable
         self.arguments = arguments
         self.environment = environment

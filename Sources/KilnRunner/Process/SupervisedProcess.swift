@@ -2,8 +2,6 @@ import Foundation
 import KilnCore
 import Logging
 import ServiceLifecycle
-import Subprocess
-import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -70,49 +68,23 @@ public final class SupervisedProcess: Service, Sendable {
 
     /// Runs the process until it exits (or the task is cancelled, which stops its group).
     func runOnce() async -> (pid: Int32?, status: String) {
-        do {
-            let output = try Self.openLog(spec.standardOutputPath, owner: spec.user)
-            let error = try Self.openLog(spec.standardErrorPath, owner: spec.user)
-            var options = PlatformOptions()
-            options.processGroupID = 0
-            if let user = spec.user {
-                options.userID = user.uid
-                options.groupID = user.gid
-                options.supplementaryGroups = []
-            }
-            options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
-            let onRunning = self.onRunning
-            let result = try await Subprocess.run(
-                .path(FilePath(spec.executable)),
-                arguments: Arguments(spec.arguments),
-                environment: .custom(spec.environment.reduce(into: [:]) { $0[.init(stringLiteral: $1.key)] = $1.value }),
-                workingDirectory: FilePath(spec.workingDirectory),
-                platformOptions: options,
-                input: .none,
-                output: .fileDescriptor(output, closeAfterSpawningProcess: true),
-                error: .fileDescriptor(error, closeAfterSpawningProcess: true)
-            ) { execution in
-                // After the body, `run` waits for the process; cancelling the task runs the
-                // teardown sequence on the whole process group.
-                await onRunning(execution.processIdentifier.value)
-                return execution.processIdentifier.value
-            }
-            return (result.closureResult, "\(result.terminationStatus)")
-        } catch is CancellationError {
-            return (nil, "stopped")
-        } catch {
-            return (nil, "could not start: \(error)")
+        let spawned = SpawnedPID()
+        let onRunning = self.onRunning
+        let status = await ProcessRunner.run(spec) { pid in
+            spawned.set(pid)
+            await onRunning(pid)
         }
-    }
-
-    static func openLog(_ path: String, owner: UnixIdentity?) throws -> FileDescriptor {
-        let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fd = try FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead])
-        if let owner { fchown(fd.rawValue, owner.uid, owner.gid) }
-        return fd
+        return (spawned.value, Task.isCancelled ? "stopped" : "\(status)")
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
+}
+
+/// The pid of the process a run spawned, handed from the run's body to its caller.
+final class SpawnedPID: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: Int32?
+
+    func set(_ pid: Int32) { lock.withLock { self.pid = pid } }
+    var value: Int32? { lock.withLock { pid } }
 }

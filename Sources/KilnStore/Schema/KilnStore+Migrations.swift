@@ -45,6 +45,31 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v4-webservices") { db in
+            // Declarations and replica states are JSON documents (decoded by the core's Codable
+            // types), keyed for the lookups the monitor makes.
+            try db.execute(
+                sql: """
+                    CREATE TABLE webservices (
+                        tool TEXT PRIMARY KEY NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        spec TEXT NOT NULL,
+                        declared_at REAL NOT NULL
+                    );
+                    CREATE TABLE webservice_replicas (
+                        tool TEXT NOT NULL REFERENCES webservices(tool) ON DELETE CASCADE,
+                        replica INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        PRIMARY KEY (tool, replica)
+                    );
+                    CREATE TABLE webservice_routes (
+                        tool TEXT NOT NULL,
+                        pattern TEXT NOT NULL,
+                        backend TEXT NOT NULL,
+                        PRIMARY KEY (tool, pattern, backend)
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }

@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import KilnCore
+import KilnFormats
+import KilnRunner
+
+/// `/v1/tools/{tool}/webservice`: start, stop, restart, status and logs of a tool's webservice.
+/// A start merges the request's fields over the tool's `service.template` (as Toolforge's
+/// `webservice start` merges flags over it).
+struct WebservicesController {
+    let control: any WebserviceControl
+    let homeOf: @Sendable (ToolName) -> String
+
+    func register(on router: some RouterMethods<KilnRequestContext>) {
+        router.get("/v1/webservice/types", use: types)
+        router.get("/v1/tools/{tool}/webservice", use: status)
+        router.post("/v1/tools/{tool}/webservice/start", use: start)
+        router.post("/v1/tools/{tool}/webservice/stop", use: stop)
+        router.post("/v1/tools/{tool}/webservice/restart", use: restart)
+        router.get("/v1/tools/{tool}/webservice/logs", use: logs)
+    }
+
+    @Sendable func types(_ request: Request, context: KilnRequestContext) async throws -> WebserviceTypesResponse {
+        _ = try context.caller()
+        return WebserviceTypesResponse(types: WebserviceType.allCases.map { .init(name: $0.rawValue, summary: $0.summary) })
+    }
+
+    @Sendable func status(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
+        let tool = try authorizedTool(context)
+        return WebserviceStatusResponse(status: try await control.status(tool: tool), warnings: [])
+    }
+
+    @Sendable func start(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<WebserviceStatusResponse> {
+        let tool = try authorizedTool(context)
+        let body = try await request.decode(as: StartWebserviceRequest.self, context: context)
+        let template = try readTemplate(of: tool)
+        let spec = try template.merged(with: try body.flags())
+        let status = try await control.start(tool: tool, spec: spec)
+        return EditedResponse(status: .created, response: WebserviceStatusResponse(status: status, warnings: template.warnings.map(\.description)))
+    }
+
+    @Sendable func stop(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
+        let tool = try authorizedTool(context)
+        return WebserviceStatusResponse(status: try await control.stop(tool: tool), warnings: [])
+    }
+
+    @Sendable func restart(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
+        let tool = try authorizedTool(context)
+        return WebserviceStatusResponse(status: try await control.restart(tool: tool), warnings: [])
+    }
+
+    /// `?stream=out|err` (default err), and either `lines=N` (the last N lines) or `offset=BYTES`
+    /// (what was appended since, for following).
+    @Sendable func logs(_ request: Request, context: KilnRequestContext) async throws -> WebserviceLogsResponse {
+        let tool = try authorizedTool(context)
+        let parameters = request.uri.queryParameters
+        let streamName = parameters.get("stream") ?? "err"
+        guard let stream = LogStream(rawValue: streamName) else {
+            throw KilnError(.badRequest, "stream must be out or err, not '\(streamName)'")
+        }
+        let file = LogFile(path: try await control.logPath(tool: tool, stream: stream))
+        if let offset = parameters.get("offset") {
+            guard let offset = UInt64(offset) else { throw KilnError(.badRequest, "offset must be a number of bytes") }
+            let (text, next) = file.read(from: offset)
+            return WebserviceLogsResponse(text: text, nextOffset: next)
+        }
+        let count = try parameters.get("lines").map { text throws(KilnError) in
+            guard let count = Int(text), count >= 0 else { throw KilnError(.badRequest, "lines must be a number") }
+            return count
+        } ?? 100
+        let lines = file.lastLines(count)
+        return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: file.read(from: .max).next)
+    }
+
+    func authorizedTool(_ context: KilnRequestContext) throws -> ToolName {
+        let tool = try ToolsController.toolName(context)
+        try context.caller().authorize(actingOn: tool)
+        return tool
+    }
+
+    /// The tool's `service.template`, or nothing when it has none.
+    func readTemplate(of tool: ToolName) throws(KilnError) -> ServiceTemplate {
+        let path = homeOf(tool) + "/" + ServiceTemplate.fileName
+        guard let data = FileManager.default.contents(atPath: path) else { return ServiceTemplate() }
+        return try ServiceTemplate(parsing: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The fields of `webservice start`; each one given overrides service.template.
+struct StartWebserviceRequest: Decodable, Sendable {
+    var type: String?
+    var command: String?
+    var replicas: Int?
+    var mem: String?
+    var cpu: String?
+    var healthCheckPath: String?
+    var extraArgs: [String]?
+
+    func flags() throws(KilnError) -> ServiceTemplate {
+        var flags = ServiceTemplate()
+        flags.type = try type.map { text throws(KilnError) in try WebserviceType(parsing: text) }
+        flags.command = command
+        flags.replicas = replicas
+        flags.memory = try mem.map { text throws(KilnError) in try MemorySize(parsing: text) }
+        flags.cpu = try cpu.map { text throws(KilnError) in try CPUQuantity(parsing: text) }
+        flags.healthCheckPath = healthCheckPath
+        flags.extraArguments = extraArgs
+        return flags
+    }
+}
+
+public struct WebserviceStatusResponse: Codable, Sendable, ResponseEncodable {
+    public var status: WebserviceStatus
+    /// What was ignored in service.template (unknown keys), with lines.
+    public var warnings: [String]
+}
+
+public struct WebserviceTypesResponse: Codable, Sendable, ResponseEncodable {
+    public struct TypeEntry: Codable, Sendable {
+        public var name: String
+        public var summary: String
+    }
+    public var types: [TypeEntry]
+}
+
+public struct WebserviceLogsResponse: Codable, Sendable, ResponseEncodable {
+    public var text: String
+    public var nextOffset: UInt64
+}

@@ -1,0 +1,55 @@
+/// What a tool declared for its webservice: the platform keeps this running until it is stopped.
+public struct WebserviceSpec: Sendable, Hashable, Codable {
+    public var type: WebserviceType
+    /// The program of a `generic` webservice (run by `/bin/sh -c`); nil for the other types.
+    public var command: String?
+    public var replicas: Int
+    public var memory: MemorySize
+    public var cpu: CPUQuantity
+    /// The path the runner asks before registering a replica, and that must answer for it to count as up.
+    public var healthCheckPath: String
+    /// Passed to the server after the platform's own arguments (gunicorn's, lighttpd's…).
+    public var extraArguments: [String]
+
+    public static let defaultMemory = MemorySize(bytes: 512 << 20)
+    public static let defaultCPU = CPUQuantity(millicores: 500)
+    public static let maximumReplicas = 16
+
+    public init(
+        type: WebserviceType, command: String? = nil, replicas: Int = 1, memory: MemorySize = Self.defaultMemory,
+        cpu: CPUQuantity = Self.defaultCPU, healthCheckPath: String = "/", extraArguments: [String] = []
+    ) throws(KilnError) {
+        self.type = type
+        self.command = command
+        self.replicas = replicas
+        self.memory = memory
+        self.cpu = cpu
+        self.healthCheckPath = healthCheckPath
+        self.extraArguments = extraArguments
+        try validate()
+    }
+
+    /// The rules every declaration meets, whichever way it came (flags, service.template, the API).
+    public func validate() throws(KilnError) {
+        func invalid(_ field: String, _ message: String) -> KilnError {
+            KilnError(.invalidWebservice, message, context: ["field": field])
+        }
+        guard (1...Self.maximumReplicas).contains(replicas) else {
+            throw invalid("replicas", "replicas must be from 1 to \(Self.maximumReplicas), not \(replicas)")
+        }
+        guard memory.bytes >= 16 << 20 else { throw invalid("mem", "mem must be at least 16Mi, not \(memory)") }
+        guard healthCheckPath.hasPrefix("/"), !healthCheckPath.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw invalid("health-check-path", "health-check-path must be a path starting with /, not '\(healthCheckPath)'")
+        }
+        switch type {
+        case .generic:
+            guard let command, !command.trimmingWhitespace().isEmpty else {
+                throw invalid("command", "a generic webservice needs --command, the program that listens on $PORT")
+            }
+        default:
+            guard command == nil else {
+                throw invalid("command", "--command is for the generic type; \(type.rawValue) starts its own server")
+            }
+        }
+    }
+}

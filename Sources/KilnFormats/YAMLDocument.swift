@@ -1,0 +1,65 @@
+import KilnCore
+import Yams
+
+/// A YAML file read for its line numbers: every error and warning about a user's file names the
+/// file, the line and the field, so that the user can go straight to it.
+struct YAMLDocument {
+    let fileName: String
+
+    /// The document's root node; nil for an empty file (or one whose content is all comments).
+    func root(_ text: String) throws(KilnError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw KilnError(.badRequest, "\(fileName): not valid YAML: \(Self.describe(error))", context: Self.context(error, file: fileName))
+        } catch {
+            throw KilnError(.badRequest, "\(fileName): not valid YAML: \(error)", context: ["file": fileName])
+        }
+    }
+
+    func error(_ message: String, at node: Node?, field: String?) -> KilnError {
+        var context = ["file": fileName]
+        var location = fileName
+        if let line = node?.mark?.line {
+            context["line"] = String(line)
+            location += " line \(line)"
+        }
+        if let field {
+            context["field"] = field
+            location += ", \(field)"
+        }
+        return KilnError(.badRequest, "\(location): \(message)", context: context)
+    }
+
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            "\(problem)\(context.map { " \($0.text)" } ?? "") at line \(mark.line), column \(mark.column)"
+        default:
+            "\(error)"
+        }
+    }
+
+    static func context(_ error: YamlError, file: String) -> [String: String] {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _):
+            ["file": file, "line": String(mark.line)]
+        default:
+            ["file": file]
+        }
+    }
+}
+
+/// A warning about a user's file that does not stop it from being used (an unknown key).
+public struct FileWarning: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var message: String
+
+    public var description: String { "\(file)\(line.map { " line \($0)" } ?? ""): \(message)" }
+}
+
+extension Node {
+    /// A scalar's text; nil for a mapping or a sequence.
+    var scalarText: String? { scalar?.string }
+}

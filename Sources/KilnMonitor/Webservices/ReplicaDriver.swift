@@ -1,0 +1,236 @@
+import Foundation
+import KilnCore
+import KilnRunner
+import KilnStore
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps one replica of a webservice running: spawns its server, probes it, registers it with
+/// the proxy once it answers, and on its death deregisters it and starts it again after the
+/// backoff its `ReplicaLifecycle` says. Every transition is written to the store, so a restart
+/// of the platform keeps the replica's restart history (and can adopt its process).
+actor ReplicaDriver {
+    nonisolated let tool: ToolName
+    nonisolated let index: Int
+    nonisolated let port: Int
+    let launch: WebserviceLaunch
+    let store: KilnStore
+    let registrar: any BackendRegistrar
+    let startTimeout: Duration
+    let logger: Logger
+    let onChange: @Sendable (ReplicaRecord) async -> Void
+    private var lifecycle: ReplicaLifecycle
+    private var record: ReplicaRecord
+    private var task: Task<Void, Never>?
+
+    nonisolated var backend: HostPort { HostPort(host: "127.0.0.1", port: port) }
+    nonisolated var route: Route { Route(tool: tool.rawValue, pattern: Route.matchAll, backend: backend) }
+
+    init(
+        record: ReplicaRecord, launch: WebserviceLaunch, policy: RestartPolicy, store: KilnStore,
+        registrar: any BackendRegistrar, startTimeout: Duration, logger: Logger,
+        onChange: @escaping @Sendable (ReplicaRecord) async -> Void
+    ) {
+        tool = record.tool
+        index = record.index
+        port = record.port
+        self.record = record
+        self.launch = launch
+        self.store = store
+        self.registrar = registrar
+        self.startTimeout = startTimeout
+        self.onChange = onChange
+        var logger = logger
+        logger[metadataKey: "tool"] = "\(record.tool)"
+        logger[metadataKey: "replica"] = "\(record.index)"
+        self.logger = logger
+        lifecycle = ReplicaLifecycle(policy: policy, failureTimes: record.failureTimes, restarts: record.restarts)
+    }
+
+    var current: ReplicaRecord { record }
+
+    /// Starts driving: spawns the server, or adopts `survivor` (a process from before a restart
+    /// of the platform that still answers).
+    func begin(adopting survivor: (pid: Int32, start: UInt64)? = nil) {
+        guard task == nil else { return }
+        task = Task { await self.drive(adopting: survivor) }
+    }
+
+    /// Deregisters the replica, then stops its process group, and returns once it is down.
+    func stop() async {
+        let action = lifecycle.stop()
+        if case .deregisterAndTerminate = action { await deregister() }
+        task?.cancel()
+        await task?.value
+        task = nil
+        record.phase = .stopped
+        record.pid = nil
+        record.processStart = nil
+    }
+
+    // MARK: Driving
+
+    private func drive(adopting survivor: (pid: Int32, start: UInt64)?) async {
+        var action: ReplicaLifecycle.Action
+        if let survivor {
+            action = lifecycle.adopted(pid: survivor.pid, since: record.startedAt ?? Self.now())
+            if case .register = action {
+                await register()
+                await save()
+                logger.notice("adopted a webservice replica that outlived the platform", metadata: ["pid": "\(survivor.pid)"])
+            }
+            action = await watchAdopted(pid: survivor.pid, start: survivor.start)
+        } else {
+            action = lifecycle.start()
+        }
+        while !Task.isCancelled {
+            switch action {
+            case .spawn:
+                action = await runOnce()
+            case .startAgain(let delay):
+                await save()
+                do {
+                    try await Task.sleep(for: .seconds(delay))
+                } catch {
+                    return
+                }
+                action = lifecycle.backoffElapsed()
+            case .giveUp(let reason):
+                logger.error("webservice replica failed; it stays down until started again", metadata: ["reason": "\(reason)"])
+                await save()
+                return
+            case .none, .probe, .register, .terminate, .deregisterAndTerminate:
+                return
+            }
+        }
+    }
+
+    /// One run of the server: spawn, probe, register, wait for its end; returns what comes next.
+    private func runOnce() async -> ReplicaLifecycle.Action {
+        let spec: ProcessSpec
+        do {
+            spec = try launch.processSpec(replica: index, port: port)
+        } catch {
+            return await ended(.couldNotStart(reason: error.message))
+        }
+        let status = await ProcessRunner.run(spec) { pid in
+            await self.running(pid: pid)
+        }
+        return await ended(status)
+    }
+
+    /// The server runs: probe it until it answers (or dies, or the start timeout passes).
+    private func running(pid: Int32) async {
+        guard case .probe = lifecycle.spawned(pid: pid, at: Self.now()) else {
+            ProcessInspector.signalGroup(pid, SIGTERM)
+            return
+        }
+        record.pid = pid
+        record.processStart = ProcessInspector.startTime(of: pid)
+        record.startedAt = Self.now()
+        await save()
+        let start = record.processStart ?? 0
+        let deadline = ContinuousClock.now + startTimeout
+        let host = "\(tool.rawValue).localhost"
+        while !Task.isCancelled, ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: pid, start: start) {
+            if await HealthProbe.isHealthy(backend, path: launch.spec.healthCheckPath, host: host, timeout: .seconds(1)) {
+                if case .register = lifecycle.healthy() {
+                    await register()
+                    await save()
+                    logger.info("webservice replica serving", metadata: ["backend": "\(backend)", "pid": "\(pid)"])
+                }
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !Task.isCancelled, ProcessInspector.isAlive(pid: pid, start: start) else { return }
+        logger.warning("webservice replica did not answer in time; stopping it", metadata: ["timeout": "\(startTimeout)"])
+        unhealthyPID = pid
+        if case .terminate(let pid) = lifecycle.unhealthy() {
+            await ProcessInspector.stopGroup(pid, start: start, grace: .seconds(3))
+        }
+    }
+
+    private var unhealthyPID: Int32?
+
+    /// An adopted process is not this platform's child: watch its pid until it is gone.
+    private func watchAdopted(pid: Int32, start: UInt64) async -> ReplicaLifecycle.Action {
+        do {
+            try await ProcessInspector.waitForExit(pid: pid, start: start)
+        } catch {
+            // Stopped (or the platform shuts down): the group goes, as a spawned one would.
+            await ProcessInspector.stopGroup(pid, start: start, grace: .seconds(5))
+            return await ended(.signaled(signal: SIGTERM))
+        }
+        return await ended(.unknown)
+    }
+
+    private func ended(_ status: ExitStatus) async -> ReplicaLifecycle.Action {
+        var status = status
+        if let pid = unhealthyPID, pid == record.pid {
+            status = .unhealthy(reason: "it did not answer \(launch.spec.healthCheckPath) within \(startTimeout)")
+        }
+        unhealthyPID = nil
+        // A dead server is taken out of the proxy first, whatever comes next; then what is left
+        // of its process group goes (a killed gunicorn master leaves its workers holding the port).
+        await deregister()
+        if let leader = record.pid { ProcessInspector.signalGroup(leader, SIGKILL) }
+        let now = Self.now()
+        let action = lifecycle.exited(status, at: now)
+        if case .stopping = lifecycle.state {} else if case .idle = lifecycle.state {} else {
+            logger.warning("webservice replica ended", metadata: ["status": "\(status)"])
+            record.lastExit = status
+            record.lastExitAt = now
+        }
+        record.pid = nil
+        record.processStart = nil
+        return action
+    }
+
+    // MARK: Effects
+
+    private func register() async {
+        do {
+            try await registrar.register(route)
+            try await store.recordWebserviceRoute(route)
+        } catch {
+            logger.error("cannot register the replica with the proxy", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func deregister() async {
+        do {
+            try await registrar.deregister(route)
+            try await store.forgetWebserviceRoute(route)
+        } catch {
+            logger.error("cannot deregister the replica", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes the replica's state as the lifecycle has it now.
+    private func save() async {
+        record.failureTimes = lifecycle.failureTimes
+        record.restarts = lifecycle.restarts
+        switch lifecycle.state {
+        case .idle: record.phase = .stopped
+        case .spawning, .probing, .stopping: record.phase = .starting
+        case .serving: record.phase = .serving
+        case .backingOff: record.phase = .backingOff
+        case .failed(let reason, _):
+            record.phase = .failed
+            record.failedReason = reason
+        }
+        if record.phase != .failed { record.failedReason = nil }
+        do {
+            try await store.saveReplica(record)
+        } catch {
+            logger.error("cannot record the replica's state", metadata: ["error": "\(error)"])
+        }
+        await onChange(record)
+    }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+}

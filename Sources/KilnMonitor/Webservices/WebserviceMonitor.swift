@@ -1,0 +1,267 @@
+import Foundation
+import KilnCore
+import KilnFormats
+import KilnRunner
+import KilnStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Brings what runs back to what was declared: every declared webservice has its replicas
+/// running and routed. Each replica's death is handled at once by its driver (it waits on its
+/// process, no polling tick); a periodic pass removes routes that no live replica backs and
+/// keeps logs under their size limit. At start-up it resumes every declaration, adopting the
+/// servers that outlived the platform rather than starting them twice.
+public actor WebserviceMonitor: Service, WebserviceControl {
+    public struct Configuration: Sendable {
+        public var policy = RestartPolicy()
+        /// How long a new server may take to answer its health check.
+        public var startTimeout: Duration = .seconds(30)
+        /// How often routes and logs are checked.
+        public var reconcileInterval: Duration = .seconds(5)
+        public var logLimitBytes: UInt64 = 16 << 20
+        public init() {}
+    }
+
+    let store: KilnStore
+    let registrar: any BackendRegistrar
+    let homeOf: @Sendable (ToolName) -> String
+    let kilnExecutable: String
+    let configuration: Configuration
+    let logger: Logger
+    /// Told when a tool's webservice fails (with the reason) or comes back (nil), so that the
+    /// proxy's "not running" page can say which.
+    let onFailureChange: @Sendable (ToolName, String?) -> Void
+    private var drivers: [ToolName: [ReplicaDriver]] = [:]
+
+    public init(
+        store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
+        kilnExecutable: String, configuration: Configuration = Configuration(), logger: Logger,
+        onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
+    ) {
+        self.store = store
+        self.registrar = registrar
+        self.homeOf = homeOf
+        self.kilnExecutable = kilnExecutable
+        self.configuration = configuration
+        self.logger = logger
+        self.onFailureChange = onFailureChange
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        await resumeDeclared()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.configuration.reconcileInterval)
+                if Task.isCancelled { break }
+                await self.reconcile()
+            }
+        }
+        // A clean shutdown stops what it started; the declarations stay, so the next start-up
+        // brings everything back. (After a crash the servers live on and are adopted instead.)
+        for tool in Array(drivers.keys) { await stopDrivers(of: tool) }
+    }
+
+    /// Every declared webservice, at start-up: adopt each replica that still runs and answers,
+    /// start the others; a replica that had failed stays failed.
+    func resumeDeclared() async {
+        let declared: [WebserviceRecord]
+        do {
+            declared = try await store.webservices()
+        } catch {
+            logger.error("cannot read the declared webservices", metadata: ["error": "\(error)"])
+            return
+        }
+        // A webservice started before the monitor ran (the demo's) already has its drivers.
+        for webservice in declared where drivers[webservice.tool] == nil {
+            let records = (try? await store.replicas(of: webservice.tool)) ?? []
+            if records.contains(where: { $0.phase == .failed }) {
+                onFailureChange(webservice.tool, records.first { $0.phase == .failed }?.failedReason)
+                continue
+            }
+            await launchDrivers(for: webservice, records: records, adopt: true)
+        }
+        await reconcile()
+    }
+
+    /// Takes away routes that the runner registered and no live replica backs any longer, and
+    /// rotates logs that grew past their limit.
+    func reconcile() async {
+        var live = Set<Route>()
+        for (_, replicas) in drivers { for driver in replicas { live.insert(driver.route) } }
+        for route in (try? await store.webserviceRoutes()) ?? [] where !live.contains(route) {
+            logger.notice("removing a route that no webservice replica backs", metadata: ["tool": "\(route.tool)", "backend": "\(route.backend)"])
+            try? await registrar.deregister(route)
+            try? await store.forgetWebserviceRoute(route)
+        }
+        for tool in drivers.keys {
+            for stream in LogStream.allCases {
+                LogFile(path: logPath(of: tool, stream)).rotate(ifLargerThan: configuration.logLimitBytes)
+            }
+        }
+    }
+
+    // MARK: WebserviceControl
+
+    public func start(tool: ToolName, spec: WebserviceSpec) async throws(KilnError) -> WebserviceStatus {
+        let existing = try await status(tool: tool)
+        if existing.state != .stopped, existing.state != .failed {
+            throw KilnError(
+                .conflict, "the webservice of '\(tool)' is already running (\(existing.state.rawValue)); stop or restart it",
+                context: ["tool": tool.rawValue])
+        }
+        await stopDrivers(of: tool)
+        return try await declareAndStart(tool: tool, spec: spec)
+    }
+
+    public func restart(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
+        guard let record = try await store.webservice(of: tool) else {
+            throw KilnError(.notFound, "the tool '\(tool)' has no webservice to restart; start one", context: ["tool": tool.rawValue])
+        }
+        await stopDrivers(of: tool)
+        return try await declareAndStart(tool: tool, spec: record.spec)
+    }
+
+    public func stop(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
+        guard try await store.webservice(of: tool) != nil else {
+            throw KilnError(.notFound, "the tool '\(tool)' has no webservice running", context: ["tool": tool.rawValue])
+        }
+        await stopDrivers(of: tool)
+        try await store.removeWebservice(of: tool)
+        try? FileManager.default.removeItem(atPath: homeOf(tool) + "/" + ServiceManifest.fileName)
+        onFailureChange(tool, nil)
+        logger.notice("webservice stopped", metadata: ["tool": "\(tool)"])
+        return try await status(tool: tool)
+    }
+
+    public func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
+        let record = try await store.webservice(of: tool)
+        let replicas = record == nil ? [] : try await store.replicas(of: tool)
+        let limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
+        return WebserviceStatus(
+            tool: tool, record: record, replicas: replicas, limitEnforcement: limits,
+            errorLogTail: LogFile(path: logPath(of: tool, .err)).lastLines(10))
+    }
+
+    public func logPath(tool: ToolName, stream: LogStream) async throws(KilnError) -> String {
+        logPath(of: tool, stream)
+    }
+
+    nonisolated func logPath(of tool: ToolName, _ stream: LogStream) -> String {
+        homeOf(tool) + "/logs/web.\(stream.rawValue)"
+    }
+
+    // MARK: Drivers
+
+    private func declareAndStart(tool: ToolName, spec: WebserviceSpec) async throws(KilnError) -> WebserviceStatus {
+        let tool_ = try await store.tool(named: tool)
+        guard let account = tool_ else {
+            throw KilnError(.notFound, "no tool '\(tool)'", context: ["tool": tool.rawValue])
+        }
+        let launch = launchPlan(for: account, spec: spec)
+        try launch.check()
+        let record = WebserviceRecord(tool: tool, spec: spec, declaredAt: Date().timeIntervalSince1970)
+        try await store.declareWebservice(record)
+        var replicas: [ReplicaRecord] = []
+        for index in 0..<spec.replicas {
+            let replica = ReplicaRecord(tool: tool, index: index, port: try PortAllocator.freeLoopbackPort())
+            try await store.saveReplica(replica)
+            replicas.append(replica)
+        }
+        writeManifest(spec, tool: tool, owner: account.unixUser)
+        onFailureChange(tool, nil)
+        await launchDrivers(for: record, records: replicas, adopt: false)
+        logger.notice("webservice starting", metadata: ["tool": "\(tool)", "type": "\(spec.type.rawValue)", "replicas": "\(spec.replicas)"])
+        return try await awaitSettled(tool: tool)
+    }
+
+    /// Waits until every replica serves, or one is down (backing off or failed), or the start
+    /// timeout passes; then reports the status as it is.
+    private func awaitSettled(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
+        let deadline = ContinuousClock.now + configuration.startTimeout + .seconds(2)
+        while ContinuousClock.now < deadline {
+            let replicas = try await store.replicas(of: tool)
+            if replicas.allSatisfy({ $0.phase == .serving }) || replicas.contains(where: { $0.phase == .failed || $0.phase == .backingOff }) {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try await status(tool: tool)
+    }
+
+    private func launchDrivers(for webservice: WebserviceRecord, records: [ReplicaRecord], adopt: Bool) async {
+        guard let account = try? await store.tool(named: webservice.tool) else {
+            logger.error("a declared webservice belongs to no tool", metadata: ["tool": "\(webservice.tool)"])
+            return
+        }
+        let launch = launchPlan(for: account, spec: webservice.spec)
+        var records = records
+        // A declaration whose replica records are missing (never written, or fewer than wanted)
+        // gets fresh ones.
+        for index in records.count..<webservice.spec.replicas {
+            guard let port = try? PortAllocator.freeLoopbackPort() else { continue }
+            records.append(ReplicaRecord(tool: webservice.tool, index: index, port: port))
+        }
+        var started: [ReplicaDriver] = []
+        for record in records.prefix(webservice.spec.replicas) {
+            let driver = ReplicaDriver(
+                record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
+                startTimeout: configuration.startTimeout, logger: logger,
+                onChange: { [weak self] record in await self?.replicaChanged(record) })
+            await driver.begin(adopting: adopt ? await survivor(record, launch: launch) : nil)
+            started.append(driver)
+        }
+        drivers[webservice.tool] = started
+    }
+
+    /// The replica's process from before a restart of the platform, when it is still the same
+    /// process and answers; one that runs but does not answer is stopped, so it is not doubled.
+    private func survivor(_ record: ReplicaRecord, launch: WebserviceLaunch) async -> (pid: Int32, start: UInt64)? {
+        guard let pid = record.pid, let start = record.processStart else { return nil }
+        guard ProcessInspector.isAlive(pid: pid, start: start) else {
+            // Its leader died while the platform was down; what is left of its group (workers
+            // still holding the port) goes before a new one starts.
+            ProcessInspector.signalGroup(pid, SIGKILL)
+            return nil
+        }
+        let backend = HostPort(host: "127.0.0.1", port: record.port)
+        if await HealthProbe.isHealthy(backend, path: launch.spec.healthCheckPath, host: "\(record.tool).localhost") {
+            return (pid, start)
+        }
+        logger.warning("a replica from before the restart runs but does not answer; replacing it", metadata: ["tool": "\(record.tool)", "pid": "\(pid)"])
+        await ProcessInspector.stopGroup(pid, start: start, grace: .seconds(3))
+        return nil
+    }
+
+    private func stopDrivers(of tool: ToolName) async {
+        guard let replicas = drivers.removeValue(forKey: tool) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for driver in replicas { group.addTask { await driver.stop() } }
+        }
+    }
+
+    private func replicaChanged(_ record: ReplicaRecord) {
+        if record.phase == .failed {
+            onFailureChange(record.tool, record.failedReason ?? "it failed")
+        }
+    }
+
+    private func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
+        WebserviceLaunch(tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable)
+    }
+
+    private func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {
+        let path = homeOf(tool) + "/" + ServiceManifest.fileName
+        do {
+            try Data(ServiceManifest.render(spec).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            if let owner { chown(path, owner.uid, owner.gid) }
+        } catch {
+            logger.warning("cannot write service.manifest", metadata: ["tool": "\(tool)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import KilnCore
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one process of a tool: in its own process group, as the tool's user, in its home, with
+/// its output appended to log files and its limits applied; and returns how it ended.
+public enum ProcessRunner {
+    /// Runs `spec` until the process exits. `whileRunning` is called with the pid once it runs;
+    /// the process may outlive it. Cancelling the calling task stops the whole process group
+    /// (TERM, then KILL after the spec's grace period), so no orphan survives a stop.
+    public static func run(_ spec: ProcessSpec, whileRunning: @escaping @Sendable (Int32) async -> Void = { _ in }) async -> ExitStatus {
+        do {
+            let output = try openLog(spec.standardOutputPath, owner: spec.user)
+            let error = try openLog(spec.standardErrorPath, owner: spec.user)
+            var options = PlatformOptions()
+            options.processGroupID = 0
+            if let user = spec.user {
+                options.userID = user.uid
+                options.groupID = user.gid
+                options.supplementaryGroups = []
+            }
+            options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
+            let (executable, arguments) = spec.limits?.wrapping(spec.executable, spec.arguments) ?? (spec.executable, spec.arguments)
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(arguments),
+                environment: .custom(spec.environment.reduce(into: [:]) { $0[.init(stringLiteral: $1.key)] = $1.value }),
+                workingDirectory: FilePath(spec.workingDirectory),
+                platformOptions: options,
+                input: .none,
+                output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(error, closeAfterSpawningProcess: true)
+            ) { execution in
+                await whileRunning(execution.processIdentifier.value)
+            }
+            switch result.terminationStatus {
+            case .exited(let code): return .exited(code: code)
+            case .signaled(let signal): return .signaled(signal: signal)
+            }
+        } catch is CancellationError {
+            return .signaled(signal: SIGTERM)
+        } catch {
+            return .couldNotStart(reason: "\(error)")
+        }
+    }
+
+    /// Opens a log for appending, creating it (and its folder) owned by the tool.
+    static func openLog(_ path: String, owner: UnixIdentity?) throws -> FileDescriptor {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if let owner { chown(directory, owner.uid, owner.gid) }
+        }
+        let fd = try FileDescriptor.open(
+            FilePath(path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead])
+        if let owner { fchown(fd.rawValue, owner.uid, owner.gid) }
+        return fd
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import KilnCore
+import KilnRunner
+import Testing
+
+@Suite struct WebserviceLaunchTests {
+    func launch(_ type: WebserviceType, command: String? = nil, files: [String: String] = [:], extra: [String] = []) throws -> WebserviceLaunch {
+        let home = NSTemporaryDirectory() + "/kiln-home-\(UUID().uuidString)"
+        for (path, contents) in files {
+            let full = home + "/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try contents.write(toFile: full, atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let spec = try WebserviceSpec(type: type, command: command, memory: MemorySize(bytes: 256 << 20), extraArguments: extra)
+        return WebserviceLaunch(tool: try ToolName("demo"), user: nil, home: home, spec: spec, kilnExecutable: "/usr/local/bin/kiln")
+    }
+
+    @Test(arguments: [
+        (WebserviceType.python311, "app.py"), (.php82, "public_html/"), (.node18, "www/js/"), (.staticFiles, "public_html/"),
+    ])
+    func whatATypeNeedsIsNamedWhenMissing(type: WebserviceType, missing: String) throws {
+        let error = #expect(throws: KilnError.self) { try launch(type).check() }
+        #expect(error?.context["missing"] == missing, "\(String(describing: error))")
+        #expect(error?.message.contains("the tool 'demo' has no \(missing)") == true)
+    }
+
+    @Test func aPythonAppRunsUnderGunicornWithTheToolsPrefixAndLimits() throws {
+        let launch = try launch(.python311, files: ["www/python/src/app.py": "app = None\n"], extra: ["--timeout", "60"])
+        let spec = try launch.processSpec(replica: 0, port: 8000)
+        #expect(spec.executable.hasSuffix("/gunicorn"))
+        #expect(spec.arguments.starts(with: ["--bind", "127.0.0.1:8000"]))
+        #expect(spec.arguments.suffix(3) == ["kiln_wsgi:application", "--timeout", "60"])
+        #expect(spec.workingDirectory == launch.home + "/www/python/src")
+        #expect(spec.environment["KILN_PATH_PREFIX"] == "/demo")
+        #expect(spec.environment["PORT"] == "8000" && spec.environment["HOME"] == launch.home)
+        #expect(spec.standardErrorPath == launch.home + "/logs/web.err")
+        #expect(FileManager.default.fileExists(atPath: launch.home + "/.kiln/kiln_wsgi.py"))
+        let wrapped = try #require(spec.limits).wrapping(spec.executable, spec.arguments)
+        #expect(wrapped.executable == ResourceLimits.prlimitPath)
+        #expect(wrapped.arguments.prefix(4) == ["--data=\(256 << 20):\(256 << 20)", "--core=0:0", "--", spec.executable])
+    }
+
+    @Test func aToolsOwnVirtualenvWins() throws {
+        let launch = try launch(.python311, files: ["app.py": "app = None\n", "www/python/venv/bin/gunicorn": "#!/bin/sh\n"])
+        chmod(launch.home + "/www/python/venv/bin/gunicorn", 0o755)
+        let spec = try launch.processSpec(replica: 0, port: 8000)
+        #expect(spec.executable == launch.home + "/www/python/venv/bin/gunicorn")
+        #expect(spec.workingDirectory == launch.home)
+    }
+
+    @Test func phpIsServedByLighttpdUnderBothPaths() throws {
+        let launch = try launch(.php82, files: ["public_html/index.php": "<?php echo 1;"])
+        let spec = try launch.processSpec(replica: 1, port: 8001)
+        #expect(spec.arguments == ["-D", "-f", launch.home + "/.kiln/lighttpd-1.conf"])
+        let configuration = try String(contentsOfFile: launch.home + "/.kiln/lighttpd-1.conf", encoding: .utf8)
+        #expect(configuration.contains("server.port = 8001"))
+        #expect(configuration.contains(#"alias.url = ("/demo/" => "\#(launch.home)/public_html/")"#))
+        #expect(configuration.contains(#""bin-path" => "/usr/bin/php-cgi""#))
+    }
+
+    @Test func staticAndGenericTypes() throws {
+        let staticSpec = try launch(.staticFiles, files: ["public_html/index.html": "x"]).processSpec(replica: 0, port: 9000)
+        #expect(staticSpec.executable == "/usr/local/bin/kiln")
+        #expect(staticSpec.arguments.starts(with: ["static-server", "--root"]))
+        #expect(staticSpec.arguments.contains("127.0.0.1:9000"))
+        let generic = try launch(.generic, command: "./serve --port $PORT", extra: ["it's"]).processSpec(replica: 0, port: 9001)
+        #expect(generic.executable == "/bin/sh")
+        #expect(generic.arguments == ["-c", #"./serve --port $PORT 'it'\''s'"#])
+    }
+}
