@@ -5,7 +5,7 @@ import NIOHTTP1
 typealias BackendAddress = HostPort
 
 /// Picks a backend of the group that is not among those excluded (they failed for this request);
-/// nil when none is left. The proxy handler's balances by the event loop's `BackendSelector`.
+/// nil when none is left. The proxy handler's chooser balances with its event loop's `BackendSelector`.
 typealias BackendChoice = (_ group: BackendGroup, _ excluding: [BackendAddress]) -> BackendAddress?
 
 /// The life of one request/response exchange on a client connection, as a pure state machine:
