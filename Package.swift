@@ -112,7 +112,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
-        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner"]),
         .testTarget(name: "KilnAPITests", dependencies: [

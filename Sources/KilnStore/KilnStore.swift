@@ -10,7 +10,12 @@ public final class KilnStore: Sendable {
     let routeChanges: RouteChangeBroadcast
 
     /// Opens (creating when missing) the store at `path` and brings its schema up to date.
-    public init(path: String, logger: Logger = Logger(label: "kiln.store")) throws(KilnError) {
+    public convenience init(path: String, logger: Logger = Logger(label: "kiln.store")) throws(KilnError) {
+        try self.init(path: path, migratingUpTo: nil, logger: logger)
+    }
+
+    /// `migratingUpTo` stops at that migration (tests of a migration start from the schema before it).
+    init(path: String, migratingUpTo lastMigration: String?, logger: Logger = Logger(label: "kiln.store")) throws(KilnError) {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -19,7 +24,11 @@ public final class KilnStore: Sendable {
         configuration.label = "kiln"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            if let lastMigration {
+                try Self.migrator.migrate(pool, upTo: lastMigration)
+            } else {
+                try Self.migrator.migrate(pool)
+            }
         } catch {
             throw KilnError(.storage, "cannot open the store at \(path): \(error)", context: ["path": path])
         }

@@ -142,4 +142,34 @@ import Testing
             }
         }
     }
+
+    @Test func aPatternGathersBackendsUntilReplaced() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            let admin = bearer(fixture.adminToken)
+            try await client.execute(uri: "/v1/tools", method: .post, headers: admin, body: ByteBuffer(string: #"{"name":"web"}"#)) { _ in }
+            func post(_ body: String) async throws {
+                try await client.execute(uri: "/v1/tools/web/routes", method: .post, headers: admin, body: ByteBuffer(string: body)) {
+                    response in
+                    #expect(response.status == .created, "\(String(buffer: response.body))")
+                }
+            }
+            func backends() async throws -> [String] {
+                try await client.execute(uri: "/v1/tools/web/routes", method: .get, headers: admin) { response in
+                    try JSONDecoder().decode(RouteListResponse.self, from: Data(buffer: response.body)).routes.map(\.backend)
+                }
+            }
+            try await post(#"{"backend":"127.0.0.1:1"}"#)
+            try await post(#"{"pattern":".*","backend":"127.0.0.1:2","replace":false}"#)
+            try await post(#"{"backend":"127.0.0.1:3"}"#)
+            #expect(try await backends() == ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"])
+            try await client.execute(uri: "/v1/tools/web/routes?pattern=.*&backend=127.0.0.1:2", method: .delete, headers: admin) {
+                response in
+                #expect(response.status == .ok)
+            }
+            #expect(try await backends() == ["127.0.0.1:1", "127.0.0.1:3"])
+            try await post(#"{"backend":"127.0.0.1:4","replace":true}"#)
+            #expect(try await backends() == ["127.0.0.1:4"])
+        }
+    }
 }

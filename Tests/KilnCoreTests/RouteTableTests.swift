@@ -12,42 +12,42 @@ import Testing
 
     @Test func pathRoutingMatchesTheRestOfThePath() {
         let routes = table([("tool", ".*", one)])
-        #expect(routes.resolve(host: nil, path: "/tool/a/b?c=d", domain: "localhost") == .backend(one, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool", domain: "localhost") == .backend(one, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool/", domain: "localhost") == .backend(one, tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/a/b?c=d", domain: "localhost") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool", domain: "localhost") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/", domain: "localhost") == .backend(BackendGroup(one), tool: "tool"))
     }
 
     @Test func theFirstMatchingPatternWins() {
         let routes = table([("tool", "^/api", two), ("tool", ".*", one), ("tool", "^/late", two)])
-        #expect(routes.resolve(host: nil, path: "/tool/api/v1", domain: "d") == .backend(two, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool/late", domain: "d") == .backend(one, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool", domain: "d") == .backend(one, tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/api/v1", domain: "d") == .backend(BackendGroup(two), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/late", domain: "d") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool", domain: "d") == .backend(BackendGroup(one), tool: "tool"))
     }
 
     @Test func regexPatternsAreSearchedInThePath() {
         let routes = table([("tool", "\\.php$", two), ("tool", "^/static/", one)])
-        #expect(routes.resolve(host: nil, path: "/tool/x/index.php", domain: "d") == .backend(two, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool/x/index.php?x=1", domain: "d") == .backend(two, tool: "tool"))
-        #expect(routes.resolve(host: nil, path: "/tool/static/a.css", domain: "d") == .backend(one, tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/x/index.php", domain: "d") == .backend(BackendGroup(two), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/x/index.php?x=1", domain: "d") == .backend(BackendGroup(two), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/static/a.css", domain: "d") == .backend(BackendGroup(one), tool: "tool"))
         #expect(routes.resolve(host: nil, path: "/tool/other", domain: "d") == .toolNotRunning(tool: "tool"))
     }
 
     @Test func hostRoutingUsesTheWholePath() {
         let routes = table([("tool", "^/$", one)])
-        #expect(routes.resolve(host: "tool.example.org", path: "/", domain: "example.org") == .backend(one, tool: "tool"))
-        #expect(routes.resolve(host: "TOOL.Example.Org:8443", path: "/", domain: "example.org") == .backend(one, tool: "tool"))
-        #expect(routes.resolve(host: "tool.example.org.", path: "/", domain: "example.org") == .backend(one, tool: "tool"))
+        #expect(routes.resolve(host: "tool.example.org", path: "/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: "TOOL.Example.Org:8443", path: "/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: "tool.example.org.", path: "/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
         // Not a direct subdomain, or the bare domain: path routing (`/tool/x` does not match `^/$`).
         #expect(routes.resolve(host: "a.tool.example.org", path: "/tool/x", domain: "example.org") == .toolNotRunning(tool: "tool"))
-        #expect(routes.resolve(host: "example.org", path: "/tool/", domain: "example.org") == .backend(one, tool: "tool"))
+        #expect(routes.resolve(host: "example.org", path: "/tool/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
         #expect(routes.resolve(host: "missing.example.org", path: "/", domain: "example.org") == .toolNotRunning(tool: "missing"))
     }
 
     @Test func theAdminToolIsTheFallbackAgainstTheWholePath() {
         let routes = table([("tool", "^/only", one), ("admin", "^/(|about|nothere/.*)$", landing)])
-        #expect(routes.resolve(host: nil, path: "/", domain: "d") == .backend(landing, tool: "admin"))
-        #expect(routes.resolve(host: nil, path: "/about", domain: "d") == .backend(landing, tool: "admin"))
-        #expect(routes.resolve(host: nil, path: "/nothere/x", domain: "d") == .backend(landing, tool: "admin"))
+        #expect(routes.resolve(host: nil, path: "/", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(routes.resolve(host: nil, path: "/about", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(routes.resolve(host: nil, path: "/nothere/x", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(routes.resolve(host: nil, path: "/tool/else", domain: "d") == .toolNotRunning(tool: "tool"))
         #expect(table([]).resolve(host: nil, path: "/", domain: "d") == .notFound)
         #expect(table([]).resolve(host: nil, path: "/x/", domain: "d") == .toolNotRunning(tool: "x"))
@@ -56,13 +56,13 @@ import Testing
     @Test func changesReplaceOneToolOrEverything() {
         var routes = table([("a", ".*", one), ("b", ".*", one)])
         routes.apply(.replaced(tool: "a", routes: [Route(tool: "a", pattern: ".*", backend: two)]))
-        #expect(routes.match(tool: "a", path: "/") == two)
+        #expect(routes.match(tool: "a", path: "/") == BackendGroup(two))
         routes.apply(.replaced(tool: "a", routes: []))
         #expect(routes.match(tool: "a", path: "/") == nil)
         #expect(routes.toolCount == 1)
         routes.apply(.snapshot([Route(tool: "c", pattern: ".*", backend: one)]))
         #expect(routes.match(tool: "b", path: "/") == nil)
-        #expect(routes.match(tool: "c", path: "/") == one)
+        #expect(routes.match(tool: "c", path: "/") == BackendGroup(one))
     }
 
     @Test func invalidPatternsAreRefusedNotFatal() {
@@ -71,7 +71,41 @@ import Testing
             of: "t", with: [Route(tool: "t", pattern: "([", backend: one), Route(tool: "t", pattern: ".*", backend: two)])
         #expect(refused.count == 1)
         #expect(refused.first?.code == .invalidRoute)
-        #expect(routes.match(tool: "t", path: "/") == two)
+        #expect(routes.match(tool: "t", path: "/") == BackendGroup(two))
         #expect(throws: KilnError.self) { try RoutePattern("(unclosed") }
+    }
+
+    @Test func routesOfOnePatternBecomeOneGroupAtItsFirstPlace() throws {
+        let three = HostPort(host: "127.0.0.1", port: 3)
+        let routes = table([
+            ("tool", "^/api", one), ("tool", ".*", two), ("tool", "^/api", three), ("tool", "^/api", one),
+            ("tool", ".*", one),
+        ])
+        let api = try #require(BackendGroup([one, three]))
+        #expect(routes.resolve(host: nil, path: "/tool/api/x", domain: "d") == .backend(api, tool: "tool"))
+        #expect(routes.match(tool: "tool", path: "/web")?.backends == [two, one])
+        // Still one route per backend, grouped by pattern in the table's order, without repeats.
+        #expect(routes.routes(of: "tool").map { "\($0.pattern) \($0.backend.port)" } == ["^/api 1", "^/api 3", ".* 2", ".* 1"])
+        #expect(routes.allRoutes["tool"]?.count == 4)
+    }
+
+    @Test func aReplacedToolKeepsOnlyTheNewBackends() {
+        var routes = table([("t", ".*", one), ("t", ".*", two)])
+        routes.apply(.replaced(tool: "t", routes: [Route(tool: "t", pattern: ".*", backend: two)]))
+        #expect(routes.match(tool: "t", path: "/")?.backends == [two])
+        let refused = routes.replaceRoutes(
+            of: "t",
+            with: [Route(tool: "t", pattern: "([", backend: one), Route(tool: "t", pattern: "([", backend: two)])
+        #expect(refused.count == 1, "a bad pattern is reported once")
+        #expect(routes.toolCount == 0)
+    }
+
+    @Test func aGroupHasEachBackendOnceAndNeverNone() {
+        #expect(BackendGroup([]) == nil)
+        let group = BackendGroup([two, one, two])
+        #expect(group?.backends == [two, one])
+        #expect(group?.single == nil)
+        #expect(group?.first == two)
+        #expect(BackendGroup(one).single == one)
     }
 }

@@ -55,6 +55,39 @@ import Testing
         #expect(try curl([fixture.server.httpURL + "/"]).status == 200)
     }
 
+    /// A webservice's replicas: one pattern, three backends registered through the CLI. The
+    /// load reaches each; a stopped one costs no request.
+    @Test func replicasShareALoadThatSurvivesOneStopping() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let second = try BackendProcess(name: "b2")
+        defer { second.stop() }
+        let third = try BackendProcess(name: "b3")
+        defer { third.stop() }
+        let data = fixture.server.dataDirectory
+        for replica in [second, third] {
+            #expect(try kiln("routes", "add", "--data", data, "--tool", fixture.tool, ".*", replica.address).status == 0)
+        }
+        let listed = try kiln("routes", "list", "--data", data, "--tool", fixture.tool)
+        #expect(listed.standardOutput.split(separator: "\n").count == 4, "one line per backend: \(listed)")
+
+        let url = fixture.server.httpURL + "/\(fixture.tool)/page"
+        func backendsAnswering(_ count: Int) throws -> [String] {
+            try (0..<count).map { _ in
+                let response = try curl([url])
+                #expect(response.status == 200, "\(response)")
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+                return json?["backend"] as? String ?? "-"
+            }
+        }
+        #expect(Set(try backendsAnswering(30)) == ["b1", "b2", "b3"])
+        second.stop()
+        #expect(Set(try backendsAnswering(30)) == ["b1", "b3"])
+
+        #expect(try kiln("routes", "add", "--replace", "--data", data, "--tool", fixture.tool, ".*", third.address).status == 0)
+        #expect(Set(try backendsAnswering(5)) == ["b3"])
+    }
+
     @Test func plainHTTPIsRedirectedToHTTPSWhichSpeaksHTTP2() throws {
         // A two-label domain: OpenSSL clients refuse a wildcard right under a single label
         // (`*.localhost`), so the certificate's wildcard is checked on `kiln.test`.

@@ -76,13 +76,16 @@ import Testing
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                body = json.dumps({"type": "generic", "path": self.path}).encode()
+                body = json.dumps({"type": "generic", "path": self.path, "pid": os.getpid()}).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
-        http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+            def log_message(self, *arguments):
+                pass
+
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
         """
 
     @Test func everyTypeIsServedThroughTheProxyAsTheTool() throws {
@@ -259,6 +262,59 @@ import Testing
         kill(Int32(after[0]), SIGKILL)
         let back = try waitForStatus(200, fixture.server.httpURL + "/\(fixture.tool)/", timeout: 10)
         #expect(back.status == 200)
+    }
+
+    @Test func replicasShareTheLoadAndOneKilledCostsAtMostOneRequest() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        try fixture.write("server.py", Self.genericServer)
+        #expect(try fixture.webservice("generic", "start", "--replicas", "3", "--command", "exec python3 server.py").status == 0)
+        let replicas = Set(try fixture.replicas().compactMap { $0["pid"] as? Int })
+        #expect(replicas.count == 3)
+        func servingPID() -> Int? {
+            guard let answer = try? fixture.get("/"), answer.status == 200,
+                let json = try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+            else { return nil }
+            return json["pid"] as? Int
+        }
+        var seen = Set<Int>()
+        for _ in 0..<60 { if let pid = servingPID() { seen.insert(pid) } }
+        #expect(seen == replicas, "requests went to \(seen), replicas are \(replicas)")
+
+        kill(Int32(try #require(replicas.first)), SIGKILL)
+        var failures = 0
+        for _ in 0..<60 where servingPID() == nil { failures += 1 }
+        #expect(failures <= 1, "\(failures) requests failed after one replica of three was killed")
+    }
+
+    @Test func theMemoryLimitHolds() throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        // 64 MiB allowed, 256 MiB asked for: the allocation fails inside the server.
+        try fixture.write("hog.py", """
+            import os, sys
+            try:
+                hog = bytearray(256 * 1024 * 1024)
+            except MemoryError:
+                print("allocation refused", file=sys.stderr, flush=True)
+                raise SystemExit(4)
+            print("allocated", file=sys.stderr, flush=True)
+            os.execvp("python3", ["python3", "server.py"])
+            """)
+        try fixture.write("server.py", Self.genericServer)
+        _ = try fixture.webservice("generic", "start", "--mem", "64Mi", "--command", "exec python3 hog.py")
+        let deadline = Date().addingTimeInterval(10)
+        var status = try fixture.status()
+        while (status["last_exit_code"] as? Int) == nil, Date() < deadline {
+            usleep(100_000)
+            status = try fixture.status()
+        }
+        #expect(status["last_exit_code"] as? Int == 4, "\(status)")
+        #expect((status["error_log_tail"] as? [String])?.contains("allocation refused") == true, "\(status)")
+        // The same program with room enough serves.
+        #expect(try fixture.webservice("stop").status == 0)
+        #expect(try fixture.webservice("generic", "start", "--mem", "1Gi", "--command", "exec python3 hog.py").status == 0)
+        #expect(try fixture.get("/").status == 200)
     }
 
     @Test func aToolCannotTouchAnotherToolsWebservice() throws {

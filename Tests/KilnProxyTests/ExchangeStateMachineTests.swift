@@ -18,7 +18,7 @@ import Testing
 
     @Test func getIsForwardedAndTheConnectionIsReused() {
         var machine = ExchangeStateMachine()
-        #expect(machine.requestHead(head(), decision: .forward(backend)) == .acquireUpstream(backend, fresh: false))
+        #expect(machine.requestHead(head(), decision: .forward(BackendGroup(backend))) == .acquireUpstream(backend, fresh: false))
         #expect(machine.requestEnd(keepAlive: true) == .none)
         #expect(machine.upstreamAcquired(reused: false) == .sendRequest(head: head(), body: [], end: true))
         let response = HTTPResponseHead(version: .http1_1, status: .ok)
@@ -30,7 +30,7 @@ import Testing
 
     @Test func bodyPartsWaitForTheBackendAndReadingPausesPastTheLimit() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(.POST), decision: .forward(backend))
+        _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         #expect(machine.wantsClientReads)
         let big = ByteBuffer(repeating: 0, count: ExchangeStateMachine.pendingBodyLimit)
         #expect(machine.requestBody(buffer("a")) == .none)
@@ -44,14 +44,14 @@ import Testing
 
     @Test func connectFailureAnswers502AndCloses() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         #expect(machine.upstreamFailed(.connect) == .sendLocalResponse(.badGateway, close: true))
         #expect(!machine.wantsClientReads)
     }
 
     @Test func timeoutBeforeTheResponseAnswers504() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
         #expect(machine.upstreamFailed(.timeout) == .abandonUpstreamAndRespond(.gatewayTimeout, close: false))
@@ -60,7 +60,7 @@ import Testing
 
     @Test func aStalePooledConnectionIsRetriedOnceForIdempotentRequests() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: true)
         #expect(machine.upstreamFailed(.closed) == .retryOnFreshConnection(backend))
@@ -71,7 +71,7 @@ import Testing
 
     @Test func aPostIsNeverReplayed() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(.POST), decision: .forward(backend))
+        _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: true)
         #expect(machine.upstreamFailed(.closed) == .abandonUpstreamAndRespond(.badGateway, close: false))
@@ -79,7 +79,7 @@ import Testing
 
     @Test func failureAfterTheResponseStartedClosesEverything() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
@@ -88,7 +88,7 @@ import Testing
 
     @Test func anEarlyResponseBeforeTheBodyEndedClosesBothConnections() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(.PUT), decision: .forward(backend))
+        _ = machine.requestHead(head(.PUT), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge))
         #expect(machine.responseEnd(upstreamKeepAlive: true) == .finishResponse(reuseUpstream: false, closeClient: true))
@@ -112,7 +112,7 @@ import Testing
 
     @Test func switchingProtocolsBecomesATunnel() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
         let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols)
@@ -124,7 +124,7 @@ import Testing
 
     @Test func clientGoingAwayMidExchangeClosesTheBackendToo() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         #expect(machine.clientClosed() == .closeAll)
         var idle = ExchangeStateMachine()
         #expect(idle.clientClosed() == .none)
@@ -132,8 +132,8 @@ import Testing
 
     @Test func aSecondHeadWhileBusyIsRefused() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(), decision: .forward(backend))
-        guard case .sendLocalResponse(let response, close: true) = machine.requestHead(head(), decision: .forward(backend)) else {
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
+        guard case .sendLocalResponse(let response, close: true) = machine.requestHead(head(), decision: .forward(BackendGroup(backend))) else {
             Issue.record("expected a 400")
             return
         }
@@ -142,13 +142,97 @@ import Testing
 
     @Test func theBodyLimitAnswers413UntilTheResponseStarted() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(head(.POST), decision: .forward(backend))
+        _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         #expect(machine.upstreamFailedForLimit() == .abandonUpstreamAndRespond(.payloadTooLarge, close: true))
         var started = ExchangeStateMachine()
-        _ = started.requestHead(head(.POST), decision: .forward(backend))
+        _ = started.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         _ = started.upstreamAcquired(reused: false)
         _ = started.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
         #expect(started.upstreamFailedForLimit() == .closeAll)
+    }
+}
+
+@Suite struct ExchangeRetryTests {
+    let first = HostPort(host: "127.0.0.1", port: 9000)
+    let second = HostPort(host: "127.0.0.1", port: 9001)
+    let third = HostPort(host: "127.0.0.1", port: 9002)
+
+    var group: BackendGroup { BackendGroup([first, second, third])! }
+
+    func head(_ method: HTTPMethod = .GET) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: method, uri: "/tool/x")
+    }
+
+    @Test func theChooserPicksTheFirstBackend() {
+        var machine = ExchangeStateMachine()
+        let action = machine.requestHead(head(), decision: .forward(group), choose: { _, excluded in
+            #expect(excluded.isEmpty)
+            return self.third
+        })
+        #expect(action == .acquireUpstream(third, fresh: false))
+    }
+
+    @Test func aFailedConnectMovesOnToTheNextBackendUntilEachWasTried() {
+        var machine = ExchangeStateMachine()
+        var asked: [[HostPort]] = []
+        let choose: BackendChoice = { group, excluded in
+            asked.append(excluded)
+            return group.backends.first { !excluded.contains($0) }
+        }
+        #expect(machine.requestHead(head(), decision: .forward(group), choose: choose) == .acquireUpstream(first, fresh: false))
+        _ = machine.requestEnd(keepAlive: true)
+        #expect(machine.upstreamFailed(.connect, choose: choose) == .acquireUpstream(second, fresh: false))
+        #expect(machine.upstreamFailed(.connect, choose: choose) == .acquireUpstream(third, fresh: false))
+        #expect(asked == [[], [first], [first, second]])
+        #expect(machine.upstreamFailed(.connect, choose: choose) == .sendLocalResponse(.badGateway, close: true))
+        #expect(asked.count == 3, "the chooser is not asked once every backend failed")
+    }
+
+    @Test func theRetryCarriesTheBufferedBody() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(head(.POST), decision: .forward(group))
+        _ = machine.requestBody(ByteBuffer(string: "payload"))
+        #expect(machine.upstreamFailed(.connect) == .acquireUpstream(second, fresh: false))
+        _ = machine.requestEnd(keepAlive: true)
+        #expect(machine.upstreamAcquired(reused: false) == .sendRequest(head: head(.POST), body: [ByteBuffer(string: "payload")], end: true))
+    }
+
+    @Test func aLoneBackendThatRefusesAnswers502AtOnce() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(head(), decision: .forward(BackendGroup(first)))
+        #expect(machine.upstreamFailed(.connect, choose: { _, _ in
+            Issue.record("nothing is left to choose")
+            return nil
+        }) == .sendLocalResponse(.badGateway, close: true))
+    }
+
+    @Test func aChooserWithNothingLeftEndsTheRetries() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(head(), decision: .forward(group))
+        #expect(machine.upstreamFailed(.connect, choose: { _, _ in nil }) == .sendLocalResponse(.badGateway, close: true))
+    }
+
+    @Test func timeoutsAndFailuresAfterSendingAreNotMovedElsewhere() {
+        var waiting = ExchangeStateMachine()
+        _ = waiting.requestHead(head(), decision: .forward(group))
+        #expect(waiting.upstreamFailed(.timeout) == .sendLocalResponse(.gatewayTimeout, close: true))
+
+        var sent = ExchangeStateMachine()
+        _ = sent.requestHead(head(.POST), decision: .forward(group))
+        _ = sent.requestEnd(keepAlive: true)
+        _ = sent.upstreamAcquired(reused: false)
+        #expect(sent.upstreamFailed(.closed) == .abandonUpstreamAndRespond(.badGateway, close: false))
+    }
+
+    @Test func aStaleConnectionIsRetriedOnItsBackendThenOthers() {
+        var machine = ExchangeStateMachine()
+        _ = machine.requestHead(head(), decision: .forward(group))
+        _ = machine.requestEnd(keepAlive: true)
+        _ = machine.upstreamAcquired(reused: true)
+        #expect(machine.upstreamFailed(.closed) == .retryOnFreshConnection(first))
+        // The backend is gone altogether: its fresh connect fails, the others remain.
+        #expect(machine.upstreamFailed(.connect) == .acquireUpstream(second, fresh: false))
+        #expect(machine.upstreamAcquired(reused: false) == .sendRequest(head: head(), body: [], end: true))
     }
 }
 
@@ -157,7 +241,7 @@ import Testing
 
     @Test func malformedBodyBeforeTheResponseAnswers400AndCloses() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(backend))
+        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         let response = LocalResponse.badRequest("bad chunk")
         #expect(machine.requestMalformed(response) == .abandonUpstreamAndRespond(response, close: true))
@@ -166,7 +250,7 @@ import Testing
 
     @Test func malformedBytesAfterTheResponseStartedOnlyClose() {
         var machine = ExchangeStateMachine()
-        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(backend))
+        _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
         #expect(machine.requestMalformed(.badRequest("x")) == .closeAll)

@@ -119,7 +119,7 @@ import Testing
         let backend = HostPort(host: "127.0.0.1", port: 8000)
         #expect(reference.resolve(host: nil, path: "/t/", domain: "localhost") == .toolNotRunning(tool: "t"))
         reference.apply(.replaced(tool: "t", routes: [Route(tool: "t", pattern: ".*", backend: backend)]))
-        #expect(reference.resolve(host: nil, path: "/t/", domain: "localhost") == .backend(backend, tool: "t"))
+        #expect(reference.resolve(host: nil, path: "/t/", domain: "localhost") == .backend(BackendGroup(backend), tool: "t"))
         reference.apply(.snapshot([]))
         #expect(reference.resolve(host: nil, path: "/t/", domain: "localhost") == .toolNotRunning(tool: "t"))
     }

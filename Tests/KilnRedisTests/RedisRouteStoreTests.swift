@@ -29,9 +29,12 @@ extension RedisServerTests {
                     Route(tool: "t", pattern: "^/api", backend: other), Route(tool: "t", pattern: ".*", backend: backend),
                     Route(tool: "u", pattern: ".*", backend: other),
                 ])
-            // Adding an existing pattern moves it to the new backend.
+            // Adding an existing pattern adds a backend to it; replacing leaves only the new one.
             try await store.add(Route(tool: "u", pattern: ".*", backend: backend))
+            #expect(try await store.routes(of: "u").map(\.backend) == [other, backend])
+            try await store.replace(Route(tool: "u", pattern: ".*", backend: backend))
             #expect(try await store.routes(of: "u") == [Route(tool: "u", pattern: ".*", backend: backend)])
+            #expect(try redis.cli("HGET", "prefix:u", ".*") == "127.0.0.1:9000\n")
             await store.close()
         }
 
@@ -54,6 +57,82 @@ extension RedisServerTests {
             try redis.cli("HSET", "prefix:old", ".*", "127.0.0.1:08000")
             #expect(try await store.remove(tool: "old", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: 8000)) == true)
             await store.close()
+        }
+
+        @Test func aPatternsBackendsShareItsFieldSeparatedBySpaces() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            let third = HostPort(host: "127.0.0.1", port: 9002)
+            for member in [backend, other, third, other] { try await store.add(Route(tool: "t", pattern: ".*", backend: member)) }
+            #expect(try redis.cli("HGET", "prefix:t", ".*") == "127.0.0.1:9000 127.0.0.1:9001 127.0.0.1:9002\n")
+            #expect(try await store.routes(of: "t").map(\.backend) == [backend, other, third])
+
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: other) == true)
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: other) == false)
+            #expect(try redis.cli("HGET", "prefix:t", ".*") == "127.0.0.1:9000 127.0.0.1:9002\n")
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: backend) == true)
+            // Down to one backend: exactly the seed's format again.
+            #expect(try redis.cli("HGET", "prefix:t", ".*") == "127.0.0.1:9002\n")
+            #expect(try await store.remove(tool: "t", pattern: ".*", backend: third) == true)
+            #expect(try redis.cli("HEXISTS", "prefix:t", ".*") == "0\n", "the field goes with its last backend")
+
+            // Whatever whitespace older tooling used, and however it spelled an address.
+            try redis.cli("HSET", "prefix:old", ".*", " 127.0.0.1:9000\t127.0.0.1:09001  junk ")
+            #expect(try await store.routes(of: "old").map(\.backend) == [backend, other])
+            #expect(try await store.remove(tool: "old", pattern: ".*", backend: other) == true)
+            #expect(try redis.cli("HGET", "prefix:old", ".*") == "127.0.0.1:9000 junk\n")
+            #expect(try await store.remove(tool: "old", pattern: ".*", backend: backend) == true)
+            #expect(try redis.cli("HEXISTS", "prefix:old", ".*") == "0\n", "no usable backend is left")
+            await store.close()
+        }
+
+        /// Each store has its own connection: concurrent edits of one field race in Redis, and
+        /// none may be lost.
+        @Test func concurrentAddsAndRemovesOfOneFieldAreAtomic() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let url = try RedisURL(parsing: redis.url)
+            let ports = Array(10_000..<10_024)
+            let stores = ports.map { _ in RedisRouteStore(url: url) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (store, port) in zip(stores, ports) {
+                    group.addTask { try await store.add(Route(tool: "t", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: port))) }
+                }
+                try await group.waitForAll()
+            }
+            let reader = RedisRouteStore(url: url)
+            #expect(Set(try await reader.routes(of: "t").map(\.backend.port)) == Set(ports))
+            let removed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for (store, port) in zip(stores, ports) where port % 2 == 0 {
+                    group.addTask { try await store.remove(tool: "t", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: port)) }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(removed.count == ports.count / 2 && removed.allSatisfy { $0 })
+            #expect(Set(try await reader.routes(of: "t").map(\.backend.port)) == Set(ports.filter { $0 % 2 == 1 }))
+            for store in stores { await store.close() }
+            await reader.close()
+        }
+
+        @Test func fieldValuesAddAndRemoveBackendsByAddress() {
+            var field = RouteFieldValue(nil)
+            #expect(field.text == "")
+            let added = field.add(backend)
+            #expect(added)
+            #expect(field.text == "127.0.0.1:9000")
+            let again = field.add(HostPort(host: "127.0.0.1", port: 9000))
+            #expect(!again)
+            field.add(other)
+            #expect(field.text == "127.0.0.1:9000 127.0.0.1:9001")
+            var spelled = RouteFieldValue("127.0.0.1:09000 bad 127.0.0.1:9000")
+            #expect(spelled.backends == [backend])
+            #expect(spelled.invalidWords == ["bad"])
+            let addedSpelled = spelled.add(backend)
+            #expect(!addedSpelled)
+            let removed = spelled.remove(backend)
+            #expect(removed)
+            #expect(spelled.text == "", "only a word that is no backend is left")
         }
 
         /// Whatever older tooling left in Redis, one bad entry costs only itself.
@@ -117,9 +196,11 @@ extension RedisServerTests {
             let schema = RedisRouteSchema(prefix: "prefix", logger: Logger(label: "test"))
             let reply = RESPValue.array([
                 .bulk(".*"), .bulk("127.0.0.1:1"), .bulk("^/api"), .bulk("127.0.0.1:2"), .bulk("^/bad"), .bulk("nope"),
-                .bulk("^/b"), .bulk("[::1]:3"), .bulk("^.*$"), .bulk("127.0.0.1:4"),
+                .bulk("^/b"), .bulk("[::1]:3"), .bulk("^.*$"), .bulk("127.0.0.1:4"), .bulk("^/many"), .bulk("127.0.0.1:5 [::1]:6"),
             ])
-            #expect(schema.routes(tool: "t", hgetall: reply).map(\.pattern) == ["^/api", "^/b", ".*", "^.*$"])
+            let routes = schema.routes(tool: "t", hgetall: reply)
+            #expect(routes.map(\.pattern) == ["^/api", "^/b", "^/many", "^/many", ".*", "^.*$"])
+            #expect(routes[3].backend == HostPort(host: "::1", port: 6))
             #expect(schema.routes(tool: "t", hgetall: .error("WRONGTYPE")) == [])
             #expect(schema.tool(fromKeyspaceChannel: "__keyspace@0__:prefix:a:b", database: 0) == "a:b")
             #expect(schema.tool(fromKeyspaceChannel: "__keyspace@1__:prefix:a", database: 0) == nil)

@@ -1,7 +1,9 @@
 import Foundation
+import GRDB
 import KilnCore
-import KilnStore
 import Testing
+
+@testable import KilnStore
 
 @Suite struct KilnStoreTests {
     func temporaryStorePath() throws -> String {
@@ -19,9 +21,9 @@ import Testing
     @Test func migrationsApplyInOrderAndOnlyOnce() async throws {
         let path = try temporaryStorePath()
         let store = try KilnStore(path: path)
-        #expect(try await store.appliedMigrations() == ["v1-tools", "v2-routes"])
+        #expect(try await store.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends"])
         let reopened = try KilnStore(path: path)
-        #expect(try await reopened.appliedMigrations() == ["v1-tools", "v2-routes"])
+        #expect(try await reopened.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends"])
         #expect(try await reopened.integrityCheck() == "ok")
     }
 
@@ -80,19 +82,73 @@ import Testing
         #expect(try await reopened.routes(of: "kept").count == 1)
     }
 
-    @Test func routesKeepTheirOrderAndUpdateInPlace() async throws {
+    @Test func routesKeepTheirOrderAndPatternsGatherTheirBackends() async throws {
         let store = try KilnStore(path: try temporaryStorePath())
         let a = HostPort(host: "127.0.0.1", port: 1)
         let b = HostPort(host: "127.0.0.1", port: 2)
         try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: a))
         try await store.addRoute(Route(tool: "t", pattern: ".*", backend: a))
         try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: b))
-        #expect(try await store.routes(of: "t").map(\.pattern) == ["^/api", ".*"])
-        #expect(try await store.routes(of: "t").first?.backend == b)
+        try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: a))
+        #expect(try await store.routes(of: "t") == [
+            Route(tool: "t", pattern: "^/api", backend: a), Route(tool: "t", pattern: "^/api", backend: b),
+            Route(tool: "t", pattern: ".*", backend: a),
+        ])
         #expect(try await store.removeRoute(tool: "t", pattern: ".*", backend: b) == false, "the backend must match")
+        #expect(try await store.removeRoute(tool: "t", pattern: "^/api", backend: a) == true)
+        #expect(try await store.routes(of: "t").map(\.backend) == [b, a])
         #expect(try await store.removeRoute(tool: "t", pattern: ".*") == true)
         #expect(try await store.removeRoute(tool: "t", pattern: ".*") == false)
-        #expect(try await store.routes().map(\.pattern) == ["^/api"])
+        #expect(try await store.routes() == [Route(tool: "t", pattern: "^/api", backend: b)])
+    }
+
+    @Test func removingAPatternWithoutABackendRemovesAllItsBackends() async throws {
+        let store = try KilnStore(path: try temporaryStorePath())
+        for port in 1...3 { try await store.addRoute(Route(tool: "t", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: port))) }
+        try await store.addRoute(Route(tool: "u", pattern: ".*", backend: HostPort(host: "127.0.0.1", port: 1)))
+        #expect(try await store.routes(of: "t").count == 3)
+        #expect(try await store.removeRoute(tool: "t", pattern: ".*") == true)
+        #expect(try await store.routes().map(\.tool) == ["u"])
+    }
+
+    @Test func replacingLeavesOneBackendInThePatternsPlace() async throws {
+        let store = try KilnStore(path: try temporaryStorePath())
+        let (a, b, c) = (HostPort(host: "127.0.0.1", port: 1), HostPort(host: "127.0.0.1", port: 2), HostPort(host: "127.0.0.1", port: 3))
+        try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: a))
+        try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: b))
+        try await store.addRoute(Route(tool: "t", pattern: ".*", backend: a))
+        try await store.replaceRoute(Route(tool: "t", pattern: "^/api", backend: c))
+        #expect(try await store.routes(of: "t") == [
+            Route(tool: "t", pattern: "^/api", backend: c), Route(tool: "t", pattern: ".*", backend: a),
+        ])
+        // Replacing with a backend the pattern already has keeps just that one.
+        try await store.addRoute(Route(tool: "t", pattern: ".*", backend: b))
+        try await store.replaceRoute(Route(tool: "t", pattern: ".*", backend: b))
+        try await store.replaceRoute(Route(tool: "t", pattern: "^/new", backend: a))
+        #expect(try await store.routes(of: "t").map { "\($0.pattern) \($0.backend.port)" } == ["^/api 3", ".* 2", "^/new 1"])
+    }
+
+    /// A store of the previous release: its routes survive the migration with their order, and
+    /// their patterns can then gather backends.
+    @Test func theBackendsMigrationKeepsExistingRoutes() async throws {
+        let path = try temporaryStorePath()
+        do {
+            let old = try KilnStore(path: path, migratingUpTo: "v2-routes")
+            try await old.pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO routes (tool, position, pattern, backend) VALUES
+                            ('t', 0, '^/api', '127.0.0.1:1'), ('u', 0, '.*', '127.0.0.1:3'), ('t', 1, '.*', '127.0.0.1:2')
+                        """)
+            }
+            #expect(try await old.appliedMigrations() == ["v1-tools", "v2-routes"])
+        }
+        let store = try KilnStore(path: path)
+        #expect(try await store.appliedMigrations().last == "v3-route-backends")
+        #expect(try await store.routes().map { "\($0.tool) \($0.pattern) \($0.backend.port)" } == ["t ^/api 1", "t .* 2", "u .* 3"])
+        try await store.addRoute(Route(tool: "t", pattern: "^/api", backend: HostPort(host: "127.0.0.1", port: 4)))
+        #expect(try await store.routes(of: "t").map(\.backend.port) == [1, 4, 2])
+        #expect(try await store.integrityCheck() == "ok")
     }
 
     @Test func routeChangesArePushedInCommitOrder() async throws {
@@ -103,15 +159,18 @@ import Testing
         try await store.addRoute(Route(tool: "t", pattern: "^/x", backend: backend))
         _ = try await store.removeRoute(tool: "nobody", pattern: ".*")
         try await store.removeRoute(tool: "t", pattern: ".*")
+        // Registering a backend that is already there still pushes: proxies take it as "back".
+        try await store.addRoute(Route(tool: "t", pattern: "^/x", backend: backend))
         var received: [RouteChange] = []
         for await change in updates {
             received.append(change)
-            if received.count == 3 { break }
+            if received.count == 4 { break }
         }
         #expect(received[0] == .replaced(tool: "t", routes: [Route(tool: "t", pattern: ".*", backend: backend)]))
         #expect(received[1] == .replaced(tool: "t", routes: [
             Route(tool: "t", pattern: ".*", backend: backend), Route(tool: "t", pattern: "^/x", backend: backend),
         ]))
         #expect(received[2] == .replaced(tool: "t", routes: [Route(tool: "t", pattern: "^/x", backend: backend)]))
+        #expect(received[3] == received[2])
     }
 }

@@ -5,7 +5,11 @@ import KilnStore
 public protocol RouteRegistry: Sendable {
     func allRoutes() async throws(KilnError) -> [Route]
     func routes(of tool: String) async throws(KilnError) -> [Route]
+    /// Adds the route's backend to its pattern's backends.
     func add(_ route: Route) async throws(KilnError)
+    /// Makes the route's backend its pattern's only one.
+    func replace(_ route: Route) async throws(KilnError)
+    /// Removes one backend of the pattern, or (nil) the whole pattern; whether anything was.
     func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool
 }
 
@@ -18,6 +22,7 @@ public struct StoreRouteRegistry: RouteRegistry {
     public func allRoutes() async throws(KilnError) -> [Route] { try await store.routes() }
     public func routes(of tool: String) async throws(KilnError) -> [Route] { try await store.routes(of: tool) }
     public func add(_ route: Route) async throws(KilnError) { try await store.addRoute(route) }
+    public func replace(_ route: Route) async throws(KilnError) { try await store.replaceRoute(route) }
     public func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool {
         try await store.removeRoute(tool: tool, pattern: pattern, backend: backend)
     }

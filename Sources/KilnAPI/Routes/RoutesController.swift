@@ -33,7 +33,11 @@ struct RoutesController {
         try context.caller().authorize(actingOn: tool)
         let body = try await request.decode(as: RouteRequest.self, context: context)
         let route = try body.route(for: tool)
-        try await registry.add(route)
+        if body.replace == true {
+            try await registry.replace(route)
+        } else {
+            try await registry.add(route)
+        }
         return EditedResponse(status: .created, response: RouteResponse(route))
     }
 
@@ -57,6 +61,8 @@ struct RoutesController {
 struct RouteRequest: Decodable, Sendable {
     var pattern: String?
     var backend: String
+    /// Make `backend` the pattern's only one, rather than adding it to the pattern's backends.
+    var replace: Bool?
 
     func route(for tool: ToolName) throws(KilnError) -> Route {
         let pattern = pattern ?? Route.matchAll

@@ -8,33 +8,41 @@ struct RoutesCommand: AsyncParsableCommand {
         subcommands: [Add.self, Remove.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Route PATTERN of the tool's paths to HOST:PORT.")
+        static let configuration = CommandConfiguration(
+            abstract: "Route PATTERN of the tool's paths to HOST:PORT.",
+            discussion: """
+                A pattern may have several backends (a webservice's replicas): adding one keeps the \
+                others and the proxy balances between them. --replace makes HOST:PORT the only one.
+                """)
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
+        @Flag(help: "Make HOST:PORT the pattern's only backend.") var replace = false
         @Argument(help: "A regular expression matched against the path after /TOOL (usually '.*').") var pattern: String
         @Argument(help: "The backend, HOST:PORT.") var backend: String
 
         struct Body: Encodable {
             var pattern: String
             var backend: String
+            var replace: Bool?
         }
 
         func run() async throws {
             let client = try connection.client()
             let tool = try await connection.resolveTool(using: client)
             let route: RouteResponse = try await client.post(
-                "/v1/tools/\(PathComponent.escape(tool))/routes", Body(pattern: pattern, backend: backend))
+                "/v1/tools/\(PathComponent.escape(tool))/routes", Body(pattern: pattern, backend: backend, replace: replace ? true : nil))
             if output.json { return try JSONOutput.print(route) }
-            print("Routed \(route.tool) '\(route.pattern)' to \(route.backend).")
+            print("Routed \(route.tool) '\(route.pattern)' to \(route.backend)\(replace ? " only" : "").")
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove the tool's route PATTERN.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the tool's route PATTERN (all its backends), or only its backend HOST:PORT.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
         @Argument var pattern: String
-        @Argument(help: "Only if it points at this HOST:PORT.") var backend: String?
+        @Argument(help: "Only this backend of the pattern, HOST:PORT.") var backend: String?
 
         func run() async throws {
             let client = try connection.client()
@@ -44,13 +52,13 @@ struct RoutesCommand: AsyncParsableCommand {
             let removed: RemoveRouteResponse = try await client.delete(
                 "/v1/tools/\(PathComponent.escape(tool))/routes?\(query)")
             if output.json { return try JSONOutput.print(removed) }
-            print("Removed route '\(removed.removed)' of \(tool).")
+            print("Removed route '\(removed.removed)'\(backend.map { " to \($0)" } ?? "") of \(tool).")
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the tool's routes (the admin, without --tool: every tool's).")
+            abstract: "List the tool's routes, one line per backend (the admin, without --tool: every tool's).")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 

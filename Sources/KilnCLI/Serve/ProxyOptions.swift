@@ -21,6 +21,8 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "Seconds to receive a request head once it has begun.") var headerTimeout: Int = 30
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout: Int = 75
     @Option(help: "Event-loop threads (default: one per core).") var proxyThreads: Int?
+    @Option(help: "Seconds a backend that refused a connection is skipped while its pattern has others.")
+    var backendCooldown: Int = 10
 
     func configuration(dataDirectory: String?, forceAllowHTTP: Bool = false) throws -> ProxyConfiguration {
         guard (cert == nil) == (key == nil) else { throw CLIError.user("give both --cert and --key, or neither") }
@@ -35,11 +37,13 @@ struct ProxyOptions: ParsableArguments {
                 outer: .seconds(Int64(outerTimeoutWrite ?? firstByteTimeoutWrite + 15)), maxBodyBytes: maxBodyWrite),
             headerRead: .seconds(Int64(headerTimeout)), idle: .seconds(Int64(idleTimeout)), maxHeaderBytes: maxHeaderBytes)
         try timeouts.validate()
+        guard backendCooldown >= 0 else { throw CLIError.user("--backend-cooldown must not be negative") }
         return ProxyConfiguration(
             http: http == "off" ? nil : try HostPort(parsing: http),
             https: https == "off" ? nil : try HostPort(parsing: https),
             domain: domain.lowercased(), allowHTTP: allowHTTP || forceAllowHTTP, timeouts: timeouts,
             eventLoops: proxyThreads ?? System.coreCountForProxy,
-            accessLogPath: dataDirectory.map { $0 + "/logs/access.log" }, tls: tls)
+            accessLogPath: dataDirectory.map { $0 + "/logs/access.log" }, tls: tls,
+            ejectionCooldown: .seconds(Int64(backendCooldown)))
     }
 }

@@ -9,6 +9,7 @@ struct RedisRouteRegistry: RouteRegistry {
     func allRoutes() async throws(KilnError) -> [Route] { try await store.allRoutes() }
     func routes(of tool: String) async throws(KilnError) -> [Route] { try await store.routes(of: tool) }
     func add(_ route: Route) async throws(KilnError) { try await store.add(route) }
+    func replace(_ route: Route) async throws(KilnError) { try await store.replace(route) }
     func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool {
         try await store.remove(tool: tool, pattern: pattern, backend: backend)
     }

@@ -1,5 +1,6 @@
-/// One entry of a tool's routes: requests whose path (after the tool's segment) matches `pattern`
-/// go to `backend`.
+/// One backend of one of a tool's patterns: requests whose path (after the tool's segment) matches
+/// `pattern` may go to `backend`. A pattern with several routes (a webservice's replicas) is
+/// balanced between their backends.
 public struct Route: Sendable, Hashable, Codable {
     /// The route owner's key: a tool name, or any prefix that older tooling wrote into Redis.
     public var tool: String

@@ -6,9 +6,10 @@ public struct RouteTable: Sendable {
     /// The tool whose routes catch what no tool matched (the landing site).
     public static let fallbackTool = "admin"
 
+    /// One pattern of a tool and every backend registered for it.
     struct Entry: Sendable {
         var pattern: RoutePattern
-        var backend: HostPort
+        var backends: BackendGroup
     }
 
     private var entries: [String: [Entry]]
@@ -29,17 +30,31 @@ public struct RouteTable: Sendable {
 
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// Replaces all routes of `tool` (in order); an empty list removes the tool. Returns the routes
-    /// that were refused because their pattern is not a valid regular expression.
+    /// Replaces all routes of `tool` (in order); an empty list removes the tool. Routes sharing a
+    /// pattern become one entry, at the place of the pattern's first route, whose backends keep
+    /// their order without repeats. Returns the patterns that were refused because they are not
+    /// valid regular expressions (once each).
     @discardableResult
     public mutating func replaceRoutes(of tool: String, with routes: [Route]) -> [KilnError] {
         var compiled: [Entry] = []
         var refused: [KilnError] = []
         compiled.reserveCapacity(routes.count)
+        // Almost every tool has one route: look for an earlier entry of the pattern only when
+        // there are several.
+        var entryIndex: [String: Int] = [:]
+        var refusedPatterns: Set<String> = []
         for route in routes {
+            if routes.count > 1, let index = entryIndex[route.pattern] {
+                compiled[index].backends.append(route.backend)
+                continue
+            }
+            guard !refusedPatterns.contains(route.pattern) else { continue }
             do {
-                compiled.append(Entry(pattern: try RoutePattern(route.pattern), backend: route.backend))
+                let pattern = try RoutePattern(route.pattern)
+                if routes.count > 1 { entryIndex[route.pattern] = compiled.count }
+                compiled.append(Entry(pattern: pattern, backends: BackendGroup(route.backend)))
             } catch {
+                refusedPatterns.insert(route.pattern)
                 refused.append(error)
             }
         }
@@ -52,8 +67,11 @@ public struct RouteTable: Sendable {
         entries[tool] = other.entries[tool]
     }
 
+    /// The tool's routes, one per backend, grouped by pattern in the table's order.
     public func routes(of tool: String) -> [Route] {
-        (entries[tool] ?? []).map { Route(tool: tool, pattern: $0.pattern.source, backend: $0.backend) }
+        (entries[tool] ?? []).flatMap { entry in
+            entry.backends.backends.map { Route(tool: tool, pattern: entry.pattern.source, backend: $0) }
+        }
     }
 
     public var allRoutes: [String: [Route]] {
@@ -62,10 +80,10 @@ public struct RouteTable: Sendable {
         return result
     }
 
-    /// The backends of `tool` whose pattern matches `path`, in order.
-    public func match(tool: Substring, path: Substring) -> HostPort? {
+    /// The backends of `tool`'s first pattern that matches `path`.
+    public func match(tool: Substring, path: Substring) -> BackendGroup? {
         guard let routes = entries[String(tool)] else { return nil }
-        for entry in routes where entry.pattern.matches(path) { return entry.backend }
+        for entry in routes where entry.pattern.matches(path) { return entry.backends }
         return nil
     }
 
@@ -74,20 +92,20 @@ public struct RouteTable: Sendable {
     public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
         let path = Self.pathWithoutQuery(path)
         if let host, let tool = Self.toolFromHost(host, domain: domain) {
-            if let backend = match(tool: tool, path: path.isEmpty ? "/" : path) {
-                return .backend(backend, tool: String(tool))
+            if let group = match(tool: tool, path: path.isEmpty ? "/" : path) {
+                return .backend(group, tool: String(tool))
             }
-            if let backend = match(tool: Substring(Self.fallbackTool), path: path) {
-                return .backend(backend, tool: Self.fallbackTool)
+            if let group = match(tool: Substring(Self.fallbackTool), path: path) {
+                return .backend(group, tool: Self.fallbackTool)
             }
             return .toolNotRunning(tool: String(tool))
         }
         let (segment, rest) = Self.splitToolSegment(path)
-        if let segment, let backend = match(tool: segment, path: rest) {
-            return .backend(backend, tool: String(segment))
+        if let segment, let group = match(tool: segment, path: rest) {
+            return .backend(group, tool: String(segment))
         }
-        if let backend = match(tool: Substring(Self.fallbackTool), path: path) {
-            return .backend(backend, tool: Self.fallbackTool)
+        if let group = match(tool: Substring(Self.fallbackTool), path: path) {
+            return .backend(group, tool: Self.fallbackTool)
         }
         if let segment { return .toolNotRunning(tool: String(segment)) }
         return .notFound
@@ -128,7 +146,8 @@ public struct RouteTable: Sendable {
 
 /// Where the route table sends a request.
 public enum RouteResolution: Sendable, Hashable {
-    case backend(HostPort, tool: String)
+    /// The request goes to one of these backends (the proxy balances between them).
+    case backend(BackendGroup, tool: String)
     /// The path or host named a tool that has no matching route: 503, "not running".
     case toolNotRunning(tool: String)
     /// Nothing named a tool and the landing site has no route: 404.

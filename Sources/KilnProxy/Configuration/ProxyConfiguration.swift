@@ -1,4 +1,5 @@
 import KilnCore
+import NIOCore
 
 /// How one proxy process serves: where it listens, for which domain, with which limits.
 public struct ProxyConfiguration: Sendable {
@@ -12,11 +13,13 @@ public struct ProxyConfiguration: Sendable {
     public var eventLoops: Int
     public var accessLogPath: String?
     public var tls: TLSSource?
+    /// How long a backend whose connect failed is skipped while its pattern has other backends.
+    public var ejectionCooldown: TimeAmount
 
     public init(
         http: HostPort?, https: HostPort?, domain: String, allowHTTP: Bool = false,
         timeouts: TimeoutPolicy = TimeoutPolicy(), eventLoops: Int = System.coreCountForProxy,
-        accessLogPath: String? = nil, tls: TLSSource? = nil
+        accessLogPath: String? = nil, tls: TLSSource? = nil, ejectionCooldown: TimeAmount = .seconds(10)
     ) {
         self.http = http
         self.https = https
@@ -26,6 +29,7 @@ public struct ProxyConfiguration: Sendable {
         self.eventLoops = eventLoops
         self.accessLogPath = accessLogPath
         self.tls = tls
+        self.ejectionCooldown = ejectionCooldown
     }
 }
 

@@ -4,6 +4,10 @@ import NIOHTTP1
 
 typealias BackendAddress = HostPort
 
+/// Picks a backend of the group that is not among those excluded (they failed for this request);
+/// nil when none is left. The proxy handler's chooser balances with its event loop's `BackendSelector`.
+typealias BackendChoice = (_ group: BackendGroup, _ excluding: [BackendAddress]) -> BackendAddress?
+
 /// The life of one request/response exchange on a client connection, as a pure state machine:
 /// the proxy handler feeds it events and carries out the actions it returns. No I/O here, so every
 /// transition is unit-tested.
@@ -28,7 +32,10 @@ struct ExchangeStateMachine {
 
     struct Pending {
         var head: HTTPRequestHead
+        var group: BackendGroup
         var backend: BackendAddress
+        /// Backends of the group that could not be connected to for this request.
+        var failedBackends: [BackendAddress] = []
         var body: [ByteBuffer] = []
         var bufferedBytes = 0
         var requestComplete = false
@@ -36,6 +43,7 @@ struct ExchangeStateMachine {
 
     struct Forwarding {
         var head: HTTPRequestHead
+        var group: BackendGroup
         var backend: BackendAddress
         var requestComplete: Bool
         var responseStarted = false
@@ -91,14 +99,20 @@ struct ExchangeStateMachine {
 
     var isIdle: Bool { if case .idle = state { true } else { false } }
 
-    mutating func requestHead(_ head: HTTPRequestHead, decision: RoutingDecision) -> Action {
+    mutating func requestHead(
+        _ head: HTTPRequestHead, decision: RoutingDecision, choose: BackendChoice = Self.firstRemaining
+    ) -> Action {
         guard case .idle = state else {
             state = .closed
             return .sendLocalResponse(.badRequest("unexpected request head"), close: true)
         }
         switch decision {
-        case .forward(let backend):
-            state = .awaitingUpstream(Pending(head: head, backend: backend))
+        case .forward(let group):
+            guard let backend = choose(group, []) else {
+                state = .closed
+                return .sendLocalResponse(.badGateway, close: true)
+            }
+            state = .awaitingUpstream(Pending(head: head, group: group, backend: backend))
             return .acquireUpstream(backend, fresh: false)
         case .respond(let response, let closeAfter):
             if closeAfter {
@@ -152,14 +166,26 @@ struct ExchangeStateMachine {
         guard case .awaitingUpstream(let pending) = state else { return .none }
         state = .forwarding(
             Forwarding(
-                head: pending.head, backend: pending.backend, requestComplete: pending.requestComplete,
+                head: pending.head, group: pending.group, backend: pending.backend, requestComplete: pending.requestComplete,
                 reusedConnection: reused, sentBodyBytes: pending.bufferedBytes))
         return .sendRequest(head: pending.head, body: pending.body, end: pending.requestComplete)
     }
 
-    mutating func upstreamFailed(_ failure: UpstreamFailure) -> Action {
+    /// The backend connection failed. A failed connect sent nothing, so the request moves on to
+    /// another backend of its group (`choose` picks it) until each was tried once; then 502.
+    mutating func upstreamFailed(_ failure: UpstreamFailure, choose: BackendChoice = Self.firstRemaining) -> Action {
         switch state {
-        case .awaitingUpstream:
+        case .awaitingUpstream(var pending):
+            if failure == .connect {
+                pending.failedBackends.append(pending.backend)
+                if pending.failedBackends.count < pending.group.count,
+                    let next = choose(pending.group, pending.failedBackends)
+                {
+                    pending.backend = next
+                    state = .awaitingUpstream(pending)
+                    return .acquireUpstream(next, fresh: false)
+                }
+            }
             state = .closed
             return .sendLocalResponse(failure == .timeout ? .gatewayTimeout : .badGateway, close: true)
         case .forwarding(let forwarding):
@@ -171,7 +197,7 @@ struct ExchangeStateMachine {
             if failure == .closed, forwarding.reusedConnection, forwarding.requestComplete,
                 forwarding.sentBodyBytes == 0, forwarding.head.method.isIdempotent
             {
-                var pending = Pending(head: forwarding.head, backend: forwarding.backend)
+                var pending = Pending(head: forwarding.head, group: forwarding.group, backend: forwarding.backend)
                 pending.requestComplete = true
                 state = .awaitingUpstream(pending)
                 return .retryOnFreshConnection(forwarding.backend)
@@ -248,8 +274,17 @@ struct ExchangeStateMachine {
 
 /// What the router decided for a request head.
 enum RoutingDecision: Equatable {
-    case forward(BackendAddress)
+    /// To one of these backends.
+    case forward(BackendGroup)
     case respond(LocalResponse, closeAfter: Bool)
+}
+
+extension ExchangeStateMachine {
+    /// The group's first backend not excluded, in registration order (for tests and callers
+    /// that do not balance).
+    static func firstRemaining(_ group: BackendGroup, excluding: [BackendAddress]) -> BackendAddress? {
+        group.backends.first { !excluding.contains($0) }
+    }
 }
 
 extension HTTPMethod {

@@ -37,6 +37,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var requestEndReceived = false
     private var draining = false
     private static let pipelinedLimit = 64 * 1024
+    /// Whether the exchange's pattern has several backends: only then is it balanced, counted as
+    /// outstanding and its connect failures ejected, so a lone backend costs nothing extra.
+    private var balanced = false
+    /// The backend this exchange is counted on in the loop's selector, until it finishes.
+    private var outstandingOn: BackendAddress?
 
     init(shared: ProxyShared, pool: UpstreamPool, scheme: String, isHTTP2Stream: Bool = false) {
         self.shared = shared
@@ -53,6 +58,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        endOutstanding()
         exchangeTimer.cancel()
         upstream?.close()
         upstream = nil
@@ -81,7 +87,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 outerDeadline = deadline
                 armExchangeTimer(deadline, context: context)
             }
-            perform(machine.requestHead(head, decision: decision))
+            perform(machine.requestHead(head, decision: decision, choose: { self.choose($0, excluding: $1) }))
         case .body(let buffer):
             exchange.requestBodyBytes += buffer.readableBytes
             if exchange.requestBodyBytes > exchange.bodyLimit {
@@ -149,6 +155,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Routing
 
     private func decide(_ head: HTTPRequestHead) -> RoutingDecision {
+        balanced = false
         let configuration = shared.configuration
         if let problem = RequestFraming.problem(head) {
             return .respond(.badRequest(problem), closeAfter: true)
@@ -173,8 +180,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let resolution = shared.routes.resolve(
             host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain)
         switch resolution {
-        case .backend(let backend, _):
-            return .forward(backend)
+        case .backend(let group, _):
+            balanced = group.single == nil
+            return .forward(group)
         case .toolNotRunning(let tool):
             return .respond(.toolNotRunning(tool), closeAfter: hasBody || !head.isKeepAlive)
         case .notFound:
@@ -195,9 +203,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             dropUpstream()
             acquire(backend, fresh: true)
         case .sendLocalResponse(let response, let close):
+            endOutstanding()
             cancelTimers()
             writeLocal(response, close: close)
         case .abandonUpstreamAndRespond(let response, let close):
+            endOutstanding()
             cancelTimers()
             dropUpstream()
             writeLocal(response, close: close)
@@ -230,12 +240,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             exchange.responseBodyBytes += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .finishResponse(let reuseUpstream, let closeClient):
+            endOutstanding()
             if let upstream {
                 self.upstream = nil
                 if reuseUpstream { pool.release(upstream) } else { upstream.close() }
             }
             finishExchange(context: context, close: closeClient)
         case .closeAll:
+            endOutstanding()
             cancelTimers()
             dropUpstream()
             logExchange()
@@ -251,11 +263,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let response = ForwardedHeaders.responseHead(head, keepAlive: true, upgrade: true)
             context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
         case .joinTunnel:
+            endOutstanding()
             joinTunnel(context: context)
         }
     }
 
     private func acquire(_ backend: BackendAddress, fresh: Bool) {
+        if balanced { countOutstanding(on: backend) }
         pool.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
             guard let self, self.context != nil else {
                 if case .success(let (connection, _)) = result { connection.close() }
@@ -268,9 +282,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
                 self.perform(self.machine.upstreamAcquired(reused: reused))
             case .failure:
-                self.perform(self.machine.upstreamFailed(.connect))
+                if self.balanced { self.pool.selector.connectFailed(backend, now: .now()) }
+                self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
         }
+    }
+
+    // MARK: Balancing
+
+    /// A lone backend is taken as it is; a group's is chosen by the loop's selector.
+    private func choose(_ group: BackendGroup, excluding failed: [BackendAddress]) -> BackendAddress? {
+        if let single = group.single { return failed.isEmpty ? single : nil }
+        return pool.selector.select(from: group, excluding: failed, generation: shared.routes.generation, now: .now())
+    }
+
+    private func countOutstanding(on backend: BackendAddress) {
+        if let previous = outstandingOn { pool.selector.finished(previous) }
+        pool.selector.started(backend)
+        outstandingOn = backend
+    }
+
+    private func endOutstanding() {
+        guard let backend = outstandingOn else { return }
+        outstandingOn = nil
+        pool.selector.finished(backend)
     }
 
     private func dropUpstream() {

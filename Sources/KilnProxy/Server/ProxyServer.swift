@@ -29,7 +29,9 @@ public final class ProxyServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, connectTimeout: configuration.timeouts.connect)
+            pools[ObjectIdentifier(loop)] = UpstreamPool(
+                eventLoop: loop, connectTimeout: configuration.timeouts.connect,
+                ejectionCooldown: configuration.ejectionCooldown)
         }
         let poolByLoop = PoolDirectory(pools: pools)
         let accessLog = try configuration.accessLogPath.map { try AccessLog(path: $0) }

@@ -11,11 +11,18 @@ final class UpstreamPool: @unchecked Sendable {
     let connectTimeout: TimeAmount
     let idleTimeout: TimeAmount
     let maxIdlePerBackend: Int
+    /// This loop's balancing state (outstanding requests, ejections): kept beside the pool so it
+    /// shares the pool's confinement to the loop.
+    var selector: BackendSelector
     private var idle: [BackendAddress: [UpstreamConnection]] = [:]
     private var addresses: [BackendAddress: SocketAddress] = [:]
 
-    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60), maxIdlePerBackend: Int = 256) {
+    init(
+        eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60),
+        maxIdlePerBackend: Int = 256, ejectionCooldown: TimeAmount = .seconds(10)
+    ) {
         self.eventLoop = eventLoop
+        self.selector = BackendSelector(cooldown: ejectionCooldown)
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.maxIdlePerBackend = maxIdlePerBackend

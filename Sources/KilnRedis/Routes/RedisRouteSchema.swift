@@ -2,8 +2,9 @@ import KilnCore
 import Logging
 
 /// The seed's (dynamicproxy) layout of routes in Redis: one hash `PREFIX:TOOL` per tool, whose
-/// fields are patterns and values `HOST:PORT`. Shared by the store (API side) and the feed
-/// (proxy side), so both read the hashes the same way.
+/// fields are patterns and values `HOST:PORT`, or several backends of the pattern separated by
+/// spaces (`HOST:PORT HOST:PORT`). Shared by the store (API side) and the feed (proxy side), so
+/// both read the hashes the same way.
 struct RedisRouteSchema: Sendable {
     let prefix: String
     let logger: Logger
@@ -41,9 +42,9 @@ struct RedisRouteSchema: Sendable {
         return escaped
     }
 
-    /// A hash's fields as routes. Catch-all patterns go last so that the specific ones get a
-    /// chance to match; the others keep the order Redis returned them in. Values that are not
-    /// `HOST:PORT` are skipped: one bad entry must not take the tool's other routes down.
+    /// A hash's fields as routes, one per backend. Catch-all patterns go last so that the specific
+    /// ones get a chance to match; the others keep the order Redis returned them in. Backends that
+    /// are not `HOST:PORT` are skipped: one bad entry must not take the tool's other routes down.
     func routes(tool: String, hgetall reply: RESPValue) -> [Route] {
         if case .error(let message) = reply {
             logger.warning(
@@ -57,14 +58,14 @@ struct RedisRouteSchema: Sendable {
         while index + 1 < items.count {
             defer { index += 2 }
             guard let pattern = items[index].string, let value = items[index + 1].string else { continue }
-            guard let backend = try? HostPort(parsing: value) else {
+            let field = RouteFieldValue(value)
+            if !field.invalidWords.isEmpty {
                 logger.warning(
-                    "skipping a route whose backend is not HOST:PORT",
+                    "skipping a route backend that is not HOST:PORT",
                     metadata: ["tool": "\(tool)", "pattern": "\(pattern)", "value": "\(value)"])
-                continue
             }
-            let route = Route(tool: tool, pattern: pattern, backend: backend)
-            if RoutePattern.isCatchAll(pattern) { catchAll.append(route) } else { specific.append(route) }
+            let routes = field.backends.map { Route(tool: tool, pattern: pattern, backend: $0) }
+            if RoutePattern.isCatchAll(pattern) { catchAll += routes } else { specific += routes }
         }
         return specific + catchAll
     }

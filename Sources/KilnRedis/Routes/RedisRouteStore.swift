@@ -2,13 +2,13 @@ import KilnCore
 import Logging
 
 /// Routes in Redis in the seed's (dynamicproxy) schema: one hash `PREFIX:TOOL` per tool whose
-/// fields are patterns and values `HOST:PORT`, so that older tooling writing those hashes and
-/// Kiln's proxies share one table.
+/// fields are patterns and values `HOST:PORT` (several backends of a pattern separated by
+/// spaces), so that older tooling writing those hashes and Kiln's proxies share one table.
 public actor RedisRouteStore {
     public nonisolated let url: RedisURL
     public nonisolated let prefix: String
     let schema: RedisRouteSchema
-    private var connection: RedisConnection?
+    private var open: RedisConnection?
     private var connecting: Task<RedisConnection, any Error>?
 
     public init(url: RedisURL, prefix: String = "prefix", logger: Logger = Logger(label: "kiln.redis")) {
@@ -33,44 +33,39 @@ public actor RedisRouteStore {
         return schema.routes(tool: tool, hgetall: reply)
     }
 
-    /// Sets the route's pattern to point at its backend (replacing the backend it had).
+    /// Adds the route's backend to its pattern's (a new pattern gets a field of its own). The
+    /// field is written even when the backend was there: a re-registration tells proxies it is back.
     public func add(_ route: Route) async throws(KilnError) {
+        try await edit(tool: route.tool, pattern: route.pattern) { field in
+            field.add(route.backend)
+            return true
+        }
+    }
+
+    /// Makes the route's backend its pattern's only one.
+    public func replace(_ route: Route) async throws(KilnError) {
         _ = try await connection().send(["HSET", schema.key(for: route.tool), route.pattern, route.backend.description])
     }
 
-    /// Removes the route; with `backend`, only if the pattern still points there. Returns whether
-    /// a route was removed.
+    /// Removes `backend` from the pattern (the field goes with its last backend), or without a
+    /// backend the whole field. Returns whether anything was removed.
     public func remove(tool: String, pattern: String, backend: HostPort?) async throws(KilnError) -> Bool {
-        let key = schema.key(for: tool)
-        let connection = try await connection()
         guard let backend else {
-            return try await connection.send(["HDEL", key, pattern]).integer == 1
+            return try await connection().send(["HDEL", schema.key(for: tool), pattern]).integer == 1
         }
-        // Compared as addresses (older tooling may spell them differently), then deleted only if
-        // the stored text is still the one compared: a compare-and-delete in one Lua step, so a
-        // concurrent re-registration to another backend is never removed.
-        guard let stored = try await connection.send(["HGET", key, pattern]).string,
-            (try? HostPort(parsing: stored)) == backend
-        else { return false }
-        let script = """
-            if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-                return redis.call('HDEL', KEYS[1], ARGV[1])
-            end
-            return 0
-            """
-        return try await connection.send(["EVAL", script, "1", key, pattern, stored]).integer == 1
+        return try await edit(tool: tool, pattern: pattern) { field in field.remove(backend) }
     }
 
     public func close() async {
-        let connection = self.connection
-        self.connection = nil
+        let connection = open
+        open = nil
         await connection?.close()
     }
 
     /// One connection, made on first use and again after it closed. Concurrent callers share
     /// the attempt in flight rather than each opening their own.
-    private func connection() async throws(KilnError) -> RedisConnection {
-        if let connection, connection.isActive { return connection }
+    func connection() async throws(KilnError) -> RedisConnection {
+        if let open, open.isActive { return open }
         let attempt: Task<RedisConnection, any Error>
         if let connecting {
             attempt = connecting
@@ -83,7 +78,7 @@ public actor RedisRouteStore {
             let made = try await attempt.value
             if connecting == attempt {
                 connecting = nil
-                connection = made
+                open = made
             }
             return made
         } catch {

@@ -2,10 +2,10 @@ import GRDB
 import KilnCore
 
 extension KilnStore {
-    /// Every route, grouped by tool in registration order.
+    /// Every route, grouped by tool, each tool's in registration order.
     public func routes() async throws(KilnError) -> [Route] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT tool, pattern, backend FROM routes ORDER BY tool, position")
+            try Row.fetchAll(db, sql: "SELECT tool, pattern, backend FROM routes ORDER BY tool, position, backend_position")
                 .compactMap(Self.route(from:))
         }
     }
@@ -14,26 +14,42 @@ extension KilnStore {
         try await read { db in try Self.fetchRoutes(db, tool: tool) }
     }
 
-    /// Adds `route` after the tool's existing routes, or points an existing pattern at a new backend
-    /// (keeping its place). Pushes the tool's new routes to subscribers.
+    /// Adds the route's backend to its pattern: a new pattern goes after the tool's others, a new
+    /// backend of a known pattern after that pattern's backends, a known one stays where it is.
+    /// Pushes the tool's routes to subscribers even when nothing changed: a re-registration tells
+    /// proxies the backend is back.
     public func addRoute(_ route: Route) async throws(KilnError) {
         let broadcast = routeChanges
         try await write { db in
-            let position = try Int.fetchOne(
-                db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM routes WHERE tool = ?", arguments: [route.tool]) ?? 0
+            let (position, backendPosition) = try Self.nextPlace(db, tool: route.tool, pattern: route.pattern)
             try db.execute(
                 sql: """
-                    INSERT INTO routes (tool, position, pattern, backend) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (tool, pattern) DO UPDATE SET backend = excluded.backend
+                    INSERT INTO routes (tool, position, pattern, backend, backend_position) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (tool, pattern, backend) DO NOTHING
                     """,
+                arguments: [route.tool, position, route.pattern, route.backend.description, backendPosition]
+            )
+            try Self.publishOnCommit(db, tool: route.tool, to: broadcast)
+        }
+    }
+
+    /// Makes the route's backend the only one of its pattern, which keeps its place (or goes after
+    /// the tool's others when new).
+    public func replaceRoute(_ route: Route) async throws(KilnError) {
+        let broadcast = routeChanges
+        try await write { db in
+            let (position, _) = try Self.nextPlace(db, tool: route.tool, pattern: route.pattern)
+            try db.execute(sql: "DELETE FROM routes WHERE tool = ? AND pattern = ?", arguments: [route.tool, route.pattern])
+            try db.execute(
+                sql: "INSERT INTO routes (tool, position, pattern, backend, backend_position) VALUES (?, ?, ?, ?, 0)",
                 arguments: [route.tool, position, route.pattern, route.backend.description]
             )
             try Self.publishOnCommit(db, tool: route.tool, to: broadcast)
         }
     }
 
-    /// Removes the tool's route with `pattern` (and, when given, only if it points at `backend`).
-    /// Returns whether a route was removed.
+    /// Removes `backend` from the tool's pattern, or without a backend the whole pattern (all its
+    /// backends). Returns whether anything was removed.
     @discardableResult
     public func removeRoute(tool: String, pattern: String, backend: HostPort? = nil) async throws(KilnError) -> Bool {
         let broadcast = routeChanges
@@ -63,9 +79,24 @@ extension KilnStore {
         routeChanges.subscribe()
     }
 
+    /// Where a new backend of the pattern goes: the pattern's place (after the tool's other
+    /// patterns when it is new) and after the pattern's backends.
+    static func nextPlace(_ db: Database, tool: String, pattern: String) throws -> (position: Int, backendPosition: Int) {
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT position, MAX(backend_position) + 1 AS next FROM routes WHERE tool = ? AND pattern = ?",
+            arguments: [tool, pattern]), let position: Int = row["position"]
+        {
+            return (position, row["next"])
+        }
+        let position = try Int.fetchOne(
+            db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM routes WHERE tool = ?", arguments: [tool]) ?? 0
+        return (position, 0)
+    }
+
     static func fetchRoutes(_ db: Database, tool: String) throws -> [Route] {
         try Row.fetchAll(
-            db, sql: "SELECT tool, pattern, backend FROM routes WHERE tool = ? ORDER BY position", arguments: [tool]
+            db, sql: "SELECT tool, pattern, backend FROM routes WHERE tool = ? ORDER BY position, backend_position",
+            arguments: [tool]
         ).compactMap(route(from:))
     }
 

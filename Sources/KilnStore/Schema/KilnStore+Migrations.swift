@@ -45,6 +45,27 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v3-route-backends") { db in
+            // A pattern may have several backends (a webservice's replicas): one row per backend.
+            // `position` is the pattern's place among the tool's, shared by its rows (removing a
+            // backend never moves a pattern); `backend_position` orders the pattern's backends.
+            try db.execute(
+                sql: """
+                    CREATE TABLE routes_v3 (
+                        tool TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        pattern TEXT NOT NULL,
+                        backend TEXT NOT NULL,
+                        backend_position INTEGER NOT NULL,
+                        PRIMARY KEY (tool, pattern, backend)
+                    );
+                    INSERT INTO routes_v3 (tool, position, pattern, backend, backend_position)
+                        SELECT tool, position, pattern, backend, 0 FROM routes;
+                    DROP TABLE routes;
+                    ALTER TABLE routes_v3 RENAME TO routes;
+                    """
+            )
+        }
         migrator.registerMigration("v4-webservices") { db in
             // Declarations and replica states are JSON documents (decoded by the core's Codable
             // types), keyed for the lookups the monitor makes.
