@@ -48,9 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
             } else {
                 StoreRouteRegistry(store: store)
             }
+        let notices = ToolNotices()
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath(), logger: logger)
+            kilnExecutable: Self.executablePath(), logger: logger,
+            onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
             routes: registry, webservices: monitor)
@@ -82,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
                             url: $0, prefix: routeSource.routesPrefix, resyncInterval: .seconds(routeSource.routesResync),
                             logger: logger), routes: routeTable, logger: logger)
                 } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
-            .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, logger: logger)),
+            .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
             .init(service: monitor), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if demo {

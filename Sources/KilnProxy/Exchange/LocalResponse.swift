@@ -18,9 +18,17 @@ struct LocalResponse: Equatable, Sendable {
         return LocalResponse(status: status, contentType: "text/html; charset=utf-8", body: html, location: nil)
     }
 
-    /// The tool's path or host was asked for, but the tool has no (matching) webservice.
-    static func toolNotRunning(_ tool: String) -> LocalResponse {
+    /// The tool's path or host was asked for, but the tool has no (matching) webservice; the
+    /// notice says more when there is more to say (its webservice failed, and why).
+    static func toolNotRunning(_ tool: String, notice: String? = nil) -> LocalResponse {
         let name = HTMLEscaping.escape(tool)
+        if let notice {
+            return page(
+                .serviceUnavailable, title: "Webservice failed",
+                message: "The webservice of the tool <strong>\(name)</strong> has failed and is not running: "
+                    + HTMLEscaping.escape(notice) + ". If you maintain it, see <code>kiln webservice status</code> "
+                    + "and start it again when it is mended.")
+        }
         return page(
             .serviceUnavailable, title: "No webservice",
             message: "The tool <strong>\(name)</strong> has no webservice running here. "

@@ -184,7 +184,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             balanced = group.single == nil
             return .forward(group)
         case .toolNotRunning(let tool):
-            return .respond(.toolNotRunning(tool), closeAfter: hasBody || !head.isKeepAlive)
+            return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !head.isKeepAlive)
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !head.isKeepAlive)
         }

@@ -1,12 +1,15 @@
-/// What every connection of one proxy shares: its configuration, the route table, the access log.
+/// What every connection of one proxy shares: its configuration, the route table, the tools'
+/// notices, the access log.
 final class ProxyShared: Sendable {
     let configuration: ProxyConfiguration
     let routes: RouteTableReference
+    let notices: ToolNotices
     let accessLog: AccessLog?
 
-    init(configuration: ProxyConfiguration, routes: RouteTableReference, accessLog: AccessLog?) {
+    init(configuration: ProxyConfiguration, routes: RouteTableReference, notices: ToolNotices, accessLog: AccessLog?) {
         self.configuration = configuration
         self.routes = routes
+        self.notices = notices
         self.accessLog = accessLog
     }
 }
