@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // The few C library calls Swift's Glibc module leaves out.
+        .target(name: "CKilnSystem"),
         // Pure model: names, routes, tokens, errors. No I/O.
         .target(name: "KilnCore"),
         // Users' files: service.template, service.manifest (later jobs.yaml), read with line numbers.
@@ -95,7 +97,7 @@ let package = Package(
         // Command-line interface and the server composition.
         .target(name: "KilnCLI", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
-            "KilnFormats",
+            "KilnFormats", "CKilnSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,9 +2,14 @@ import KilnCore
 import KilnProxy
 import Logging
 import ServiceLifecycle
+import CKilnSystem
 
 /// Keeps a proxy's in-memory route table current: applies every change its source pushes.
 struct RouteFeedService: Service {
+    static func returnFreedMemory() {
+        _ = ckiln_malloc_trim()
+    }
+
     let name: String
     let routes: RouteTableReference
     let changes: @Sendable () async throws -> AsyncStream<RouteChange>
@@ -17,6 +22,9 @@ struct RouteFeedService: Service {
                 routes.apply(change)
                 if case .snapshot(let all) = change {
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
+                    // Building a full table (and reading it) takes several times the memory the
+                    // table keeps; give the difference back rather than hold it as the peak.
+                    Self.returnFreedMemory()
                 }
             }
         }
