@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
-        .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner"]),
+        .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -145,6 +145,11 @@ import Testing
         #expect(status["cpu"] as? String == "250m")
         #expect(status["health_check_path"] as? String == "/index.html")
         #expect((status["limit_enforcement"] as? [String: String])?["mem"]?.contains("256Mi") == true)
+        #expect((status["limit_enforcement"] as? [String: String])?["cpu"]?.contains("250m") == true, "\(status)")
+        // The server runs in its replica's CPU group.
+        let pid = try #require((status["replicas"] as? [[String: Any]])?.first?["pid"] as? Int)
+        let groups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+        #expect(groups.split(separator: "\n").contains { $0.contains("cpu") && $0.hasSuffix("/\(fixture.tool).0") }, "\(groups)")
         let manifest = try String(contentsOfFile: fixture.home + "/service.manifest", encoding: .utf8)
         #expect(manifest.contains("web: static") && manifest.contains("mem: 256Mi"))
         // Starting twice is refused; flags override the template on the next start.

@@ -178,6 +178,8 @@ actor ReplicaDriver {
         // of its process group goes (a killed gunicorn master leaves its workers holding the port).
         await deregister()
         if let leader = record.pid { ProcessInspector.signalGroup(leader, SIGKILL) }
+        let limits = launch.limits(replica: index)
+        Task { await limits.removeCPUGroup() }
         let now = Self.now()
         let action = lifecycle.exited(status, at: now)
         if case .stopping = lifecycle.state {} else if case .idle = lifecycle.state {} else {

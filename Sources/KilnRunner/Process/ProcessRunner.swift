@@ -36,7 +36,14 @@ public enum ProcessRunner {
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)
             ) { execution in
-                await whileRunning(execution.processIdentifier.value)
+                let pid = execution.processIdentifier.value
+                do {
+                    try spec.limits?.placeInCPUGroup(pid)
+                } catch {
+                    // Said where the tool's maintainers look: the server runs, unlimited.
+                    appendLine("kiln: \(error)", to: spec.standardErrorPath)
+                }
+                await whileRunning(pid)
             }
             switch result.terminationStatus {
             case .exited(let code): return .exited(code: code)
@@ -47,6 +54,13 @@ public enum ProcessRunner {
         } catch {
             return .couldNotStart(reason: "\(error)")
         }
+    }
+
+    static func appendLine(_ line: String, to path: String) {
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data((line + "\n").utf8))
     }
 
     /// Opens a log for appending, creating it (and its folder) owned by the tool.

@@ -2,19 +2,24 @@ import KilnCore
 
 /// The memory and CPU a tool's process may use, and how the host enforces them.
 ///
-/// Memory is capped per process tree member by RLIMIT_DATA (set by util-linux `prlimit` in front
-/// of the program): unlike RLIMIT_AS it does not count address space reserved but never written,
-/// which runtimes such as V8 reserve by gigabytes. A CPU share cannot be expressed as an rlimit
-/// (RLIMIT_CPU is total seconds, which would kill a long-running server): it needs cgroup v2's
-/// cpu controller, which Kiln does not drive yet, so it is declared and shown, not enforced;
-/// `enforcement` says so.
+/// Memory is capped by RLIMIT_DATA (set by util-linux `prlimit` in front of the program): unlike
+/// RLIMIT_AS it does not count address space reserved but never written, which runtimes such as
+/// V8 reserve by gigabytes. A CPU share cannot be an rlimit (RLIMIT_CPU is total seconds, which
+/// would kill a long-running server): it is the kernel's CPU controller's quota, in a cgroup of
+/// the replica's own (`CPUCgroup`), where the host lets the platform write one.
 public struct ResourceLimits: Sendable, Hashable {
     public var memory: MemorySize
     public var cpu: CPUQuantity
+    /// Where the CPU share is enforced; nil when this host offers no writable CPU controller.
+    public var cpuCgroup: CPUCgroup?
+    /// The replica's group in `cpuCgroup`.
+    public var cgroupName: String?
 
-    public init(memory: MemorySize, cpu: CPUQuantity) {
+    public init(memory: MemorySize, cpu: CPUQuantity, cpuCgroup: CPUCgroup? = CPUCgroup.available, cgroupName: String? = nil) {
         self.memory = memory
         self.cpu = cpu
+        self.cpuCgroup = cpuCgroup
+        self.cgroupName = cgroupName
     }
 
     public static let prlimitPath = "/usr/bin/prlimit"
@@ -25,8 +30,24 @@ public struct ResourceLimits: Sendable, Hashable {
         return (Self.prlimitPath, ["--data=\(bytes):\(bytes)", "--core=0:0", "--", executable] + arguments)
     }
 
+    /// Moves the just-spawned `pid` into its CPU group (a no-op where there is none).
+    public func placeInCPUGroup(_ pid: Int32) throws(KilnError) {
+        guard let cpuCgroup, let cgroupName else { return }
+        try cpuCgroup.place(pid, in: cgroupName, cpu: cpu)
+    }
+
+    /// Removes the CPU group once its processes are gone.
+    public func removeCPUGroup() async {
+        guard let cpuCgroup, let cgroupName else { return }
+        await cpuCgroup.remove(cgroupName)
+    }
+
     /// How each limit is enforced on this host, for status.
     public var enforcement: [String: String] {
-        ["mem": "rlimit (RLIMIT_DATA \(memory))", "cpu": "not enforced (needs cgroup v2, not used yet)"]
+        [
+            "mem": "rlimit (RLIMIT_DATA \(memory))",
+            "cpu": cpuCgroup.map { "\($0.version.rawValue) CPU quota (\(cpu) of a core)" }
+                ?? "not enforced: this host gives no writable cgroup CPU controller",
+        ]
     }
 }

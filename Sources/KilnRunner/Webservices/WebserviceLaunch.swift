@@ -56,7 +56,13 @@ public struct WebserviceLaunch: Sendable {
         return ProcessSpec(
             executable: executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
             user: user, standardOutputPath: standardOutputPath, standardErrorPath: standardErrorPath,
-            stopGracePeriod: .seconds(5), limits: ResourceLimits(memory: spec.memory, cpu: spec.cpu))
+            stopGracePeriod: .seconds(5), limits: limits(replica: index))
+    }
+
+    /// The replica's limits, with its own CPU group.
+    public func limits(replica index: Int) -> ResourceLimits {
+        ResourceLimits(
+            memory: spec.memory, cpu: spec.cpu, cgroupName: CPUCgroup.groupName(instance: home, tool: tool, replica: index))
     }
 
     typealias Program = (executable: String, arguments: [String], workingDirectory: String, environment: [String: String])
