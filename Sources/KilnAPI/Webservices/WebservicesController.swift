@@ -87,14 +87,27 @@ struct WebservicesController {
 }
 
 /// The fields of `webservice start`; each one given overrides service.template.
-struct StartWebserviceRequest: Decodable, Sendable {
-    var type: String?
-    var command: String?
-    var replicas: Int?
-    var mem: String?
-    var cpu: String?
-    var healthCheckPath: String?
-    var extraArgs: [String]?
+public struct StartWebserviceRequest: Codable, Sendable {
+    public var type: String?
+    public var command: String?
+    public var replicas: Int?
+    public var mem: String?
+    public var cpu: String?
+    public var healthCheckPath: String?
+    public var extraArgs: [String]?
+
+    public init(
+        type: String? = nil, command: String? = nil, replicas: Int? = nil, mem: String? = nil, cpu: String? = nil,
+        healthCheckPath: String? = nil, extraArgs: [String]? = nil
+    ) {
+        self.type = type
+        self.command = command
+        self.replicas = replicas
+        self.mem = mem
+        self.cpu = cpu
+        self.healthCheckPath = healthCheckPath
+        self.extraArgs = extraArgs
+    }
 
     func flags() throws(KilnError) -> ServiceTemplate {
         var flags = ServiceTemplate()

@@ -86,21 +86,11 @@ struct WebserviceCommand: AsyncParsableCommand {
         }
     }
 
-    func startRequest() -> StartBody {
+    func startRequest() -> StartWebserviceRequest {
         let extra = extraArgs + serverArguments
-        return StartBody(
+        return StartWebserviceRequest(
             type: type, command: command, replicas: replicas, mem: mem, cpu: cpu, healthCheckPath: healthCheckPath,
             extraArgs: extra.isEmpty ? nil : extra)
-    }
-
-    struct StartBody: Encodable {
-        var type: String?
-        var command: String?
-        var replicas: Int?
-        var mem: String?
-        var cpu: String?
-        var healthCheckPath: String?
-        var extraArgs: [String]?
     }
 
     /// After start or restart: the status, and exit 1 when the webservice did not come up.
