@@ -255,7 +255,7 @@ import Testing
         let after = try fixture.replicas().first?["restarts"] as? Int ?? 0
         #expect(after >= restarts, "restart count went from \(restarts) back to \(after)")
         var status = try fixture.status()
-        let failDeadline = Date().addingTimeInterval(20)
+        let failDeadline = Date().addingTimeInterval(45)
         while status["state"] as? String != "failed", Date() < failDeadline {
             usleep(200_000)
             status = try fixture.status()
