@@ -109,3 +109,32 @@ import Testing
         #expect(BackendGroup(one).single == one)
     }
 }
+
+@Suite struct RouteTableDifferenceTests {
+    func route(_ tool: String, _ pattern: String, _ port: Int) -> Route {
+        Route(tool: tool, pattern: pattern, backend: HostPort(host: "127.0.0.1", port: port))
+    }
+
+    @Test func theSameRoutesMakeNoDifference() throws {
+        let routes = [route("a", ".*", 1), route("b", "^/api", 2), route("b", "^/api", 3), route("b", ".*", 4)]
+        let table = RouteTable(routes: routes)
+        let difference = try #require(table.difference(to: routes))
+        #expect(difference.isEmpty)
+    }
+
+    @Test func changedAddedAndRemovedToolsAreNamed() throws {
+        let table = RouteTable(routes: [route("a", ".*", 1), route("b", ".*", 2), route("c", ".*", 3)])
+        let difference = try #require(
+            table.difference(to: [route("a", ".*", 1), route("b", ".*", 9), route("d", ".*", 4)]))
+        #expect(difference.changed.map(\.tool) == ["b", "d"])
+        #expect(difference.changed.first?.routes == [route("b", ".*", 9)])
+        #expect(difference.removed == ["c"])
+        // A new backend of a pattern, or a new order, is a change too.
+        #expect(try #require(table.difference(to: [route("a", ".*", 1), route("a", ".*", 5), route("b", ".*", 2), route("c", ".*", 3)])).changed.map(\.tool) == ["a"])
+    }
+
+    @Test func routesNotGroupedByToolAskForARebuild() {
+        let table = RouteTable(routes: [route("a", ".*", 1)])
+        #expect(table.difference(to: [route("a", "^/x", 1), route("b", ".*", 2), route("a", ".*", 1)]) == nil)
+    }
+}

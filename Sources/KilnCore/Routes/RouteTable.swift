@@ -28,6 +28,11 @@ public struct RouteTable: Sendable {
 
     public var toolCount: Int { entries.count }
 
+    /// The tools that have routes.
+    var toolNames: Dictionary<String, [Entry]>.Keys { entries.keys }
+
+    func entries(of tool: String) -> [Entry] { entries[tool] ?? [] }
+
     public var isEmpty: Bool { entries.isEmpty }
 
     /// Replaces all routes of `tool` (in order); an empty list removes the tool. Routes sharing a

@@ -20,10 +20,32 @@ public final class RouteTableReference: Sendable {
             single.replaceRoutes(of: tool, with: routes)
             table.withLockedValue { $0.replaceRoutes(of: tool, with: single) }
         case .snapshot(let routes):
-            let fresh = RouteTable(routes: routes)
-            table.withLockedValue { $0 = fresh }
+            guard let difference = difference(to: routes) else {
+                let fresh = RouteTable(routes: routes)
+                table.withLockedValue { $0 = fresh }
+                break
+            }
+            // A resync that finds what the table holds changes nothing, not even the generation.
+            if difference.isEmpty { return }
+            var compiled = RouteTable()
+            for (tool, routes) in difference.changed { compiled.replaceRoutes(of: tool, with: routes) }
+            table.withLockedValue { table in
+                for (tool, _) in difference.changed { table.replaceRoutes(of: tool, with: compiled) }
+                for tool in difference.removed { table.replaceRoutes(of: tool, with: []) }
+            }
         }
         changes.add(1, ordering: .relaxed)
+    }
+
+    /// What `routes` changes; nil when a rebuild is the better way: the routes are not grouped
+    /// by tool, or they change most of the table (the first snapshot, a flush).
+    private func difference(to routes: [Route]) -> RouteTableDifference? {
+        // The copy is released on return: the table is then mutated in place, not copied.
+        let current = snapshot
+        guard let difference = current.difference(to: routes),
+            difference.changed.count + difference.removed.count <= max(64, current.toolCount / 4)
+        else { return nil }
+        return difference
     }
 
     /// Counts the changes applied. Backend selectors forgive ejections when it moves: a
