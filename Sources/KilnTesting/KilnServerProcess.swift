@@ -78,11 +78,11 @@ public final class KilnServerProcess: @unchecked Sendable {
         throw TestFailure("kiln serve did not become ready:\n\(log)")
     }
 
-    /// `kill -9`, and wait for the process to be gone.
+    /// `kill -9`, and wait (at most 10 s) for the process to be gone.
     public func kill9() {
         guard let process = lock.withLock({ self.process }) else { return }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Self.waitForExit(process, timeout: 10)
     }
 
     /// SIGTERM and wait (at most `timeout`); returns the exit status, nil if it did not exit.
@@ -90,14 +90,20 @@ public final class KilnServerProcess: @unchecked Sendable {
     public func terminate(timeout: TimeInterval = 15) -> Int32? {
         guard let process = lock.withLock({ self.process }), process.isRunning else { return nil }
         process.terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
+        guard Self.waitForExit(process, timeout: timeout) else {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Self.waitForExit(process, timeout: 10)
             return nil
         }
         return process.terminationStatus
+    }
+
+    /// Polls rather than `waitUntilExit`, which can wait forever when Foundation misses the exit.
+    @discardableResult
+    static func waitForExit(_ process: Process, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return !process.isRunning
     }
 
     public func restart() throws {
@@ -108,7 +114,7 @@ public final class KilnServerProcess: @unchecked Sendable {
     deinit {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Self.waitForExit(process, timeout: 10)
         }
     }
 }

@@ -144,8 +144,10 @@ import Testing
         #expect(status["memory"] as? String == "256Mi")
         #expect(status["cpu"] as? String == "250m")
         #expect(status["health_check_path"] as? String == "/index.html")
-        #expect((status["limit_enforcement"] as? [String: String])?["mem"]?.contains("256Mi") == true)
-        #expect((status["limit_enforcement"] as? [String: String])?["cpu"]?.contains("250m") == true, "\(status)")
+        #expect((status["limit_enforcement"] as? [String: String])?["mem"] == "RLIMIT_DATA (prlimit)")
+        #expect((status["limit_enforcement"] as? [String: String])?["cpu"]?.contains("CPU quota") == true, "\(status)")
+        let human = try fixture.webservice("status")
+        #expect(human.standardOutput.contains("256Mi, enforced by RLIMIT_DATA"), "\(human)")
         // The server runs in its replica's CPU group.
         let pid = try #require((status["replicas"] as? [[String: Any]])?.first?["pid"] as? Int)
         let groups = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
@@ -272,8 +274,10 @@ import Testing
         let before = try fixture.replicas().compactMap { $0["pid"] as? Int }
         #expect(before.count == 2)
         fixture.server.kill9()
-        // One replica dies while the platform is down.
+        // One replica dies while the platform is down (and is gone before it comes back).
         kill(Int32(before[1]), SIGKILL)
+        let killed = Date()
+        while !isGone(Int32(before[1])), Date().timeIntervalSince(killed) < 10 { usleep(10_000) }
         try fixture.server.restart()
         let deadline = Date().addingTimeInterval(20)
         var replicas = try fixture.replicas()

@@ -110,8 +110,10 @@ struct WebserviceCommand: AsyncParsableCommand {
         var lines = ["Your webservice of type \(status.type ?? "?") is \(status.state.rawValue)."]
         var block = KeyValueBlock()
         block.add("Replicas", "\(status.replicas.filter { $0.phase == .serving }.count) of \(status.replicasWanted) serving")
-        block.add("Memory", "\(status.memory ?? "-") (\(status.limitEnforcement["mem"] ?? "-"))")
-        block.add("CPU", "\(status.cpu ?? "-") (\(status.limitEnforcement["cpu"] ?? "-"))")
+        block.add("Memory", "\(status.memory ?? "-"), enforced by \(status.limitEnforcement["mem"] ?? "-")")
+        block.add("CPU", "\(status.cpu ?? "-"), " + (status.limitEnforcement["cpu"].map {
+            $0.hasPrefix("not enforced") ? $0 : "enforced by \($0)"
+        } ?? "-"))
         block.add("Health check", status.healthCheckPath ?? "/")
         if let command = status.command { block.add("Command", command) }
         if !status.extraArguments.isEmpty { block.add("Extra arguments", status.extraArguments.joined(separator: " ")) }

@@ -45,8 +45,8 @@ public struct ResourceLimits: Sendable, Hashable {
     /// How each limit is enforced on this host, for status.
     public var enforcement: [String: String] {
         [
-            "mem": "rlimit (RLIMIT_DATA \(memory))",
-            "cpu": cpuCgroup.map { "\($0.version.rawValue) CPU quota (\(cpu) of a core)" }
+            "mem": "RLIMIT_DATA (prlimit)",
+            "cpu": cpuCgroup.map { "\($0.version.rawValue) CPU quota" }
                 ?? "not enforced: this host gives no writable cgroup CPU controller",
         ]
     }
