@@ -238,34 +238,6 @@ import Testing
         #expect(try fixture.get("/").body == "fixed\n")
     }
 
-    @Test func aCrashLoopIsRememberedAcrossARestartOfThePlatform() throws {
-        let fixture = try Fixture()
-        defer { fixture.stop() }
-        _ = try fixture.webservice("generic", "start", "--command", "echo crashing >&2; exit 5")
-        // Two or three deaths before the platform goes down…
-        var restarts = 0
-        let deadline = Date().addingTimeInterval(10)
-        while restarts < 2, Date() < deadline {
-            usleep(100_000)
-            restarts = try fixture.replicas().first?["restarts"] as? Int ?? 0
-        }
-        #expect(restarts >= 2)
-        fixture.server.kill9()
-        try fixture.server.restart()
-        // …are still counted after it: the count goes on from there, and five deaths in the
-        // window make it fail, not five more.
-        let after = try fixture.replicas().first?["restarts"] as? Int ?? 0
-        #expect(after >= restarts, "restart count went from \(restarts) back to \(after)")
-        var status = try fixture.status()
-        let failDeadline = Date().addingTimeInterval(45)
-        while status["state"] as? String != "failed", Date() < failDeadline {
-            usleep(200_000)
-            status = try fixture.status()
-        }
-        #expect(status["state"] as? String == "failed", "\(status)")
-        #expect((status["replicas"] as? [[String: Any]])?.first?["restarts"] as? Int == 5)
-    }
-
     @Test func afterKillNineOfThePlatformEverythingIsBackWithoutDuplicates() throws {
         let fixture = try Fixture()
         defer { fixture.stop() }

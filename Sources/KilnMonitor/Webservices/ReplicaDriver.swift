@@ -54,8 +54,15 @@ actor ReplicaDriver {
 
     /// Starts driving: spawns the server, or adopts `survivor` (a process from before a restart
     /// of the platform that still answers).
-    func begin(adopting survivor: (pid: Int32, start: UInt64)? = nil) {
+    func begin(adopting survivor: (pid: Int32, start: UInt64)? = nil) async {
         guard task == nil else { return }
+        if survivor == nil, record.pid != nil || record.phase == .serving {
+            // What the store says of a process from before (serving, its pid) is no longer true.
+            record.pid = nil
+            record.processStart = nil
+            record.phase = .starting
+            try? await store.saveReplica(record)
+        }
         task = Task { await self.drive(adopting: survivor) }
     }
 
@@ -66,6 +73,8 @@ actor ReplicaDriver {
         task?.cancel()
         await task?.value
         task = nil
+        // Awaited here (not left to the exit's own clean-up task), so a shutdown leaves no group.
+        await launch.limits(replica: index).removeCPUGroup()
         record.phase = .stopped
         record.pid = nil
         record.processStart = nil
