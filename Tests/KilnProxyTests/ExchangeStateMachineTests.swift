@@ -17,7 +17,7 @@ import Testing
     func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
     @Test func getIsForwardedAndTheConnectionIsReused() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         #expect(machine.requestHead(head(), decision: .forward(BackendGroup(backend))) == .acquireUpstream(backend, fresh: false))
         #expect(machine.requestEnd(keepAlive: true) == .none)
         #expect(machine.upstreamAcquired(reused: false) == .sendRequest(head: head(), body: [], end: true))
@@ -29,10 +29,10 @@ import Testing
     }
 
     @Test func bodyPartsWaitForTheBackendAndReadingPausesPastTheLimit() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         #expect(machine.wantsClientReads)
-        let big = ByteBuffer(repeating: 0, count: ExchangeStateMachine.pendingBodyLimit)
+        let big = ByteBuffer(repeating: 0, count: HTTPPartsExchange.pendingBodyLimit)
         #expect(machine.requestBody(buffer("a")) == .none)
         #expect(machine.requestBody(big) == .none)
         #expect(!machine.wantsClientReads)
@@ -43,14 +43,14 @@ import Testing
     }
 
     @Test func connectFailureAnswers502AndCloses() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         #expect(machine.upstreamFailed(.connect) == .sendLocalResponse(.badGateway, close: true))
         #expect(!machine.wantsClientReads)
     }
 
     @Test func timeoutBeforeTheResponseAnswers504() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aStalePooledConnectionIsRetriedOnceForIdempotentRequests() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: true)
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func aPostIsNeverReplayed() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: true)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func failureAfterTheResponseStartedClosesEverything() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func anEarlyResponseBeforeTheBodyEndedClosesBothConnections() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(.PUT), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge))
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func localResponsesKeepTheConnectionUnlessAskedToClose() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         #expect(
             machine.requestHead(head(), decision: .respond(.notFound, closeAfter: false))
                 == .sendLocalResponse(.notFound, close: false))
@@ -103,7 +103,7 @@ import Testing
         #expect(machine.requestEnd(keepAlive: true) == .none)
         #expect(machine.isIdle)
 
-        var closing = ExchangeStateMachine()
+        var closing = HTTPPartsExchange()
         #expect(
             closing.requestHead(head(), decision: .respond(.payloadTooLarge, closeAfter: true))
                 == .sendLocalResponse(.payloadTooLarge, close: true))
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func switchingProtocolsBecomesATunnel() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: false)
@@ -123,15 +123,15 @@ import Testing
     }
 
     @Test func clientGoingAwayMidExchangeClosesTheBackendToo() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         #expect(machine.clientClosed() == .closeAll)
-        var idle = ExchangeStateMachine()
+        var idle = HTTPPartsExchange()
         #expect(idle.clientClosed() == .none)
     }
 
     @Test func aSecondHeadWhileBusyIsRefused() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))
         guard case .sendLocalResponse(let response, close: true) = machine.requestHead(head(), decision: .forward(BackendGroup(backend))) else {
             Issue.record("expected a 400")
@@ -141,10 +141,10 @@ import Testing
     }
 
     @Test func theBodyLimitAnswers413UntilTheResponseStarted() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         #expect(machine.upstreamFailedForLimit() == .abandonUpstreamAndRespond(.payloadTooLarge, close: true))
-        var started = ExchangeStateMachine()
+        var started = HTTPPartsExchange()
         _ = started.requestHead(head(.POST), decision: .forward(BackendGroup(backend)))
         _ = started.upstreamAcquired(reused: false)
         _ = started.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func theChooserPicksTheFirstBackend() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         let action = machine.requestHead(head(), decision: .forward(group), choose: { _, excluded in
             #expect(excluded.isEmpty)
             return self.third
@@ -173,7 +173,7 @@ import Testing
     }
 
     @Test func aFailedConnectMovesOnToTheNextBackendUntilEachWasTried() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         var asked: [[HostPort]] = []
         let choose: BackendChoice = { group, excluded in
             asked.append(excluded)
@@ -189,7 +189,7 @@ import Testing
     }
 
     @Test func theRetryCarriesTheBufferedBody() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(.POST), decision: .forward(group))
         _ = machine.requestBody(ByteBuffer(string: "payload"))
         #expect(machine.upstreamFailed(.connect) == .acquireUpstream(second, fresh: false))
@@ -198,7 +198,7 @@ import Testing
     }
 
     @Test func aLoneBackendThatRefusesAnswers502AtOnce() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(first)))
         #expect(machine.upstreamFailed(.connect, choose: { _, _ in
             Issue.record("nothing is left to choose")
@@ -207,17 +207,17 @@ import Testing
     }
 
     @Test func aChooserWithNothingLeftEndsTheRetries() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(group))
         #expect(machine.upstreamFailed(.connect, choose: { _, _ in nil }) == .sendLocalResponse(.badGateway, close: true))
     }
 
     @Test func timeoutsAndFailuresAfterSendingAreNotMovedElsewhere() {
-        var waiting = ExchangeStateMachine()
+        var waiting = HTTPPartsExchange()
         _ = waiting.requestHead(head(), decision: .forward(group))
         #expect(waiting.upstreamFailed(.timeout) == .sendLocalResponse(.gatewayTimeout, close: true))
 
-        var sent = ExchangeStateMachine()
+        var sent = HTTPPartsExchange()
         _ = sent.requestHead(head(.POST), decision: .forward(group))
         _ = sent.requestEnd(keepAlive: true)
         _ = sent.upstreamAcquired(reused: false)
@@ -225,7 +225,7 @@ import Testing
     }
 
     @Test func aStaleConnectionIsRetriedOnItsBackendThenOthers() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(group))
         _ = machine.requestEnd(keepAlive: true)
         _ = machine.upstreamAcquired(reused: true)
@@ -240,7 +240,7 @@ import Testing
     let backend = HostPort(host: "127.0.0.1", port: 9000)
 
     @Test func malformedBodyBeforeTheResponseAnswers400AndCloses() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         let response = LocalResponse.badRequest("bad chunk")
@@ -249,7 +249,7 @@ import Testing
     }
 
     @Test func malformedBytesAfterTheResponseStartedOnlyClose() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         _ = machine.requestHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/"), decision: .forward(BackendGroup(backend)))
         _ = machine.upstreamAcquired(reused: false)
         _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
@@ -257,7 +257,7 @@ import Testing
     }
 
     @Test func aMalformedHeadOnAnIdleConnectionAnswersTheGivenStatus() {
-        var machine = ExchangeStateMachine()
+        var machine = HTTPPartsExchange()
         #expect(machine.requestMalformed(.headersTooLarge) == .abandonUpstreamAndRespond(.headersTooLarge, close: true))
     }
 }

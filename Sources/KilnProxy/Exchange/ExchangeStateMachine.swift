@@ -8,10 +8,27 @@ typealias BackendAddress = HostPort
 /// nil when none is left. The proxy handler's chooser balances with its event loop's `BackendSelector`.
 typealias BackendChoice = (_ group: BackendGroup, _ excluding: [BackendAddress]) -> BackendAddress?
 
+/// What the exchange needs to know of a request head, whichever codec parsed it.
+protocol ExchangeRequestHead: Equatable, Sendable {
+    /// The client keeps its connection open after this exchange.
+    var isKeepAlive: Bool { get }
+    /// Replaying it on another connection is safe (RFC 9110 §9.2.2).
+    var isIdempotent: Bool { get }
+}
+
+/// What the exchange needs to know of a response head.
+protocol ExchangeResponseHead: Equatable, Sendable {
+    var isSwitchingProtocols: Bool { get }
+}
+
+/// The exchange of the general path: NIOHTTP1's parts (HTTP/1.x of every kind, HTTP/2 streams).
+typealias HTTPPartsExchange = ExchangeStateMachine<HTTPRequestHead, HTTPResponseHead>
+
 /// The life of one request/response exchange on a client connection, as a pure state machine:
 /// the proxy handler feeds it events and carries out the actions it returns. No I/O here, so every
-/// transition is unit-tested.
-struct ExchangeStateMachine {
+/// transition is unit-tested. Generic over the heads, so that the general path (NIOHTTP1's parts)
+/// and the HTTP/1.1 fast path (heads kept as bytes) share one logic.
+struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeResponseHead> {
     enum State {
         /// Between exchanges: waiting for a request head.
         case idle
@@ -31,7 +48,7 @@ struct ExchangeStateMachine {
     }
 
     struct Pending {
-        var head: HTTPRequestHead
+        var head: Head
         var group: BackendGroup
         var backend: BackendAddress
         /// Backends of the group that could not be connected to for this request.
@@ -42,7 +59,7 @@ struct ExchangeStateMachine {
     }
 
     struct Forwarding {
-        var head: HTTPRequestHead
+        var head: Head
         var group: BackendGroup
         var backend: BackendAddress
         var requestComplete: Bool
@@ -62,10 +79,10 @@ struct ExchangeStateMachine {
         case acquireUpstream(BackendAddress, fresh: Bool)
         case sendLocalResponse(LocalResponse, close: Bool)
         /// Send head, the buffered parts and (when complete) the end of the request upstream.
-        case sendRequest(head: HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        case sendRequest(head: Head, body: [ByteBuffer], end: Bool)
         case forwardRequestBody(ByteBuffer)
         case forwardRequestEnd
-        case forwardResponseHead(HTTPResponseHead)
+        case forwardResponseHead(ResponseHead)
         case forwardResponseBody(ByteBuffer)
         /// The response is complete: finish it to the client; `reuseUpstream` says whether the
         /// backend connection goes back to the pool; `closeClient` whether the client's goes away.
@@ -77,13 +94,13 @@ struct ExchangeStateMachine {
         /// Close both connections: the response had started, there is no way to report an error.
         case closeAll
         /// Send the backend's 101 head to the client.
-        case forwardUpgradeHead(HTTPResponseHead)
+        case forwardUpgradeHead(ResponseHead)
         /// Join the two connections into a byte tunnel.
         case joinTunnel
     }
 
     /// Bytes of request body held while the backend connection is acquired; past it reading pauses.
-    static let pendingBodyLimit = 256 * 1024
+    static var pendingBodyLimit: Int { 256 * 1024 }
 
     private(set) var state: State = .idle
 
@@ -100,7 +117,7 @@ struct ExchangeStateMachine {
     var isIdle: Bool { if case .idle = state { true } else { false } }
 
     mutating func requestHead(
-        _ head: HTTPRequestHead, decision: RoutingDecision, choose: BackendChoice = Self.firstRemaining
+        _ head: Head, decision: RoutingDecision, choose: BackendChoice = Self.firstRemaining
     ) -> Action {
         guard case .idle = state else {
             state = .closed
@@ -195,7 +212,7 @@ struct ExchangeStateMachine {
             }
             // A pooled connection the backend had closed: replay an idempotent bodiless request.
             if failure == .closed, forwarding.reusedConnection, forwarding.requestComplete,
-                forwarding.sentBodyBytes == 0, forwarding.head.method.isIdempotent
+                forwarding.sentBodyBytes == 0, forwarding.head.isIdempotent
             {
                 var pending = Pending(head: forwarding.head, group: forwarding.group, backend: forwarding.backend)
                 pending.requestComplete = true
@@ -212,9 +229,9 @@ struct ExchangeStateMachine {
         }
     }
 
-    mutating func responseHead(_ head: HTTPResponseHead) -> Action {
+    mutating func responseHead(_ head: ResponseHead) -> Action {
         guard case .forwarding(var forwarding) = state else { return .none }
-        if head.status == .switchingProtocols {
+        if head.isSwitchingProtocols {
             state = .upgrading
             return .forwardUpgradeHead(head)
         }
@@ -294,4 +311,12 @@ extension HTTPMethod {
         default: false
         }
     }
+}
+
+extension HTTPRequestHead: ExchangeRequestHead {
+    var isIdempotent: Bool { method.isIdempotent }
+}
+
+extension HTTPResponseHead: ExchangeResponseHead {
+    var isSwitchingProtocols: Bool { status == .switchingProtocols }
 }

@@ -17,19 +17,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     typealias OutboundOut = HTTPServerResponsePart
 
     private let shared: ProxyShared
-    private let pool: UpstreamPool
+    private let upstreams: LoopUpstreams
     private let scheme: String
     private let isHTTP2Stream: Bool
-    private var machine = ExchangeStateMachine()
-    private var upstream: UpstreamConnection?
+    private var machine = HTTPPartsExchange()
+    private var upstream: UpstreamConnection<UpstreamHandler>?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
     private var clientAddress = "-"
     private var exchange = ExchangeRecord()
-    /// One timer for the exchange: the outer deadline from the head, then the backend's first
-    /// byte, whichever comes first.
-    private var exchangeTimer = DeadlineTimer()
-    private var outerDeadline: NIODeadline?
+    private var timer = ExchangeTimer()
     /// Pipelined requests that arrived while an exchange was under way, replayed in order. Held
     /// here rather than by pausing reads, which would cost two epoll changes per request.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
@@ -40,12 +37,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// Whether the exchange's pattern has several backends: only then is it balanced, counted as
     /// outstanding and its connect failures ejected, so a lone backend costs nothing extra.
     private var balanced = false
-    /// The backend this exchange is counted on in the loop's selector, until it finishes.
-    private var outstandingOn: BackendAddress?
+    private var outstanding = OutstandingRequest()
 
-    init(shared: ProxyShared, pool: UpstreamPool, scheme: String, isHTTP2Stream: Bool = false) {
+    init(shared: ProxyShared, upstreams: LoopUpstreams, scheme: String, isHTTP2Stream: Bool = false) {
         self.shared = shared
-        self.pool = pool
+        self.upstreams = upstreams
         self.scheme = scheme
         self.isHTTP2Stream = isHTTP2Stream
     }
@@ -59,7 +55,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func handlerRemoved(context: ChannelHandlerContext) {
         endOutstanding()
-        exchangeTimer.cancel()
+        timer.cancel()
         upstream?.close()
         upstream = nil
         self.context = nil
@@ -84,8 +80,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let decision = decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
-                outerDeadline = deadline
-                armExchangeTimer(deadline, context: context)
+                timer.start(outer: deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }
             }
             perform(machine.requestHead(head, decision: decision, choose: { self.choose($0, excluding: $1) }))
         case .body(let buffer):
@@ -192,7 +187,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     // MARK: Actions
 
-    private func perform(_ action: ExchangeStateMachine.Action) {
+    private func perform(_ action: HTTPPartsExchange.Action) {
         guard let context else { return }
         switch action {
         case .none:
@@ -222,7 +217,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             if end { upstream.handler.send(.end(nil)) }
             upstream.handler.flush()
             let firstByte = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).firstByte
-            armExchangeTimer(min(firstByte, outerDeadline ?? firstByte), context: context)
+            timer.awaitFirstByte(firstByte, on: context.eventLoop) { [weak self] in self?.timerFired() }
             if pendingRead, machine.wantsClientReads {
                 pendingRead = false
                 context.read()
@@ -243,7 +238,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             endOutstanding()
             if let upstream {
                 self.upstream = nil
-                if reuseUpstream { pool.release(upstream) } else { upstream.close() }
+                if reuseUpstream { upstreams.general.release(upstream) } else { upstream.close() }
             }
             finishExchange(context: context, close: closeClient)
         case .closeAll:
@@ -269,8 +264,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func acquire(_ backend: BackendAddress, fresh: Bool) {
-        if balanced { countOutstanding(on: backend) }
-        pool.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
+        if balanced { outstanding.start(on: backend, in: upstreams) }
+        upstreams.general.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
             guard let self, self.context != nil else {
                 if case .success(let (connection, _)) = result { connection.close() }
                 return
@@ -282,7 +277,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
                 self.perform(self.machine.upstreamAcquired(reused: reused))
             case .failure:
-                if self.balanced { self.pool.selector.connectFailed(backend, now: .now()) }
+                if self.balanced { self.upstreams.selector.connectFailed(backend, now: .now()) }
                 self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
         }
@@ -290,45 +285,25 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     // MARK: Balancing
 
-    /// A lone backend is taken as it is; a group's is chosen by the loop's selector.
     private func choose(_ group: BackendGroup, excluding failed: [BackendAddress]) -> BackendAddress? {
-        if let single = group.single { return failed.isEmpty ? single : nil }
-        return pool.selector.select(from: group, excluding: failed, generation: shared.routes.generation, now: .now())
+        upstreams.choose(group, excluding: failed, generation: shared.routes.generation)
     }
 
-    private func countOutstanding(on backend: BackendAddress) {
-        if let previous = outstandingOn { pool.selector.finished(previous) }
-        pool.selector.started(backend)
-        outstandingOn = backend
-    }
-
-    private func endOutstanding() {
-        guard let backend = outstandingOn else { return }
-        outstandingOn = nil
-        pool.selector.finished(backend)
-    }
+    private func endOutstanding() { outstanding.end(in: upstreams) }
 
     private func dropUpstream() {
         upstream?.close()
         upstream = nil
     }
 
-    private func armExchangeTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
-        exchangeTimer.set(deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }
-    }
-
     private func timerFired() {
-        guard let context, exchangeTimer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else {
+        guard let context, timer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else {
             return
         }
-        outerDeadline = nil
         perform(machine.upstreamFailed(.timeout))
     }
 
-    private func cancelTimers() {
-        exchangeTimer.clear()
-        outerDeadline = nil
-    }
+    private func cancelTimers() { timer.clear() }
 
     private func writeLocal(_ response: LocalResponse, close: Bool) {
         guard let context else { return }

@@ -76,11 +76,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             context.close(promise: nil)
             return
         }
-        let body = "The request was not received in time.\n"
-        var buffer = context.channel.allocator.buffer(capacity: 128 + body.utf8.count)
-        buffer.writeString(
-            "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
-                + "Connection: close\r\n\r\n" + body)
+        let buffer = LocalResponse.requestTimeout.http1Bytes(includeBody: true, close: true, allocator: context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

@@ -29,9 +29,9 @@ public final class ProxyServer: Service, Sendable {
 
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
-        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        var pools: [ObjectIdentifier: LoopUpstreams] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = UpstreamPool(
+            pools[ObjectIdentifier(loop)] = LoopUpstreams(
                 eventLoop: loop, connectTimeout: configuration.timeouts.connect,
                 ejectionCooldown: configuration.ejectionCooldown)
         }
@@ -80,10 +80,10 @@ public final class ProxyServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
-                let pool = pools.pool(for: channel.eventLoop)
+                let upstreams = pools.upstreams(for: channel.eventLoop)
                 guard let tls else {
                     return channel.eventLoop.makeCompletedFuture {
-                        try Self.configureHTTP1(channel.pipeline.syncOperations, shared: shared, pool: pool, scheme: "http", timeouts: timeouts)
+                        try Self.configureHTTP1(channel.pipeline.syncOperations, shared: shared, upstreams: upstreams, scheme: "http", timeouts: timeouts)
                     }
                 }
                 do {
@@ -97,7 +97,7 @@ public final class ProxyServer: Service, Sendable {
                             stream.eventLoop.makeCompletedFuture {
                                 try stream.pipeline.syncOperations.addHandlers([
                                     HTTP2FramePayloadToHTTP1ServerCodec(),
-                                    ProxyHandler(shared: shared, pool: pool, scheme: "https", isHTTP2Stream: true),
+                                    ProxyHandler(shared: shared, upstreams: upstreams, scheme: "https", isHTTP2Stream: true),
                                 ])
                             }
                         }).map { _ in }
@@ -105,33 +105,43 @@ public final class ProxyServer: Service, Sendable {
                     http1ChannelConfigurator: { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try Self.configureHTTP1(
-                                channel.pipeline.syncOperations, shared: shared, pool: pool, scheme: "https", timeouts: timeouts)
+                                channel.pipeline.syncOperations, shared: shared, upstreams: upstreams, scheme: "https", timeouts: timeouts)
                         }
                     })
             }
     }
 
+    /// An HTTP/1 connection starts on the fast path, which hands it to the general path at the
+    /// first request it does not take.
     static func configureHTTP1(
-        _ pipeline: ChannelPipeline.SynchronousOperations, shared: ProxyShared, pool: UpstreamPool, scheme: String,
+        _ pipeline: ChannelPipeline.SynchronousOperations, shared: ProxyShared, upstreams: LoopUpstreams, scheme: String,
         timeouts: TimeoutPolicy
     ) throws {
         try pipeline.addHandler(ConnectionTimeoutHandler(headerRead: timeouts.headerRead, idle: timeouts.idle))
+        try pipeline.addHandler(FastPathHandler(shared: shared, upstreams: upstreams, scheme: scheme))
+    }
+
+    /// The general HTTP/1 path: NIOHTTP1's codec and the proxy handler, appended to the pipeline.
+    static func addGeneralHTTP1Path(
+        _ pipeline: ChannelPipeline.SynchronousOperations, shared: ProxyShared, upstreams: LoopUpstreams, scheme: String
+    ) throws {
+        let timeouts = shared.configuration.timeouts
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = max(timeouts.maxHeaderBytes, 1024)
         limits.maxHeaderListSize = max(timeouts.maxHeaderBytes, 1024)
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-        try pipeline.addHandler(ProxyHandler(shared: shared, pool: pool, scheme: scheme))
+        try pipeline.addHandler(ProxyHandler(shared: shared, upstreams: upstreams, scheme: scheme))
     }
 }
 
 /// Each event loop's upstream pool, found by the loop a connection lives on.
 struct PoolDirectory: @unchecked Sendable {
     // Built once before any connection; only read afterwards, and each pool is used on its own loop.
-    let pools: [ObjectIdentifier: UpstreamPool]
+    let pools: [ObjectIdentifier: LoopUpstreams]
 
-    func pool(for loop: any EventLoop) -> UpstreamPool {
+    func upstreams(for loop: any EventLoop) -> LoopUpstreams {
         guard let pool = pools[ObjectIdentifier(loop)] else { preconditionFailure("no upstream pool for \(loop)") }
         return pool
     }

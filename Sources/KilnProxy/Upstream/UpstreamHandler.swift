@@ -2,8 +2,9 @@ import NIOCore
 import NIOHTTP1
 
 /// What the backend connection reports to the exchange that is using it.
-protocol UpstreamDelegate: AnyObject {
-    func upstreamResponseHead(_ head: HTTPResponseHead)
+protocol UpstreamDelegate<ResponseHead>: AnyObject {
+    associatedtype ResponseHead
+    func upstreamResponseHead(_ head: ResponseHead)
     func upstreamResponseBody(_ buffer: ByteBuffer)
     func upstreamResponseEnd(keepAlive: Bool)
     func upstreamReadComplete()
@@ -13,19 +14,31 @@ protocol UpstreamDelegate: AnyObject {
 
 /// The last handler of a backend connection: hands response parts to the exchange using the
 /// connection, and holds reads while the client cannot take more (backpressure).
-final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, PooledUpstreamHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
     /// Set while an exchange uses the connection; nil while it idles in the pool. Cleared on
     /// release, which breaks the reference cycle with the exchange.
-    var delegate: (any UpstreamDelegate)?
+    var delegate: (any UpstreamDelegate<HTTPResponseHead>)?
     var onClose: (() -> Void)?
     private(set) var context: ChannelHandlerContext?
     private var readsPaused = false
     private var pendingRead = false
     private var responseKeepAlive = true
+
+    init() {}
+
+    static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        // Headers going to backends were parsed and checked on the way in.
+        try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+    }
+
+    func detach() {
+        delegate = nil
+        setReadsPaused(false)
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 

@@ -2,34 +2,30 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Keep-alive connections to backends, one pool per event loop: an exchange takes a connection
-/// on its own loop, so no lock and no thread hop is ever needed on the request path.
-final class UpstreamPool: @unchecked Sendable {
+/// Keep-alive connections to backends, one pool per event loop and codec: an exchange takes a
+/// connection on its own loop, so no lock and no thread hop is ever needed on the request path.
+final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
     // Sendable only so each loop's connection initialisers can carry it: every use is on its own
     // event loop, which `assertInEventLoop` checks.
     let eventLoop: any EventLoop
     let connectTimeout: TimeAmount
     let idleTimeout: TimeAmount
     let maxIdlePerBackend: Int
-    /// This loop's balancing state (outstanding requests, ejections): kept beside the pool so it
-    /// shares the pool's confinement to the loop.
-    var selector: BackendSelector
-    private var idle: [BackendAddress: [UpstreamConnection]] = [:]
+    private var idle: [BackendAddress: [UpstreamConnection<Handler>]] = [:]
     private var addresses: [BackendAddress: SocketAddress] = [:]
 
     init(
         eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60),
-        maxIdlePerBackend: Int = 256, ejectionCooldown: TimeAmount = .seconds(10)
+        maxIdlePerBackend: Int = 256
     ) {
         self.eventLoop = eventLoop
-        self.selector = BackendSelector(cooldown: ejectionCooldown)
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.maxIdlePerBackend = maxIdlePerBackend
     }
 
     /// A connection to `backend`: an idle one (`reused`), or a new one.
-    func acquire(_ backend: BackendAddress, fresh: Bool) -> EventLoopFuture<(UpstreamConnection, reused: Bool)>.Isolated {
+    func acquire(_ backend: BackendAddress, fresh: Bool) -> EventLoopFuture<(UpstreamConnection<Handler>, reused: Bool)>.Isolated {
         eventLoop.assertInEventLoop()
         if !fresh, var connections = idle[backend] {
             while let connection = connections.popLast() {
@@ -44,10 +40,9 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     /// Returns a connection whose exchange finished cleanly; it waits here for the next one.
-    func release(_ connection: UpstreamConnection) {
+    func release(_ connection: UpstreamConnection<Handler>) {
         eventLoop.assertInEventLoop()
-        connection.handler.delegate = nil
-        connection.handler.setReadsPaused(false)
+        connection.handler.detach()
         guard connection.isUsable else { return }
         var connections = idle[connection.backend, default: []]
         guard connections.count < maxIdlePerBackend else {
@@ -60,24 +55,21 @@ final class UpstreamPool: @unchecked Sendable {
 
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
-    private func forget(_ connection: UpstreamConnection) {
+    private func forget(_ connection: UpstreamConnection<Handler>) {
         guard var connections = idle[connection.backend] else { return }
         connections.removeAll { $0 === connection }
         idle[connection.backend] = connections.isEmpty ? nil : connections
     }
 
-    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection>.Isolated {
+    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection<Handler>>.Isolated {
         let idleTimeout = idleTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Headers going to backends were parsed and checked on the way in.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(allTimeout: idleTimeout), UpstreamHandler(),
-                    ])
+                    try Handler.addCodec(to: channel.pipeline.syncOperations)
+                    try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idleTimeout), Handler()])
                 }
             }
         let connected: EventLoopFuture<any Channel>
@@ -87,7 +79,7 @@ final class UpstreamPool: @unchecked Sendable {
             connected = bootstrap.connect(host: backend.host, port: backend.port)
         }
         return connected.assumeIsolated().flatMapThrowing { [self] channel in
-            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+            let handler = try channel.pipeline.syncOperations.handler(type: Handler.self)
             let connection = UpstreamConnection(channel: channel, handler: handler, backend: backend)
             handler.onClose = { [weak self, weak connection] in
                 if let connection { self?.forget(connection) }

@@ -1,0 +1,110 @@
+import NIOCore
+
+/// The last handler of a fast-path backend connection: bytes out, response events in (read by
+/// `HTTP1ResponseReader`), and reads held while the client cannot take more (backpressure).
+final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, PooledUpstreamHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Set while an exchange uses the connection; nil while it idles in the pool.
+    var delegate: (any UpstreamDelegate<HTTP1Response>)?
+    var onClose: (() -> Void)?
+    private(set) var context: ChannelHandlerContext?
+    private var reader = HTTP1ResponseReader()
+    private var readsPaused = false
+    private var pendingRead = false
+
+    init() {}
+
+    static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws {}
+
+    func detach() {
+        delegate = nil
+        setReadsPaused(false)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        do {
+            while let event = try reader.next(&buffer, allocator: context.channel.allocator) {
+                switch event {
+                case .head(let head): delegate?.upstreamResponseHead(head)
+                case .body(let body): delegate?.upstreamResponseBody(body)
+                case .end(let keepAlive): delegate?.upstreamResponseEnd(keepAlive: keepAlive)
+                }
+            }
+        } catch {
+            // A backend that breaks HTTP gets no second chance: the exchange sees a closed connection.
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let delegate = self.delegate
+        self.delegate = nil
+        if reader.connectionClosed() != nil {
+            delegate?.upstreamResponseEnd(keepAlive: false)
+            delegate?.upstreamReadComplete()
+        } else {
+            delegate?.upstreamClosed()
+        }
+        onClose?()
+        onClose = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // An idle pooled connection past its time is closed; one in use is the exchange's business.
+        if event is IdleStateHandler.IdleStateEvent, delegate == nil {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    func setReadsPaused(_ paused: Bool) {
+        readsPaused = paused
+        if !paused, pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Sends a request head; its response is read next.
+    func sendHead(_ head: ByteBuffer, requestWasHEAD: Bool, clientKeepAlive: Bool) {
+        guard let context else { return }
+        reader.expectResponse(requestWasHEAD: requestWasHEAD, clientKeepAlive: clientKeepAlive)
+        context.write(wrapOutboundOut(head), promise: nil)
+    }
+
+    func sendBody(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() { context?.flush() }
+}
