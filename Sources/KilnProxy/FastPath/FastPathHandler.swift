@@ -285,22 +285,30 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     private func acquire(_ backend: BackendAddress, fresh: Bool) {
         if balanced { outstanding.start(on: backend, in: upstreams) }
-        upstreams.fast.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
+        if !fresh, let connection = upstreams.fast.takeIdle(backend) {
+            use(connection, reused: true)
+            return
+        }
+        upstreams.fast.connect(backend).whenComplete { [weak self] result in
             guard let self, self.context != nil else {
-                if case .success(let (connection, _)) = result { connection.close() }
+                if case .success(let connection) = result { connection.close() }
                 return
             }
             switch result {
-            case .success(let (connection, reused)):
-                self.upstream = connection
-                connection.handler.delegate = self
-                connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
-                self.perform(self.machine.upstreamAcquired(reused: reused))
+            case .success(let connection):
+                self.use(connection, reused: false)
             case .failure:
                 if self.balanced { self.upstreams.selector.connectFailed(backend, now: .now()) }
                 self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
         }
+    }
+
+    private func use(_ connection: UpstreamConnection<RawUpstreamHandler>, reused: Bool) {
+        upstream = connection
+        connection.handler.delegate = self
+        connection.handler.setReadsPaused(!(context?.channel.isWritable ?? true))
+        perform(machine.upstreamAcquired(reused: reused))
     }
 
     private func dropUpstream() {

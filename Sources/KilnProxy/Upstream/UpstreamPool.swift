@@ -27,16 +27,20 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
     /// A connection to `backend`: an idle one (`reused`), or a new one.
     func acquire(_ backend: BackendAddress, fresh: Bool) -> EventLoopFuture<(UpstreamConnection<Handler>, reused: Bool)>.Isolated {
         eventLoop.assertInEventLoop()
-        if !fresh, var connections = idle[backend] {
-            while let connection = connections.popLast() {
-                if connection.isUsable {
-                    idle[backend] = connections
-                    return eventLoop.assumeIsolated().makeSucceededFuture((connection, reused: true)).assumeIsolated()
-                }
-            }
-            idle[backend] = nil
+        if !fresh, let connection = takeIdle(backend) {
+            return eventLoop.assumeIsolated().makeSucceededFuture((connection, reused: true)).assumeIsolated()
         }
         return connect(backend).map { ($0, reused: false) }
+    }
+
+    /// An idle connection to `backend`, if one is open: taken without a future, as most are.
+    func takeIdle(_ backend: BackendAddress) -> UpstreamConnection<Handler>? {
+        eventLoop.assertInEventLoop()
+        // Popped in place: copying the array out of the dictionary would copy every element.
+        while let connection = idle[backend]?.popLast() {
+            if connection.isUsable { return connection }
+        }
+        return nil
     }
 
     /// Returns a connection whose exchange finished cleanly; it waits here for the next one.
@@ -44,13 +48,11 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         connection.handler.detach()
         guard connection.isUsable else { return }
-        var connections = idle[connection.backend, default: []]
-        guard connections.count < maxIdlePerBackend else {
+        guard (idle[connection.backend]?.count ?? 0) < maxIdlePerBackend else {
             connection.close()
             return
         }
-        connections.append(connection)
-        idle[connection.backend] = connections
+        idle[connection.backend, default: []].append(connection)
     }
 
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
@@ -61,7 +63,7 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
         idle[connection.backend] = connections.isEmpty ? nil : connections
     }
 
-    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection<Handler>>.Isolated {
+    func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection<Handler>>.Isolated {
         let idleTimeout = idleTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
