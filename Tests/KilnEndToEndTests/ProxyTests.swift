@@ -214,6 +214,41 @@ import Testing
         #expect(result.peerClosed)
     }
 
+    @Test func everyFramingOfABackendsResponseReachesTheClientWhole() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let tool = fixture.tool
+        // One connection: a chunked body, a body delimited by the backend's close (re-chunked for
+        // the client, whose connection stays open), an informational 103, a HEAD, then an
+        // HTTP/1.0 request, which the general path answers on the same connection.
+        let request =
+            "GET /\(tool)/big?n=70000 HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /\(tool)/untilclose HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /\(tool)/early HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "HEAD /\(tool)/head HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /\(tool)/last HTTP/1.0\r\nHost: x\r\n\r\n"
+        let result = try rawExchange(port: fixture.server.httpPort, Array(request.utf8))
+        var reader = ResponseStream(Array(result.response.utf8))
+        let chunked = try reader.next()
+        #expect(chunked.head.hasPrefix("HTTP/1.1 200") && chunked.head.contains("Transfer-Encoding: chunked"))
+        #expect(chunked.body.count == 70000 && chunked.body.allSatisfy { $0 == UInt8(ascii: "x") })
+        let untilClose = try reader.next()
+        #expect(untilClose.head.hasPrefix("HTTP/1.1 200") && untilClose.head.contains("Transfer-Encoding: chunked"))
+        #expect(!untilClose.head.contains("Connection: close"))
+        #expect(untilClose.body.count == 100_000 && untilClose.body.allSatisfy { $0 == UInt8(ascii: "y") })
+        let early = try reader.next(bodiless: true)
+        #expect(early.head.hasPrefix("HTTP/1.1 103") && early.head.contains("Link: </style.css>"))
+        let afterEarly = try reader.next()
+        #expect(afterEarly.head.hasPrefix("HTTP/1.1 200") && String(decoding: afterEarly.body, as: UTF8.self).contains("/\(tool)/early"))
+        let head = try reader.next(bodiless: true)
+        #expect(head.head.hasPrefix("HTTP/1.1 200") && head.head.contains("Content-Length: "))
+        let last = try reader.next()
+        #expect(last.head.hasPrefix("HTTP/1.1 200") && last.head.contains("Connection: close"))
+        #expect(String(decoding: last.body, as: UTF8.self).contains("/\(tool)/last"))
+        #expect(reader.isAtEnd)
+        #expect(result.peerClosed)
+    }
+
     @Test func accessLogIsWrittenInCombinedFormat() throws {
         let fixture = try ProxyFixture()
         defer { fixture.stop() }
@@ -260,5 +295,51 @@ final class RSSSampler: @unchecked Sendable {
     func stop() -> Int {
         lock.withLock { running = false }
         return lock.withLock { peak }
+    }
+}
+
+/// Reads HTTP/1.1 responses one after another from the bytes of a connection, by their framing.
+struct ResponseStream {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func next(bodiless: Bool = false) throws -> (head: String, body: [UInt8]) {
+        let head = try line(until: [13, 10, 13, 10])
+        if bodiless { return (head, []) }
+        let fields = head.split(separator: "\r\n").map { $0.lowercased() }
+        if let length = fields.first(where: { $0.hasPrefix("content-length:") }).flatMap({ Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) }) {
+            return (head, try take(length))
+        }
+        guard fields.contains("transfer-encoding: chunked") else { return (head, try take(bytes.count - offset)) }
+        var body: [UInt8] = []
+        while true {
+            let size = try #require(Int(try line(until: [13, 10]), radix: 16))
+            body += try take(size)
+            _ = try take(2)
+            if size == 0 { return (head, body) }
+        }
+    }
+
+    private mutating func line(until terminator: [UInt8]) throws -> String {
+        var end = offset
+        while end + terminator.count <= bytes.count {
+            if Array(bytes[end..<end + terminator.count]) == terminator {
+                let text = String(decoding: bytes[offset..<end], as: UTF8.self)
+                offset = end + terminator.count
+                return text
+            }
+            end += 1
+        }
+        throw TestFailure("no \(terminator) after offset \(offset)")
+    }
+
+    private mutating func take(_ count: Int) throws -> [UInt8] {
+        guard offset + count <= bytes.count else { throw TestFailure("\(count) bytes wanted at \(offset) of \(bytes.count)") }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
     }
 }

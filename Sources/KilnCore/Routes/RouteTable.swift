@@ -116,11 +116,14 @@ public struct RouteTable: Sendable {
         return .notFound
     }
 
+    // These run on every request: they walk UTF-8 bytes, never Characters, and allocate nothing
+    // for the common (lower-case ASCII) names.
+
     /// `/TOOL/REST` → (`TOOL`, `/REST`); `/TOOL` → (`TOOL`, `/`); `/` → (nil, `/`).
     static func splitToolSegment(_ path: Substring) -> (Substring?, Substring) {
-        guard path.first == "/" else { return (nil, path) }
-        let afterSlash = path.dropFirst()
-        if let slash = afterSlash.firstIndex(of: "/") {
+        guard path.utf8.first == UInt8(ascii: "/") else { return (nil, path) }
+        let afterSlash = path[path.utf8.index(after: path.startIndex)...]
+        if let slash = afterSlash.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let segment = afterSlash[..<slash]
             return (segment.isEmpty ? nil : segment, afterSlash[slash...])
         }
@@ -128,25 +131,32 @@ public struct RouteTable: Sendable {
     }
 
     static func pathWithoutQuery(_ target: Substring) -> Substring {
-        if let mark = target.firstIndex(where: { $0 == "?" || $0 == "#" }) { return target[..<mark] }
+        if let mark = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            return target[..<mark]
+        }
         return target
     }
 
     /// `tool.domain[:port]` → `tool`, case-insensitively; nil for any other host.
     static func toolFromHost(_ host: Substring, domain: String) -> Substring? {
         var name = host
-        if let colon = name.lastIndex(of: ":"), !name.hasSuffix("]") { name = name[..<colon] }
-        if name.hasSuffix(".") { name = name.dropLast() }
+        if name.utf8.last != UInt8(ascii: "]"), let colon = name.utf8.lastIndex(of: UInt8(ascii: ":")) { name = name[..<colon] }
+        if name.utf8.last == UInt8(ascii: ".") { name = name[..<name.utf8.index(before: name.endIndex)] }
         guard name.utf8.count > domain.utf8.count + 1 else { return nil }
         let suffixStart = name.utf8.index(name.utf8.endIndex, offsetBy: -domain.utf8.count)
         let dotIndex = name.utf8.index(before: suffixStart)
         guard name.utf8[dotIndex] == UInt8(ascii: "."),
-            name[suffixStart...].lowercased() == domain.lowercased()
+            name.utf8[suffixStart...].elementsEqual(domain.utf8, by: { $0.asciiLowercased == $1.asciiLowercased })
         else { return nil }
         let label = name[..<dotIndex]
-        guard !label.contains(".") else { return nil }
-        return label.contains(where: \.isUppercase) ? Substring(label.lowercased()) : label
+        guard !label.utf8.contains(UInt8(ascii: ".")) else { return nil }
+        if label.utf8.contains(where: { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }) { return Substring(label.lowercased()) }
+        return label
     }
+}
+
+extension UInt8 {
+    fileprivate var asciiLowercased: UInt8 { self >= 0x41 && self <= 0x5A ? self | 0x20 : self }
 }
 
 /// Where the route table sends a request.

@@ -306,7 +306,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     private func use(_ connection: UpstreamConnection<RawUpstreamHandler>, reused: Bool) {
         upstream = connection
-        connection.handler.delegate = self
+        connection.handler.attach(self)
         connection.handler.setReadsPaused(!(context?.channel.isWritable ?? true))
         perform(machine.upstreamAcquired(reused: reused))
     }

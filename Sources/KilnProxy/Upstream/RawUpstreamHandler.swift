@@ -8,25 +8,52 @@ final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, P
     typealias OutboundOut = ByteBuffer
 
     /// Set while an exchange uses the connection; nil while it idles in the pool.
-    var delegate: (any UpstreamDelegate<HTTP1Response>)?
+    private(set) var delegate: (any UpstreamDelegate<HTTP1Response>)?
     var onClose: (() -> Void)?
     private(set) var context: ChannelHandlerContext?
     private var reader = HTTP1ResponseReader()
     private var readsPaused = false
     private var pendingRead = false
+    private let idleTimeout: TimeAmount
+    /// Runs while the connection idles in the pool. Not an `IdleStateHandler`: that one reads the
+    /// clock on every read and write, this one only when the connection is parked.
+    private var idleTimer = DeadlineTimer()
 
-    init() {}
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
 
-    static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws {}
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, idleTimeout: TimeAmount) throws {
+        try pipeline.addHandler(RawUpstreamHandler(idleTimeout: idleTimeout))
+    }
+
+    /// An exchange takes the connection.
+    func attach(_ delegate: any UpstreamDelegate<HTTP1Response>) {
+        self.delegate = delegate
+        idleTimer.clear()
+    }
 
     func detach() {
         delegate = nil
         setReadsPaused(false)
+        if let context {
+            idleTimer.set(.now() + idleTimeout, on: context.eventLoop) { [weak self] in self?.idleTimerFired() }
+        }
+    }
+
+    private func idleTimerFired() {
+        guard let context, idleTimer.expired(on: context.eventLoop, fire: { [weak self] in self?.idleTimerFired() }) else {
+            return
+        }
+        if delegate == nil { context.close(promise: nil) }
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer.cancel()
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
@@ -51,6 +78,7 @@ final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, P
     func channelInactive(context: ChannelHandlerContext) {
         let delegate = self.delegate
         self.delegate = nil
+        idleTimer.cancel()
         if reader.connectionClosed() != nil {
             delegate?.upstreamResponseEnd(keepAlive: false)
             delegate?.upstreamReadComplete()
@@ -68,15 +96,6 @@ final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, P
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // An idle pooled connection past its time is closed; one in use is the exchange's business.
-        if event is IdleStateHandler.IdleStateEvent, delegate == nil {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func read(context: ChannelHandlerContext) {

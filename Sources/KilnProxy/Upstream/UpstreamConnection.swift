@@ -2,9 +2,9 @@ import NIOCore
 
 /// The last handler of a pooled backend connection, whichever codec the connection speaks.
 protocol PooledUpstreamHandler: ChannelHandler, AnyObject {
-    init()
-    /// Adds what goes below this handler on a new connection (a codec, or nothing).
-    static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws
+    /// Adds this handler to a new connection's pipeline with what goes below it (a codec, an
+    /// idle timer); an idle connection is closed after `idleTimeout` in the pool.
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, idleTimeout: TimeAmount) throws
     /// Called once when the connection closes; the pool uses it to forget an idle connection.
     var onClose: (() -> Void)? { get set }
     /// The connection goes back to the pool: no exchange hears from it now, and it reads again.

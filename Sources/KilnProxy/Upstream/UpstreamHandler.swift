@@ -28,11 +28,10 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Pool
     private var pendingRead = false
     private var responseKeepAlive = true
 
-    init() {}
-
-    static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, idleTimeout: TimeAmount) throws {
         // Headers going to backends were parsed and checked on the way in.
         try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+        try pipeline.addHandlers([IdleStateHandler(allTimeout: idleTimeout), UpstreamHandler()])
     }
 
     func detach() {

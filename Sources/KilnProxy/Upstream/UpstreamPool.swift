@@ -70,8 +70,7 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Handler.addCodec(to: channel.pipeline.syncOperations)
-                    try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idleTimeout), Handler()])
+                    try Handler.addHandlers(to: channel.pipeline.syncOperations, idleTimeout: idleTimeout)
                 }
             }
         let connected: EventLoopFuture<any Channel>

@@ -7,6 +7,8 @@ GET  .../big?n=BYTES      streams BYTES bytes (chunked), in 64 KiB pieces
 POST .../upload           reads the body as it comes, answers its length and SHA-256
 GET  .../ws               websocket echo (text and binary frames)
 GET  .../hangup           closes the connection without answering
+GET  .../untilclose       a body delimited by closing the connection (no length, not chunked)
+GET  .../early            103 Early Hints, then the JSON answer
 """
 import base64, hashlib, json, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +64,13 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if url.path.endswith("/untilclose"):
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"y" * 100000)
+            return
+        if url.path.endswith("/early"):
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            return self.reply(200, self.info())
         if url.path.endswith("/ws") and self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()
         self.reply(200, self.info())
