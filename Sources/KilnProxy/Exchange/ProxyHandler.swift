@@ -23,7 +23,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var machine = HTTPPartsExchange()
     private var upstream: UpstreamConnection<UpstreamHandler>?
     private var context: ChannelHandlerContext?
-    private var pendingRead = false
+    private var heldRead = HeldRead()
     private var clientAddress = "-"
     private var exchange = ExchangeRecord()
     private var timer = ExchangeTimer()
@@ -116,11 +116,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func read(context: ChannelHandlerContext) {
-        if machine.wantsClientReads && (upstream?.channel.isWritable ?? true) && pipelinedBytes < Self.pipelinedLimit {
-            context.read()
-        } else {
-            pendingRead = true
-        }
+        let allowed = machine.wantsClientReads && (upstream?.channel.isWritable ?? true) && pipelinedBytes < Self.pipelinedLimit
+        if heldRead.passes(allowed: allowed) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -218,10 +215,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             upstream.handler.flush()
             let firstByte = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).firstByte
             timer.awaitFirstByte(firstByte, on: context.eventLoop) { [weak self] in self?.timerFired() }
-            if pendingRead, machine.wantsClientReads {
-                pendingRead = false
-                context.read()
-            }
+            if heldRead.released(allowed: machine.wantsClientReads) { context.read() }
         case .forwardRequestBody(let buffer):
             upstream?.handler.send(.body(.byteBuffer(buffer)))
         case .forwardRequestEnd:
@@ -343,10 +337,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         exchange = ExchangeRecord()
         context.triggerUserOutboundEvent(ProxyConnectionEvent.exchangeFinished, promise: nil)
         if !pipelined.isEmpty { drainPipelined(context: context) }
-        if pendingRead, machine.isIdle {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: machine.isIdle) { context.read() }
     }
 
     private func logExchange() {
@@ -372,10 +363,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
-        if isWritable, pendingRead, machine.wantsClientReads, let context {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: isWritable && machine.wantsClientReads), let context { context.read() }
     }
 
     // MARK: Websockets

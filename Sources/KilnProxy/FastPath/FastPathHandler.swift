@@ -20,7 +20,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     private var machine = ExchangeStateMachine<HTTP1Request, HTTP1Response>()
     private var upstream: UpstreamConnection<RawUpstreamHandler>?
     private var context: ChannelHandlerContext?
-    private var pendingRead = false
+    private var heldRead = HeldRead()
     private var clientAddress = "-"
     /// Bytes read and not yet taken: the rest of a head, or pipelined requests.
     private var unread: ByteBuffer?
@@ -56,10 +56,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         upstream = nil
         self.context = nil
         // Handed off: a read held here is the general path's to take now.
-        if pendingRead, context.channel.isActive {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: context.channel.isActive) { context.read() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -138,11 +135,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     }
 
     func read(context: ChannelHandlerContext) {
-        if machine.wantsClientReads && (upstream?.channel.isWritable ?? true) && (unread?.readableBytes ?? 0) < Self.unreadLimit {
-            context.read()
-        } else {
-            pendingRead = true
-        }
+        let allowed = machine.wantsClientReads && (upstream?.channel.isWritable ?? true) && (unread?.readableBytes ?? 0) < Self.unreadLimit
+        if heldRead.passes(allowed: allowed) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -233,10 +227,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             let timeouts = shared.configuration.timeouts
             let firstByte = NIODeadline.now() + (head.isReadClass ? timeouts.read : timeouts.write).firstByte
             timer.awaitFirstByte(firstByte, on: context.eventLoop) { [weak self] in self?.timerFired() }
-            if pendingRead, machine.wantsClientReads {
-                pendingRead = false
-                context.read()
-            }
+            if heldRead.released(allowed: machine.wantsClientReads) { context.read() }
         case .forwardRequestBody(let buffer):
             upstream?.handler.sendBody(buffer)
         case .forwardRequestEnd:
@@ -350,10 +341,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     private func finishedIdle(context: ChannelHandlerContext) {
         context.triggerUserOutboundEvent(ProxyConnectionEvent.exchangeFinished, promise: nil)
         if unread != nil { takeRequests(context: context) }
-        if pendingRead, machine.isIdle, self.context != nil {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: machine.isIdle && self.context != nil) { context.read() }
     }
 
     private func logExchange() {
@@ -378,9 +366,6 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
-        if isWritable, pendingRead, machine.wantsClientReads, let context {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: isWritable && machine.wantsClientReads), let context { context.read() }
     }
 }

@@ -56,7 +56,9 @@ struct HTTP1Response: ExchangeResponseHead {
         var contentLength: Int?
         var conflictingLength = false
         var transferEncoding = false
-        var chunkedLast = false
+        /// Transfer-Encoding is exactly `chunked`: other codings are refused (as nginx does), since
+        /// the client would get coded bytes under a framing that no longer says so.
+        var onlyChunked = true
         var close = false
         var keepAliveToken = false
         /// Fields named by Connection (RFC 9110 §7.6.1), lower-cased; rare.
@@ -65,10 +67,14 @@ struct HTTP1Response: ExchangeResponseHead {
 
     private static func parse(_ bytes: UnsafeRawBufferPointer, requestWasHEAD: Bool, allocator: ByteBufferAllocator) -> Parse {
         // Status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF.
-        guard bytes.count >= 12 else { return .incomplete }
-        guard UnsafeRawBufferPointer(rebasing: bytes[0..<7]).equalsExactly("HTTP/1."),
-            bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"), bytes[8] == .space,
-            let status = HeadScanner.decimal(bytes, 9, 12), status >= 100
+        let prefix: StaticString = "HTTP/1."
+        let known = min(bytes.count, prefix.utf8CodeUnitCount)
+        guard prefix.withUTF8Buffer({ UnsafeRawBufferPointer(rebasing: bytes[0..<known]).elementsEqual($0.prefix(known)) }) else {
+            return .invalid("malformed status line")
+        }
+        guard bytes.count >= 13 else { return .incomplete }
+        guard bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"), bytes[8] == .space,
+            let status = HeadScanner.decimal(bytes, 9, 12), status >= 100, bytes[12] == .space || bytes[12] == .cr
         else { return .invalid("malformed status line") }
         let isHTTP11 = bytes[7] == UInt8(ascii: "1")
         var index = 12
@@ -84,8 +90,10 @@ struct HTTP1Response: ExchangeResponseHead {
         guard case .copied(let fields, let end) = copyFields(bytes, from: statusLineEnd, into: &forwarded, dropping: nil) else {
             return scanFailure(bytes, from: statusLineEnd)
         }
+        if fields.transferEncoding && !fields.onlyChunked { return .invalid("a transfer coding other than chunked") }
         if fields.conflictingLength && !fields.transferEncoding { return .invalid("conflicting Content-Length") }
-        let chunkedWithLength = fields.transferEncoding && fields.chunkedLast && fields.contentLength != nil
+        // Both framings (RFC 9112 §6.3): chunked wins, the length is dropped, the connection not reused.
+        let chunkedWithLength = fields.transferEncoding && (fields.contentLength != nil || fields.conflictingLength)
         if chunkedWithLength || !fields.connectionOptions.isEmpty {
             // Rare: copy again, now knowing every field to leave out.
             forwarded.clear()
@@ -96,7 +104,7 @@ struct HTTP1Response: ExchangeResponseHead {
         if requestWasHEAD || status < 200 || status == 204 || status == 304 {
             framing = .none
         } else if fields.transferEncoding {
-            framing = fields.chunkedLast ? .chunked : .untilClose
+            framing = .chunked
         } else if let length = fields.contentLength {
             framing = .length(length)
         } else {
@@ -137,12 +145,16 @@ struct HTTP1Response: ExchangeResponseHead {
                         fields.conflictingLength = true
                     }
                     fields.contentLength = length ?? fields.contentLength
-                    drop = known.map { $0.transferEncoding && $0.chunkedLast } ?? false
+                    drop = known?.transferEncoding ?? false
                 case .transferEncoding:
+                    if fields.transferEncoding { fields.onlyChunked = false }
                     fields.transferEncoding = true
+                    var tokens = 0
                     bytes.forEachToken(line.valueStart, line.valueEnd) { token in
-                        fields.chunkedLast = token.equalsLowercased("chunked")
+                        tokens += 1
+                        if !token.equalsLowercased("chunked") { fields.onlyChunked = false }
                     }
+                    if tokens != 1 { fields.onlyChunked = false }
                     drop = true
                 case .connection:
                     bytes.forEachToken(line.valueStart, line.valueEnd) { token in

@@ -13,7 +13,7 @@ final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, P
     private(set) var context: ChannelHandlerContext?
     private var reader = HTTP1ResponseReader()
     private var readsPaused = false
-    private var pendingRead = false
+    private var heldRead = HeldRead()
     private let idleTimeout: TimeAmount
     /// Runs while the connection idles in the pool. Not an `IdleStateHandler`: that one reads the
     /// clock on every read and write, this one only when the connection is parked.
@@ -99,19 +99,12 @@ final class RawUpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, P
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        if heldRead.passes(allowed: !readsPaused) { context.read() }
     }
 
     func setReadsPaused(_ paused: Bool) {
         readsPaused = paused
-        if !paused, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: !paused), let context { context.read() }
     }
 
     /// Sends a request head; its response is read next.

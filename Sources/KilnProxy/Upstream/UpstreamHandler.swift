@@ -25,7 +25,7 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Pool
     var onClose: (() -> Void)?
     private(set) var context: ChannelHandlerContext?
     private var readsPaused = false
-    private var pendingRead = false
+    private var heldRead = HeldRead()
     private var responseKeepAlive = true
 
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, idleTimeout: TimeAmount) throws {
@@ -86,19 +86,12 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler, Pool
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            pendingRead = true
-        } else {
-            context.read()
-        }
+        if heldRead.passes(allowed: !readsPaused) { context.read() }
     }
 
     func setReadsPaused(_ paused: Bool) {
         readsPaused = paused
-        if !paused, pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        if heldRead.released(allowed: !paused), let context { context.read() }
     }
 
     func send(_ part: HTTPClientRequestPart, flush: Bool = false) {
