@@ -28,7 +28,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let configuration = try proxy.configuration(dataDirectory: directory)
         let routes = RouteTableReference()
         let feed = RedisRouteFeed(
-            url: url, prefix: routeSource.routesPrefix, resyncInterval: .seconds(routeSource.routesResync), logger: logger)
+            url: url, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [

@@ -81,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
                 service: redisURL.map {
                     RouteFeedService.fromRedis(
                         RedisRouteFeed(
-                            url: $0, prefix: routeSource.routesPrefix, resyncInterval: .seconds(routeSource.routesResync),
+                            url: $0, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
                             logger: logger), routes: routeTable, logger: logger)
                 } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
             .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
