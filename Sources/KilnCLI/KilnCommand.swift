@@ -15,7 +15,6 @@ public struct KilnCommand: AsyncParsableCommand {
 
     /// Runs the command line and exits: 0 ok, 1 a user error, 2 a usage error or an unreachable server.
     public static func runMain() async -> Never {
-        HugePageHeap.reexecIfUseful(arguments: CommandLine.arguments)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -249,19 +249,6 @@ import Testing
         #expect(result.peerClosed)
     }
 
-    @Test func theServerKeepsItsHeapOnHugePagesWhenTheKernelGivesThemOnRequest() throws {
-        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
-        let fixture = try ProxyFixture()
-        defer { fixture.stop() }
-        let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(fixture.server.pid)/environ"))
-        let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        let asked = variables.contains { $0.hasPrefix("GLIBC_TUNABLES=") && $0.contains("glibc.malloc.hugetlb=1") }
-        // Only `madvise` mode needs asking; `always` gives them anyway, `never` not at all.
-        #expect(asked == mode.contains("[madvise]"), "THP mode \(mode); environment \(variables.filter { $0.hasPrefix("GLIBC") })")
-        // The server started itself again under the same pid and serves.
-        #expect(try curl([fixture.server.httpURL + "/\(fixture.tool)/after-exec"]).status == 200)
-    }
-
     @Test func accessLogIsWrittenInCombinedFormat() throws {
         let fixture = try ProxyFixture()
         defer { fixture.stop() }
