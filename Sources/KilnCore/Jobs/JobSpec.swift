@@ -1,0 +1,120 @@
+/// What a tool declared for one job, as `kiln jobs run` flags or a `jobs.yaml` entry say it
+/// (Toolforge's keys and meanings): the desired state the job runner brings about.
+public struct JobSpec: Sendable, Hashable, Codable {
+    public enum Emails: String, Sendable, Hashable, Codable, CaseIterable {
+        case none, all, onfinish, onfailure
+    }
+
+    public enum Mount: String, Sendable, Hashable, Codable, CaseIterable {
+        case all, none
+    }
+
+    /// Toolforge's three job types, by the words its output uses.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case normal, schedule, continuous
+    }
+
+    public var name: String
+    public var command: String
+    public var image: String
+    /// A cron expression (`CronSchedule`) as written; nil for one-off and continuous jobs.
+    public var schedule: String?
+    public var continuous: Bool
+    public var retry: Int
+    public var emails: Emails
+    public var memory: MemorySize?
+    public var cpu: CPUQuantity?
+    /// Output goes to files in the tool's home (Toolforge's default), else it is discarded.
+    public var filelog: Bool
+    public var filelogStdout: String?
+    public var filelogStderr: String?
+    public var mount: Mount
+    /// Seconds a one-off or scheduled run may take; nil for the class default (20 minutes).
+    public var timeout: Int?
+    /// Continuous jobs only.
+    public var port: Int?
+    public var replicas: Int?
+    public var healthCheckScript: String?
+
+    public static let maximumRetry = 5
+    public static let maximumTimeout = 24 * 3600
+    public static let defaultTimeout = 20 * 60
+
+    public init(
+        name: String, command: String, image: String, schedule: String? = nil, continuous: Bool = false, retry: Int = 0,
+        emails: Emails = .none, memory: MemorySize? = nil, cpu: CPUQuantity? = nil, filelog: Bool = true,
+        filelogStdout: String? = nil, filelogStderr: String? = nil, mount: Mount = .all, timeout: Int? = nil,
+        port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil
+    ) {
+        self.name = name
+        self.command = command
+        self.image = image
+        self.schedule = schedule
+        self.continuous = continuous
+        self.retry = retry
+        self.emails = emails
+        self.memory = memory
+        self.cpu = cpu
+        self.filelog = filelog
+        self.filelogStdout = filelogStdout
+        self.filelogStderr = filelogStderr
+        self.mount = mount
+        self.timeout = timeout
+        self.port = port
+        self.replicas = replicas
+        self.healthCheckScript = healthCheckScript
+    }
+
+    public var kind: Kind { continuous ? .continuous : schedule != nil ? .schedule : .normal }
+
+    /// Checks what no single field can: the combinations. Each error names its field (`context["field"]`),
+    /// as `jobs.yaml` and the CLI report them.
+    public func validate() throws(KilnError) {
+        func invalid(_ field: String, _ message: String) -> KilnError {
+            KilnError(.badRequest, message, context: ["field": field, "job": name])
+        }
+        try JobName.validate(name)
+        guard !command.trimmingWhitespace().isEmpty else { throw invalid("command", "the command is empty") }
+        guard !image.isEmpty else { throw invalid("image", "no image given") }
+        if schedule != nil && continuous { throw invalid("schedule", "a job is either scheduled or continuous, not both") }
+        if let schedule {
+            do { _ = try CronSchedule(parsing: schedule) } catch { throw invalid("schedule", error.message) }
+        }
+        guard (0...Self.maximumRetry).contains(retry) else {
+            throw invalid("retry", "retry must be from 0 to \(Self.maximumRetry), not \(retry)")
+        }
+        if let timeout {
+            guard (1...Self.maximumTimeout).contains(timeout) else {
+                throw invalid("timeout", "timeout must be from 1 to \(Self.maximumTimeout) seconds, not \(timeout)")
+            }
+            if continuous { throw invalid("timeout", "a continuous job runs until stopped: it takes no timeout") }
+        }
+        if !continuous {
+            if port != nil { throw invalid("port", "only a continuous job can listen on a port") }
+            if replicas != nil { throw invalid("replicas", "only a continuous job can have replicas") }
+            if healthCheckScript != nil { throw invalid("health-check-script", "only a continuous job has a health check") }
+        }
+        if let port, !(1024...65535).contains(port) { throw invalid("port", "port must be from 1024 to 65535, not \(port)") }
+        if let replicas, !(1...16).contains(replicas) { throw invalid("replicas", "replicas must be from 1 to 16, not \(replicas)") }
+        if !filelog && (filelogStdout != nil || filelogStderr != nil) {
+            throw invalid("no-filelog", "file log paths were given for a job without file log")
+        }
+    }
+}
+
+/// Job names as Toolforge takes them: DNS labels (lower-case letters, digits, '-'; starting with a
+/// letter; at most 52 characters, so that generated names stay valid).
+public enum JobName {
+    public static func validate(_ name: String) throws(KilnError) {
+        let bytes = Array(name.utf8)
+        let valid =
+            !bytes.isEmpty && bytes.count <= 52 && bytes[0] >= 0x61 && bytes[0] <= 0x7A && bytes.last != UInt8(ascii: "-")
+            && bytes.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }
+        guard valid else {
+            throw KilnError(
+                .invalidName,
+                "invalid job name '\(name)': use lower-case letters, digits and '-', starting with a letter, at most 52 characters",
+                context: ["field": "name", "job": name])
+        }
+    }
+}
