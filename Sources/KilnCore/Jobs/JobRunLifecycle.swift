@@ -1,0 +1,146 @@
+/// The life of one run of a job (a one-off, or a scheduled job's run for one tick) with its
+/// retries, as a pure state machine: the runner feeds it what happened and carries out the action
+/// it answers. Time is passed in (seconds since 1970), so every transition is unit-tested.
+///
+/// A failed attempt (a non-zero exit, a signal, a process that could not start) is retried up to
+/// `retries` times, after 10 s, 20 s, 40 s …; a run past its timeout has its whole process tree
+/// killed and ends as timed out, without retry (as a Kubernetes job past its deadline).
+public struct JobRunLifecycle: Sendable, Hashable {
+    public enum State: Sendable, Hashable {
+        /// Claimed (for its tick, or by `jobs run`), not started yet.
+        case queued
+        case spawning(attempt: Int)
+        case running(attempt: Int, pid: Int32, deadline: Double)
+        /// Its time ran out, or a cancel was asked: the process tree is being killed.
+        case stopping(attempt: Int, pid: Int32, reason: StopReason)
+        /// An attempt failed; attempt `attempt` starts at `after`.
+        case retrying(attempt: Int, after: Double, last: ExitStatus)
+        case finished(Outcome)
+    }
+
+    public enum StopReason: String, Sendable, Hashable, Codable {
+        case timeout, cancelled
+    }
+
+    /// How the run ended, as history, `show` and emails report it.
+    public struct Outcome: Sendable, Hashable, Codable {
+        public enum Result: String, Sendable, Hashable, Codable {
+            case succeeded, failed, timedOut = "timed-out", cancelled
+        }
+
+        public var result: Result
+        /// The last attempt's end; nil when none was started.
+        public var status: ExitStatus?
+        public var attempts: Int
+
+        /// What `--emails onfailure` counts: every way a run can fail (a cancel asked by the tool is not one).
+        public var isFailure: Bool { result == .failed || result == .timedOut }
+    }
+
+    public enum Action: Sendable, Hashable {
+        case none
+        case spawn(attempt: Int)
+        /// Kill the run's process group (the whole tree).
+        case killTree(pid: Int32)
+        case startAgain(after: Double)
+        /// Record the outcome (and send the mails the job asks for).
+        case finish(Outcome)
+    }
+
+    public let retries: Int
+    /// Seconds an attempt may run.
+    public let timeout: Double
+    public private(set) var state: State
+    private var cancelRequested = false
+
+    public init(retries: Int, timeout: Double, state: State = .queued) {
+        self.retries = retries
+        self.timeout = timeout
+        self.state = state
+    }
+
+    /// Seconds before attempt `attempt` (2 or later): 10, 20, 40 …, at most 5 minutes.
+    public static func retryDelay(before attempt: Int) -> Double {
+        min(300, 10 * Double(1 << min(max(attempt - 2, 0), 10)))
+    }
+
+    public var isFinished: Bool { if case .finished = state { true } else { false } }
+
+    public mutating func start(now: Double) -> Action {
+        guard case .queued = state else { return .none }
+        state = .spawning(attempt: 1)
+        return .spawn(attempt: 1)
+    }
+
+    public mutating func spawned(pid: Int32, now: Double) -> Action {
+        guard case .spawning(let attempt) = state else { return .killTree(pid: pid) }
+        if cancelRequested {
+            state = .stopping(attempt: attempt, pid: pid, reason: .cancelled)
+            return .killTree(pid: pid)
+        }
+        state = .running(attempt: attempt, pid: pid, deadline: now + timeout)
+        return .none
+    }
+
+    public mutating func spawnFailed(reason: String, now: Double) -> Action {
+        guard case .spawning(let attempt) = state else { return .none }
+        return attemptEnded(attempt: attempt, status: .couldNotStart(reason: reason), now: now)
+    }
+
+    public mutating func exited(_ status: ExitStatus, now: Double) -> Action {
+        switch state {
+        case .running(let attempt, _, _):
+            return attemptEnded(attempt: attempt, status: status, now: now)
+        case .stopping(let attempt, _, let reason):
+            return finish(Outcome(result: reason == .timeout ? .timedOut : .cancelled, status: status, attempts: attempt))
+        default:
+            return .none
+        }
+    }
+
+    /// Called when the clock reaches a deadline the runner was told of (`running`'s, `retrying`'s).
+    public mutating func tick(now: Double) -> Action {
+        switch state {
+        case .running(let attempt, let pid, let deadline) where now >= deadline:
+            state = .stopping(attempt: attempt, pid: pid, reason: .timeout)
+            return .killTree(pid: pid)
+        case .retrying(let attempt, let after, _) where now >= after:
+            state = .spawning(attempt: attempt)
+            return .spawn(attempt: attempt)
+        default:
+            return .none
+        }
+    }
+
+    /// `jobs delete`, `flush` or `restart`: the run ends now, as cancelled.
+    public mutating func cancel(now: Double) -> Action {
+        switch state {
+        case .queued:
+            return finish(Outcome(result: .cancelled, status: nil, attempts: 0))
+        case .retrying(let attempt, _, let last):
+            return finish(Outcome(result: .cancelled, status: last, attempts: attempt - 1))
+        case .spawning:
+            cancelRequested = true
+            return .none
+        case .running(let attempt, let pid, _):
+            state = .stopping(attempt: attempt, pid: pid, reason: .cancelled)
+            return .killTree(pid: pid)
+        case .stopping, .finished:
+            return .none
+        }
+    }
+
+    private mutating func attemptEnded(attempt: Int, status: ExitStatus, now: Double) -> Action {
+        if status.isSuccess { return finish(Outcome(result: .succeeded, status: status, attempts: attempt)) }
+        if cancelRequested { return finish(Outcome(result: .cancelled, status: status, attempts: attempt)) }
+        guard attempt <= retries else { return finish(Outcome(result: .failed, status: status, attempts: attempt)) }
+        let after = now + Self.retryDelay(before: attempt + 1)
+        state = .retrying(attempt: attempt + 1, after: after, last: status)
+        return .startAgain(after: after)
+    }
+
+    private mutating func finish(_ outcome: Outcome) -> Action {
+        state = .finished(outcome)
+        return .finish(outcome)
+    }
+}
