@@ -35,6 +35,9 @@ struct YAMLDocument {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
             "\(problem)\(context.map { " \($0.text)" } ?? "") at line \(mark.line), column \(mark.column)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // The context's text is the whole mapping: the key and its line say enough.
+            "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) given twice in the mapping at line \(context.mark.line)"
         default:
             "\(error)"
         }
@@ -44,6 +47,8 @@ struct YAMLDocument {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _):
             ["file": file, "line": String(mark.line)]
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            ["file": file, "line": String(context.mark.line), "field": duplicates.first ?? ""]
         default:
             ["file": file]
         }

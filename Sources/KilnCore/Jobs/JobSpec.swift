@@ -75,7 +75,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
         }
         try JobName.validate(name)
         guard !command.trimmingWhitespace().isEmpty else { throw invalid("command", "the command is empty") }
-        guard !image.isEmpty else { throw invalid("image", "no image given") }
+        guard !image.trimmingWhitespace().isEmpty else { throw invalid("image", "no image given") }
         if schedule != nil && continuous { throw invalid("schedule", "a job is either scheduled or continuous, not both") }
         if let schedule {
             do { _ = try CronSchedule(parsing: schedule) } catch { throw invalid("schedule", error.message) }
