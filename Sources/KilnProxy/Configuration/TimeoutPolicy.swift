@@ -44,8 +44,11 @@ public struct TimeoutPolicy: Sendable, Hashable {
     }
 
     public func forMethod(_ method: HTTPMethod) -> Class {
-        method == .GET || method == .HEAD ? read : write
+        forRequest(isRead: method == .GET || method == .HEAD)
     }
+
+    /// The read class for GET and HEAD, the write class for every other method.
+    func forRequest(isRead: Bool) -> Class { isRead ? read : write }
 
     /// Refuses a contradictory configuration with a message that names the setting.
     public func validate() throws(KilnError) {

@@ -86,7 +86,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
                 handOff(buffer, context: context)
                 return
             case .request(var request):
-                if request.contentLength > (request.isReadClass ? timeouts.read : timeouts.write).maxBodyBytes {
+                if request.contentLength > timeouts.forRequest(isRead: request.isReadClass).maxBodyBytes {
                     handOff(buffer, context: context)
                     return
                 }
@@ -163,7 +163,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         let decision = decide(&request)
         if case .forward = decision {
             let timeouts = shared.configuration.timeouts
-            let outer = NIODeadline.now() + (request.isReadClass ? timeouts.read : timeouts.write).outer
+            let outer = NIODeadline.now() + timeouts.forRequest(isRead: request.isReadClass).outer
             timer.start(outer: outer, on: context.eventLoop) { [weak self] in self?.timerFired() }
         }
         self.request = request
@@ -217,15 +217,14 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             timer.clear()
             dropUpstream()
             writeLocal(response, close: close)
-        case .sendRequest(let head, let body, let end):
+        case .sendRequest(let head, let body, _):
             guard let upstream else { return }
             upstream.handler.sendHead(head.forwarded, requestWasHEAD: head.method == .head, clientKeepAlive: head.isKeepAlive)
-            // The end needs nothing on the wire: Content-Length frames the body.
+            // The request's end needs nothing on the wire: Content-Length frames the body.
             for buffer in body { upstream.handler.sendBody(buffer) }
             upstream.handler.flush()
-            _ = end
             let timeouts = shared.configuration.timeouts
-            let firstByte = NIODeadline.now() + (head.isReadClass ? timeouts.read : timeouts.write).firstByte
+            let firstByte = NIODeadline.now() + timeouts.forRequest(isRead: head.isReadClass).firstByte
             timer.awaitFirstByte(firstByte, on: context.eventLoop) { [weak self] in self?.timerFired() }
             if heldRead.released(allowed: machine.wantsClientReads) { context.read() }
         case .forwardRequestBody(let buffer):

@@ -87,8 +87,12 @@ struct HTTP1Response: ExchangeResponseHead {
         let statusLineEnd = index + 2
 
         var forwarded = allocator.buffer(capacity: min(bytes.count, 8192) + 64)
-        guard case .copied(let fields, let end) = copyFields(bytes, from: statusLineEnd, into: &forwarded, dropping: nil) else {
-            return scanFailure(bytes, from: statusLineEnd)
+        let fields: Fields
+        let end: Int
+        switch copyFields(bytes, from: statusLineEnd, into: &forwarded, dropping: nil) {
+        case .copied(let found, let next): (fields, end) = (found, next)
+        case .incomplete: return .incomplete
+        case .invalid: return .invalid("malformed header field")
         }
         if fields.transferEncoding && !fields.onlyChunked { return .invalid("a transfer coding other than chunked") }
         if fields.conflictingLength && !fields.transferEncoding { return .invalid("conflicting Content-Length") }
@@ -117,7 +121,8 @@ struct HTTP1Response: ExchangeResponseHead {
 
     private enum Copy {
         case copied(Fields, end: Int)
-        case failed
+        case incomplete
+        case invalid
     }
 
     /// Copies the status line (as HTTP/1.1) and the fields to keep into `forwarded`, reading
@@ -131,8 +136,10 @@ struct HTTP1Response: ExchangeResponseHead {
         var index = start
         while true {
             switch HeadScanner.fieldLine(bytes, from: index) {
-            case .incomplete, .invalid:
-                return .failed
+            case .incomplete:
+                return .incomplete
+            case .invalid:
+                return .invalid
             case .end(let next):
                 forwarded.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
                 return .copied(fields, end: next)
@@ -180,18 +187,6 @@ struct HTTP1Response: ExchangeResponseHead {
                     runStart = line.next
                 }
                 index = line.next
-            }
-        }
-    }
-
-    private static func scanFailure(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Parse {
-        var index = start
-        while true {
-            switch HeadScanner.fieldLine(bytes, from: index) {
-            case .incomplete: return .incomplete
-            case .invalid: return .invalid("malformed header field")
-            case .end: return .invalid("malformed header field")
-            case .field(let line): index = line.next
             }
         }
     }
