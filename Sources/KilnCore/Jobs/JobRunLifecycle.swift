@@ -33,6 +33,12 @@ public struct JobRunLifecycle: Sendable, Hashable {
         public var status: ExitStatus?
         public var attempts: Int
 
+        public init(result: Result, status: ExitStatus?, attempts: Int) {
+            self.result = result
+            self.status = status
+            self.attempts = attempts
+        }
+
         /// What `--emails onfailure` counts: every way a run can fail (a cancel asked by the tool is not one).
         public var isFailure: Bool { result == .failed || result == .timedOut }
     }

@@ -32,9 +32,13 @@ public struct ScheduleTicks: Sendable, Hashable {
         self.since = since
     }
 
+    /// Ticks count from the last one claimed, and never from before the declaration (a job changed
+    /// since its last run does not catch up the ticks of its old schedule).
+    var base: Date { max(lastTick ?? since, since) }
+
     /// What to do at `now`, given whether a run of the job is still going.
     public mutating func decide(now: Date, running: Bool) -> Decision {
-        guard var due = schedule.next(after: lastTick ?? since, in: timeZone) else { return .never }
+        guard var due = schedule.next(after: base, in: timeZone) else { return .never }
         guard due <= now else { return .wait(until: due) }
         // Fold every tick missed up to now into the latest one: one catch-up, not a burst.
         var missed = 0
@@ -44,5 +48,12 @@ public struct ScheduleTicks: Sendable, Hashable {
         }
         lastTick = due
         return running ? .skip(tick: due) : .run(tick: due, missed: missed)
+    }
+}
+
+extension ScheduleTicks {
+    /// The next tick that would run, without claiming anything.
+    public func peekNext() -> Date? {
+        schedule.next(after: base, in: timeZone)
     }
 }

@@ -56,6 +56,9 @@ public enum ProcessRunner {
         }
     }
 
+    /// Where a stream that is not kept goes.
+    public static let discardPath = "/dev/null"
+
     static func appendLine(_ line: String, to path: String) {
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
@@ -66,13 +69,14 @@ public enum ProcessRunner {
     /// Opens a log for appending, creating it (and its folder) owned by the tool.
     static func openLog(_ path: String, owner: UnixIdentity?) throws -> FileDescriptor {
         let directory = (path as NSString).deletingLastPathComponent
-        if !FileManager.default.fileExists(atPath: directory) {
+        if path != discardPath, !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if let owner { chown(directory, owner.uid, owner.gid) }
         }
         let fd = try FileDescriptor.open(
             FilePath(path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead])
-        if let owner { fchown(fd.rawValue, owner.uid, owner.gid) }
+        // Only the tool's own files change hands (a discarded stream is /dev/null).
+        if let owner, path != discardPath { fchown(fd.rawValue, owner.uid, owner.gid) }
         return fd
     }
 }

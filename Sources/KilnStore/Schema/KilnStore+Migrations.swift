@@ -91,6 +91,42 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v5-jobs") { db in
+            // A tick is claimed by writing `last_tick` and the run's row in one transaction; the
+            // unique index makes a second run for one tick impossible even if two claims raced.
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        spec TEXT NOT NULL,
+                        declared_at REAL NOT NULL,
+                        last_tick REAL,
+                        PRIMARY KEY (tool, name)
+                    );
+                    CREATE TABLE job_runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        tool TEXT NOT NULL,
+                        job TEXT NOT NULL,
+                        tick REAL,
+                        finished INTEGER NOT NULL DEFAULT 0,
+                        record TEXT NOT NULL,
+                        FOREIGN KEY (tool, job) REFERENCES jobs(tool, name) ON DELETE CASCADE
+                    );
+                    CREATE UNIQUE INDEX job_runs_once_per_tick ON job_runs(tool, job, tick) WHERE tick IS NOT NULL;
+                    CREATE INDEX job_runs_by_job ON job_runs(tool, job, id);
+                    CREATE INDEX job_runs_unfinished ON job_runs(finished) WHERE finished = 0;
+                    CREATE TABLE job_replicas (
+                        tool TEXT NOT NULL,
+                        job TEXT NOT NULL,
+                        replica INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        PRIMARY KEY (tool, job, replica),
+                        FOREIGN KEY (tool, job) REFERENCES jobs(tool, name) ON DELETE CASCADE
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }

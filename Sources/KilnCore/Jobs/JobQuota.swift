@@ -1,0 +1,83 @@
+/// What one tool may declare in jobs, checked when jobs are created or changed (`run`, `load`,
+/// `restart`), so a refusal comes before anything is stored. Per-job limits bound every job;
+/// the totals bound continuous jobs, which hold their memory and CPU all the time.
+public struct JobQuota: Sendable, Hashable, Codable {
+    public var jobs: Int
+    public var continuousJobs: Int
+    public var memoryPerJob: MemorySize
+    public var cpuPerJob: CPUQuantity
+    /// Of all continuous jobs' replicas together.
+    public var continuousMemory: MemorySize
+    public var continuousCPU: CPUQuantity
+
+    /// What a job gets when it names no `mem` / `cpu` (Toolforge's defaults).
+    public static let defaultMemory = MemorySize(bytes: 512 << 20)
+    public static let defaultCPU = CPUQuantity(millicores: 500)
+
+    public init(
+        jobs: Int = 50, continuousJobs: Int = 10, memoryPerJob: MemorySize = MemorySize(bytes: 6 << 30),
+        cpuPerJob: CPUQuantity = CPUQuantity(millicores: 3000), continuousMemory: MemorySize = MemorySize(bytes: 8 << 30),
+        continuousCPU: CPUQuantity = CPUQuantity(millicores: 8000)
+    ) {
+        self.jobs = jobs
+        self.continuousJobs = continuousJobs
+        self.memoryPerJob = memoryPerJob
+        self.cpuPerJob = cpuPerJob
+        self.continuousMemory = continuousMemory
+        self.continuousCPU = continuousCPU
+    }
+
+    /// What a set of job declarations uses of the quota.
+    public struct Usage: Sendable, Hashable, Codable {
+        public var jobs: Int
+        public var continuousJobs: Int
+        public var continuousMemory: MemorySize
+        public var continuousCPU: CPUQuantity
+
+        public init(_ specs: [JobSpec]) {
+            jobs = specs.count
+            let continuous = specs.filter(\.continuous)
+            continuousJobs = continuous.count
+            continuousMemory = MemorySize(bytes: continuous.reduce(0) { $0 + $1.effectiveMemory.bytes * Int64($1.replicas ?? 1) })
+            continuousCPU = CPUQuantity(millicores: continuous.reduce(0) { $0 + $1.effectiveCPU.millicores * ($1.replicas ?? 1) })
+        }
+    }
+
+    /// Refuses `specs` (all of the tool's jobs as they would be) when they go over the quota,
+    /// naming the job and the limit.
+    public func check(_ specs: [JobSpec]) throws(KilnError) {
+        for spec in specs {
+            if spec.effectiveMemory > memoryPerJob {
+                throw exceeded("job '\(spec.name)' asks for \(spec.effectiveMemory) of memory; a job may have at most \(memoryPerJob)", field: "mem", job: spec.name)
+            }
+            if spec.effectiveCPU > cpuPerJob {
+                throw exceeded("job '\(spec.name)' asks for \(spec.effectiveCPU) CPU; a job may have at most \(cpuPerJob)", field: "cpu", job: spec.name)
+            }
+        }
+        let usage = Usage(specs)
+        if usage.jobs > jobs { throw exceeded("a tool may have at most \(jobs) jobs; this would make \(usage.jobs)", field: "jobs") }
+        if usage.continuousJobs > continuousJobs {
+            throw exceeded("a tool may have at most \(continuousJobs) continuous jobs; this would make \(usage.continuousJobs)", field: "continuous")
+        }
+        if usage.continuousMemory > continuousMemory {
+            throw exceeded(
+                "continuous jobs may use at most \(continuousMemory) of memory together; this would make \(usage.continuousMemory)", field: "mem")
+        }
+        if usage.continuousCPU > continuousCPU {
+            throw exceeded("continuous jobs may use at most \(continuousCPU) CPU together; this would make \(usage.continuousCPU)", field: "cpu")
+        }
+    }
+
+    private func exceeded(_ message: String, field: String, job: String? = nil) -> KilnError {
+        var context = ["field": field]
+        if let job { context["job"] = job }
+        return KilnError(.quotaExceeded, "quota exceeded: " + message, context: context)
+    }
+}
+
+extension JobSpec {
+    public var effectiveMemory: MemorySize { memory ?? JobQuota.defaultMemory }
+    public var effectiveCPU: CPUQuantity { cpu ?? JobQuota.defaultCPU }
+    /// Seconds a run may take.
+    public var effectiveTimeout: Int { timeout ?? Self.defaultTimeout }
+}

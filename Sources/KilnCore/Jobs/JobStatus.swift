@@ -1,0 +1,158 @@
+import Foundation
+
+/// A job as `list`, `show` and the API report it: the declaration with its defaults filled in, and
+/// where it stands, in the words Toolforge's `jobs` uses (its users have scripts around them).
+public struct JobStatus: Sendable, Hashable, Codable {
+    public var name: String
+    public var command: String
+    /// normal, schedule or continuous.
+    public var jobType: String
+    public var image: String
+    public var schedule: String?
+    /// The schedule as it fires (a nickname spread to its minute).
+    public var scheduleExpression: String?
+    public var continuous: Bool
+    public var filelog: Bool
+    public var outputLog: String?
+    public var errorLog: String?
+    public var retry: Int
+    public var memory: String
+    public var cpu: String
+    public var emails: String
+    public var mount: String
+    public var timeout: Int?
+    public var port: Int?
+    public var replicas: Int?
+    public var healthCheckScript: String?
+    /// Where other tools' jobs reach a continuous job's port.
+    public var address: String?
+    /// One word or phrase: Pending, Running, Completed, Failed, Timed out, Cancelled, Restarting,
+    /// Waiting for scheduled time, Last schedule time: …
+    public var status: String
+    public var hints: String
+    public var nextRun: Double?
+    /// The latest runs, newest first.
+    public var runs: [JobRun]
+    public var replicaStates: [ReplicaRecord]
+
+    public init(record: JobRecord, home: String, runs: [JobRun], replicaStates: [ReplicaRecord], address: String?) {
+        let spec = record.spec
+        name = spec.name
+        command = spec.command
+        jobType = spec.kind.rawValue
+        image = spec.image
+        schedule = spec.schedule
+        let cron = spec.schedule.flatMap { try? CronSchedule(parsing: $0, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: spec.name)) }
+        scheduleExpression = cron?.expression
+        continuous = spec.continuous
+        filelog = spec.filelog
+        let logs = JobLogPaths(spec: spec, home: home)
+        outputLog = logs.output
+        errorLog = logs.error
+        retry = spec.retry
+        memory = spec.effectiveMemory.description
+        cpu = spec.effectiveCPU.description
+        emails = spec.emails.rawValue
+        mount = spec.mount.rawValue
+        timeout = spec.continuous ? nil : spec.effectiveTimeout
+        port = spec.port
+        replicas = spec.continuous ? (spec.replicas ?? 1) : nil
+        healthCheckScript = spec.healthCheckScript
+        self.address = address
+        self.runs = runs
+        self.replicaStates = replicaStates
+        nextRun = nil
+        let latest = runs.first
+        switch spec.kind {
+        case .normal:
+            status = latest.map(Self.words(for:)) ?? "Pending"
+            hints = latest.map(Self.hint(for:)) ?? ""
+        case .schedule:
+            if let cron {
+                let ticks = ScheduleTicks(
+                    schedule: cron, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                    since: Date(timeIntervalSince1970: record.declaredAt))
+                nextRun = ticks.peekNext()?.timeIntervalSince1970
+            }
+            if let latest, !latest.isFinished {
+                status = Self.words(for: latest)
+            } else if let latest {
+                status = "Last schedule time: \(Self.timestamp(latest.tick ?? latest.queuedAt))"
+            } else {
+                status = "Waiting for scheduled time"
+            }
+            var hint = latest.map { "Last run \(Self.hint(for: $0))" } ?? "Never run yet."
+            if let nextRun { hint += " Next run at \(Self.timestamp(nextRun))." }
+            hints = hint
+        case .continuous:
+            let wanted = spec.replicas ?? 1
+            let serving = replicaStates.filter { $0.phase == .serving }.count
+            if let failed = replicaStates.first(where: { $0.phase == .failed }) {
+                status = "Failed"
+                hints = failed.failedReason ?? "it died too often"
+            } else if serving == wanted {
+                status = "Running"
+                hints = replicaStates.map(\.restarts).reduce(0, +) > 0 ? "Restarted \(replicaStates.map(\.restarts).reduce(0, +)) times." : ""
+            } else if replicaStates.contains(where: { $0.phase == .backingOff }) {
+                status = "Restarting"
+                let last = replicaStates.compactMap(\.lastExit).first
+                hints = "\(serving) of \(wanted) replicas running" + (last.map { "; last exit: \($0)" } ?? "")
+            } else {
+                status = replicaStates.isEmpty ? "Not running" : "Starting"
+                hints = "\(serving) of \(wanted) replicas running"
+            }
+        }
+    }
+
+    static func words(for run: JobRun) -> String {
+        switch run.phase {
+        case .queued: return "Pending"
+        case .running: return "Running"
+        case .retrying: return "Retrying"
+        case .finished:
+            switch run.outcome?.result {
+            case .succeeded: return "Completed"
+            case .failed: return "Failed"
+            case .timedOut: return "Timed out"
+            case .cancelled, nil: return "Cancelled"
+            }
+        }
+    }
+
+    static func hint(for run: JobRun) -> String {
+        var text = run.summary
+        if run.attempt > 1 { text += " after \(run.attempt) attempts" }
+        if let ended = run.endedAt { text += " at \(timestamp(ended))" }
+        return text + "."
+    }
+
+    public static func timestamp(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}
+
+/// Where a job's output goes: `~/NAME.out` and `~/NAME.err` by default (as on Toolforge), or the
+/// paths given, relative ones taken from the tool's home; nowhere without file log.
+public struct JobLogPaths: Sendable, Hashable {
+    public var output: String?
+    public var error: String?
+
+    public init(spec: JobSpec, home: String) {
+        guard spec.filelog else {
+            output = nil
+            error = nil
+            return
+        }
+        func resolve(_ path: String?, default name: String) -> String {
+            guard let path, !path.isEmpty else { return home + "/" + name }
+            if path.hasPrefix("/") { return path }
+            if path == "~" { return home }
+            if path.hasPrefix("~/") { return home + "/" + path.dropFirst(2) }
+            return home + "/" + path
+        }
+        output = resolve(spec.filelogStdout, default: spec.name + ".out")
+        error = resolve(spec.filelogStderr, default: spec.name + ".err")
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import KilnCore
+import KilnRunner
+import KilnStore
+import Logging
+
+/// Keeps one replica of a continuous job running, as `ReplicaDriver` does a webservice's: starts
+/// it, waits until it is ready (its port accepts connections, or its health-check script
+/// succeeds), and when it dies starts it again after the backoff its `ReplicaLifecycle` says,
+/// giving up after too many deaths. The replica's state (restart history included) is in the
+/// store, and every life of it is a run in the job's history.
+actor ContinuousReplicaDriver {
+    nonisolated let tool: ToolName
+    nonisolated let job: String
+    nonisolated let index: Int
+    let spec: JobSpec
+    let backend: any JobBackend
+    let store: KilnStore
+    let clock: any JobClock
+    let startTimeout: Duration
+    let logger: Logger
+    let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
+    let onLifeEnded: @Sendable (JobRun) async -> Void
+    private var record: ReplicaRecord
+    private var lifecycle: ReplicaLifecycle
+    private var life: JobRun?
+    private var task: Task<Void, Never>?
+
+    init(
+        record: ReplicaRecord, job: String, spec: JobSpec, policy: RestartPolicy, backend: any JobBackend, store: KilnStore,
+        clock: any JobClock, startTimeout: Duration, logger: Logger,
+        submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onLifeEnded: @escaping @Sendable (JobRun) async -> Void
+    ) {
+        tool = record.tool
+        self.job = job
+        index = record.index
+        self.record = record
+        self.spec = spec
+        self.backend = backend
+        self.store = store
+        self.clock = clock
+        self.startTimeout = startTimeout
+        self.submission = submission
+        self.onLifeEnded = onLifeEnded
+        var logger = logger
+        logger[metadataKey: "tool"] = "\(record.tool)"
+        logger[metadataKey: "job"] = "\(job)"
+        logger[metadataKey: "replica"] = "\(record.index)"
+        self.logger = logger
+        lifecycle = ReplicaLifecycle(policy: policy, failureTimes: record.failureTimes, restarts: record.restarts)
+    }
+
+    var current: ReplicaRecord { record }
+    nonisolated var port: Int { 0 }
+
+    /// Starts driving; `survivor` is this replica's life from before a restart of the platform,
+    /// when its process still runs.
+    func begin(adopting survivor: JobRun? = nil) {
+        guard task == nil else { return }
+        task = Task { await self.drive(adopting: survivor) }
+    }
+
+    /// Stops the replica's process tree and returns once it is down.
+    func stop() async {
+        let action = lifecycle.stop()
+        switch action {
+        case .terminate, .deregisterAndTerminate:
+            if let handle = life?.handle { await backend.cancel(handle, grace: RunDriver.stopGrace) }
+        default:
+            task?.cancel()
+        }
+        await task?.value
+        task = nil
+        record.phase = .stopped
+        record.pid = nil
+        record.processStart = nil
+    }
+
+    // MARK: Driving
+
+    private func drive(adopting survivor: JobRun?) async {
+        var action: ReplicaLifecycle.Action
+        if let survivor, let handle = survivor.handle {
+            life = survivor
+            _ = lifecycle.adopted(pid: Int32(handle.id) ?? 0, since: survivor.startedAt ?? now())
+            await save()
+            logger.notice("adopted a continuous job replica that outlived the platform", metadata: ["pid": "\(handle.id)"])
+            action = await awaitEnd(handle)
+        } else {
+            action = lifecycle.start()
+        }
+        while !Task.isCancelled {
+            switch action {
+            case .spawn:
+                action = await runOnce()
+            case .startAgain(let after):
+                await save()
+                do {
+                    try await clock.sleep(until: Date(timeIntervalSince1970: after))
+                } catch {
+                    return
+                }
+                action = lifecycle.backoffElapsed()
+            case .giveUp(let reason):
+                logger.error("continuous job replica failed; it stays down until restarted", metadata: ["reason": "\(reason)"])
+                await save()
+                return
+            case .none, .probe, .register, .terminate, .deregisterAndTerminate:
+                await save()
+                return
+            }
+        }
+    }
+
+    /// One life: spawn, wait until ready, wait for its end.
+    private func runOnce() async -> ReplicaLifecycle.Action {
+        let started = now()
+        var life: JobRun
+        do {
+            life = try await store.createRun(
+                JobRun(tool: tool, job: job, trigger: .continuous, replica: index, queuedAt: started))
+        } catch {
+            return lifecycle.exited(.couldNotStart(reason: error.message), at: started)
+        }
+        let handle: JobHandle
+        do {
+            handle = try await backend.submit(submission(life, 1))
+        } catch {
+            self.life = life
+            return await ended(.couldNotStart(reason: error.message))
+        }
+        life.phase = .running
+        life.attempt = 1
+        life.startedAt = started
+        life.handle = handle
+        self.life = life
+        let pid = Int32(handle.id) ?? 0
+        record.pid = pid
+        record.processStart = handle.processStart
+        record.startedAt = started
+        guard case .probe = lifecycle.spawned(pid: pid, at: started) else {
+            await backend.cancel(handle, grace: RunDriver.stopGrace)
+            return await awaitEnd(handle)
+        }
+        await save()
+        if await becameReady(handle) {
+            if case .register = lifecycle.healthy() {
+                logger.info("continuous job replica running", metadata: ["pid": "\(pid)"])
+                await save()
+            }
+        } else if case .terminate = lifecycle.unhealthy() {
+            logger.warning("continuous job replica did not become ready in time; stopping it", metadata: ["timeout": "\(startTimeout)"])
+            await backend.cancel(handle, grace: RunDriver.stopGrace)
+            _ = try? await backend.waitForEnd(handle)
+            return await ended(.unhealthy(reason: "it was not ready within \(startTimeout)"))
+        }
+        return await awaitEnd(handle)
+    }
+
+    /// Ready when its port (given as $PORT) accepts connections, or its health-check script
+    /// succeeds; at once when it has neither.
+    private func becameReady(_ handle: JobHandle) async -> Bool {
+        guard spec.port != nil || spec.healthCheckScript != nil else { return true }
+        let deadline = ContinuousClock.now + startTimeout
+        while ContinuousClock.now < deadline, !Task.isCancelled, await backend.isRunning(handle) {
+            if let port = record.port > 0 ? record.port : nil, spec.port != nil,
+                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port))
+            {
+                return true
+            }
+            if spec.port == nil, let script = spec.healthCheckScript, await runHealthCheck(script) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    private func runHealthCheck(_ script: String) async -> Bool {
+        guard let life else { return false }
+        var check = submission(life, 1)
+        let status = await ProcessRunner.run(
+            ProcessSpec(
+                executable: "/bin/sh", arguments: ["-c", script], environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": check.home],
+                workingDirectory: check.workingDirectory, user: check.user, standardOutputPath: ProcessRunner.discardPath,
+                standardErrorPath: check.errorPath ?? ProcessRunner.discardPath))
+        check.command = script
+        return status.isSuccess
+    }
+
+    private func awaitEnd(_ handle: JobHandle) async -> ReplicaLifecycle.Action {
+        do {
+            return await ended(try await backend.waitForEnd(handle))
+        } catch {
+            // Detached (the platform shuts down and stops its replicas through `stop`).
+            return .none
+        }
+    }
+
+    private func ended(_ status: ExitStatus) async -> ReplicaLifecycle.Action {
+        let at = now()
+        let stopping: Bool = if case .stopping = lifecycle.state { true } else { false }
+        let action = lifecycle.exited(status, at: at)
+        if !stopping {
+            logger.warning("continuous job replica ended", metadata: ["status": "\(status)"])
+            record.lastExit = status
+            record.lastExitAt = at
+        }
+        record.pid = nil
+        record.processStart = nil
+        if var life {
+            life.phase = .finished
+            life.endedAt = at
+            life.lastStatus = status
+            life.outcome = .init(result: stopping ? .cancelled : status.isSuccess ? .succeeded : .failed, status: status, attempts: 1)
+            self.life = nil
+            try? await store.saveRun(life)
+            if !stopping { await onLifeEnded(life) }
+        }
+        return action
+    }
+
+    private func save() async {
+        record.failureTimes = lifecycle.failureTimes
+        record.restarts = lifecycle.restarts
+        switch lifecycle.state {
+        case .idle: record.phase = .stopped
+        case .spawning, .probing, .stopping: record.phase = .starting
+        case .serving: record.phase = .serving
+        case .backingOff: record.phase = .backingOff
+        case .failed(let reason, _):
+            record.phase = .failed
+            record.failedReason = reason
+        }
+        if record.phase != .failed { record.failedReason = nil }
+        do {
+            try await store.saveJobReplica(record, job: job)
+            if let life { try await store.saveRun(life) }
+        } catch {
+            logger.error("cannot record the replica's state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func now() -> Double { clock.now().timeIntervalSince1970 }
+}

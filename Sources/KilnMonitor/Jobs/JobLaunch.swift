@@ -1,0 +1,34 @@
+import KilnCore
+import KilnRunner
+
+/// Everything needed to start a job's attempts, fixed when the job is declared: the tool's
+/// account and home, the declaration, its image and schedule.
+struct JobLaunch: Sendable {
+    var tool: Tool
+    var home: String
+    var record: JobRecord
+    var image: JobImage
+    var schedule: CronSchedule?
+
+    var spec: JobSpec { record.spec }
+    var key: JobKey { JobKey(tool: tool.name, job: spec.name) }
+
+    /// The submission of an attempt of `run`; a continuous job's replica gets its `port`.
+    func submission(run: JobRun, attempt: Int, port: Int? = nil) -> JobSubmission {
+        let logs = JobLogPaths(spec: spec, home: home)
+        var environment: [String: String] = [:]
+        if let port { environment["PORT"] = String(port) }
+        if let replica = run.replica { environment["KILN_REPLICA"] = String(replica) }
+        return JobSubmission(
+            tool: tool.name, job: spec.name, runID: run.id, attempt: attempt, command: spec.command, image: image,
+            user: tool.unixUser, home: home, workingDirectory: spec.mount == .none ? "/" : home, outputPath: logs.output,
+            errorPath: logs.error, memory: spec.effectiveMemory, cpu: spec.effectiveCPU,
+            timeout: spec.continuous ? nil : spec.effectiveTimeout, environment: environment)
+    }
+}
+
+struct JobKey: Hashable, Sendable, CustomStringConvertible {
+    var tool: ToolName
+    var job: String
+    var description: String { "\(tool)/\(job)" }
+}

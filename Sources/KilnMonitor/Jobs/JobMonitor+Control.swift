@@ -1,0 +1,191 @@
+import Foundation
+import KilnCore
+import KilnRunner
+import KilnStore
+
+extension JobMonitor: JobControl {
+    public func create(tool: ToolName, spec: JobSpec) async throws(KilnError) -> (status: JobStatus, warnings: [String]) {
+        let account = try await account(tool)
+        let (image, warnings) = try checkDeclaration(spec)
+        let current = try await store.jobs(of: tool).map(\.spec)
+        try configuration.quota.check(current + [spec])
+        let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
+        try await store.createJob(record)
+        try await activate(record, account: account, image: image)
+        return (try await show(tool: tool, job: spec.name), warnings)
+    }
+
+    public func list(tool: ToolName) async throws(KilnError) -> [JobStatus] {
+        var statuses: [JobStatus] = []
+        for record in try await store.jobs(of: tool) { statuses.append(try await status(of: record, runs: 1)) }
+        return statuses
+    }
+
+    public func show(tool: ToolName, job: String) async throws(KilnError) -> JobStatus {
+        try await status(of: try await record(tool, job), runs: 10)
+    }
+
+    public func delete(tool: ToolName, job: String) async throws(KilnError) {
+        let key = JobKey(tool: tool, job: try await record(tool, job).name)
+        await deactivate(key)
+        try await store.removeJob(job, of: tool)
+        logger.notice("job deleted", metadata: ["job": "\(key)"])
+    }
+
+    public func flush(tool: ToolName) async throws(KilnError) -> [String] {
+        let names = try await store.jobs(of: tool).map(\.name)
+        for name in names { try await delete(tool: tool, job: name) }
+        return names
+    }
+
+    public func restart(tool: ToolName, job: String) async throws(KilnError) -> JobStatus {
+        let record = try await record(tool, job)
+        let key = JobKey(tool: tool, job: job)
+        await cancelRuns(of: key)
+        if record.spec.continuous {
+            await stopReplicas(of: key)
+            // Started by hand: a replica that had failed starts afresh.
+            try await store.removeJobReplicas(of: job, tool: tool)
+            if let launch = launches[key] { await startReplicas(launch) }
+        } else {
+            let run = try await store.createRun(
+                JobRun(tool: tool, job: job, trigger: .restart, queuedAt: clock.now().timeIntervalSince1970))
+            startRunDriver(run)
+        }
+        return try await show(tool: tool, job: job)
+    }
+
+    public func load(tool: ToolName, specs: [JobSpec], only: String?, dryRun: Bool) async throws(KilnError) -> JobLoadPlan {
+        let account = try await account(tool)
+        var warnings: [String] = []
+        var images: [String: JobImage] = [:]
+        for spec in specs where only == nil || spec.name == only {
+            let (image, imageWarnings) = try checkDeclaration(spec)
+            images[spec.name] = image
+            warnings += imageWarnings
+        }
+        let current = try await store.jobs(of: tool).map(\.spec)
+        var plan = JobLoadPlan(current: current, wanted: specs, only: only)
+        if let only, !specs.contains(where: { $0.name == only }), !current.contains(where: { $0.name == only }) {
+            throw KilnError(.notFound, "job '\(only)' is neither in the file nor declared", context: ["job": only])
+        }
+        plan.warnings = warnings
+        // The quota is checked on the jobs as they would be after the load.
+        let touched = Set(plan.created + plan.changed + plan.deleted)
+        let after = current.filter { !touched.contains($0.name) } + specs.filter { (plan.created + plan.changed).contains($0.name) }
+        try configuration.quota.check(after)
+        guard !dryRun, !plan.isEmpty else { return plan }
+        let upserted = specs.filter { (plan.created + plan.changed).contains($0.name) }
+        for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
+        try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970)
+        for spec in upserted {
+            guard let record = try await store.job(spec.name, of: tool), let image = images[spec.name] else { continue }
+            try await activate(record, account: account, image: image)
+        }
+        logger.notice(
+            "jobs loaded", metadata: ["tool": "\(tool)", "created": "\(plan.created)", "changed": "\(plan.changed)", "deleted": "\(plan.deleted)"])
+        return plan
+    }
+
+    public func waitForRun(tool: ToolName, job: String, runID: Int64, timeout: Duration) async throws(KilnError) -> JobRun {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            guard let run = try await store.run(id: runID), run.tool == tool, run.job == job else {
+                throw KilnError(.notFound, "job '\(job)' has no run \(runID)", context: ["job": job])
+            }
+            if run.isFinished || ContinuousClock.now >= deadline { return run }
+            try? await Task.sleep(for: .milliseconds(50))
+            if Task.isCancelled { return run }
+        }
+    }
+
+    public func quota(tool: ToolName) async throws(KilnError) -> JobQuotaReport {
+        _ = try await account(tool)
+        return JobQuotaReport(quota: configuration.quota, usage: .init(try await store.jobs(of: tool).map(\.spec)))
+    }
+
+    public nonisolated func images() -> [JobImageReport] {
+        configuration.catalogue.images.map { image in
+            let found = configuration.runtimes.find(image.runtime)
+            return JobImageReport(
+                shortName: image.shortName, containerImage: image.containerImage, retired: image.retired,
+                hostRuntime: found.map { [$0.path, $0.version].compactMap { $0 }.joined(separator: ": ") })
+        }
+    }
+
+    public func logPaths(tool: ToolName, job: String) async throws(KilnError) -> JobLogPaths {
+        JobLogPaths(spec: try await record(tool, job).spec, home: homeOf(tool))
+    }
+
+    // MARK: Helpers
+
+    /// Checks a declaration before anything is stored: its fields, its image, its schedule.
+    nonisolated func checkDeclaration(_ spec: JobSpec) throws(KilnError) -> (JobImage, [String]) {
+        try spec.validate()
+        let image: JobImage
+        do {
+            image = try configuration.catalogue.resolve(spec.image)
+        } catch {
+            var error = error
+            error.context["job"] = spec.name
+            throw error
+        }
+        return (image, image.retirementWarning.map { ["job '\(spec.name)': \($0)"] } ?? [])
+    }
+
+    func account(_ tool: ToolName) async throws(KilnError) -> Tool {
+        guard let account = try await store.tool(named: tool) else {
+            throw KilnError(.notFound, "no tool '\(tool)'", context: ["tool": tool.rawValue])
+        }
+        return account
+    }
+
+    func record(_ tool: ToolName, _ job: String) async throws(KilnError) -> JobRecord {
+        guard let record = try await store.job(job, of: tool) else {
+            throw KilnError(.notFound, "job '\(job)' does not exist", context: ["tool": tool.rawValue, "job": job])
+        }
+        return record
+    }
+
+    func status(of record: JobRecord, runs count: Int) async throws(KilnError) -> JobStatus {
+        let runs = try await store.runs(of: record.name, tool: record.tool, limit: count)
+        let replicas = record.spec.continuous ? try await store.jobReplicas(of: record.name, tool: record.tool) : []
+        return JobStatus(
+            record: record, home: homeOf(record.tool), runs: runs, replicaStates: replicas,
+            address: address(of: record.spec, tool: record.tool))
+    }
+
+    /// Starts a declared job as its kind says.
+    func activate(_ record: JobRecord, account: Tool, image: JobImage) async throws(KilnError) {
+        let schedule = try record.spec.schedule.map { text throws(KilnError) in
+            try CronSchedule(parsing: text, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: record.name))
+        }
+        let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: schedule)
+        launches[launch.key] = launch
+        switch record.spec.kind {
+        case .schedule:
+            if let schedule {
+                schedules[launch.key] = ScheduleTicks(
+                    schedule: schedule, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                    since: Date(timeIntervalSince1970: record.declaredAt))
+                wakeScheduler()
+            }
+        case .normal:
+            let run = try await store.createRun(
+                JobRun(tool: record.tool, job: record.name, trigger: .run, queuedAt: clock.now().timeIntervalSince1970))
+            startRunDriver(run)
+        case .continuous:
+            await startReplicas(launch)
+        }
+    }
+
+    /// Stops everything of a job: its runs, its replicas, its schedule.
+    func deactivate(_ key: JobKey) async {
+        schedules[key] = nil
+        await cancelRuns(of: key)
+        await stopReplicas(of: key)
+        try? await store.removeJobReplicas(of: key.job, tool: key.tool)
+        launches[key] = nil
+        wakeScheduler()
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import KilnCore
+import KilnRunner
+import KilnStore
+import Logging
+
+/// Carries one run of a job (a one-off's, a scheduled tick's, a restart's) through its
+/// `JobRunLifecycle`: submits each attempt to the backend, waits for its end or its deadline,
+/// retries after the delays the lifecycle says, and records every step in the store, so that a
+/// restart of the platform picks the run up where it was (adopting a running attempt).
+///
+/// Cancelling the driver's task detaches it (the platform shuts down: the attempt keeps running
+/// and is adopted at the next start); `cancel()` stops the run itself.
+actor RunDriver {
+    nonisolated let runID: Int64
+    nonisolated let tool: ToolName
+    nonisolated let job: String
+    let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
+    let backend: any JobBackend
+    let store: KilnStore
+    let clock: any JobClock
+    let logger: Logger
+    let onFinish: @Sendable (JobRun) async -> Void
+    private var run: JobRun
+    private var lifecycle: JobRunLifecycle
+    private var task: Task<Void, Never>?
+
+    /// How long a cancelled or timed-out attempt has between TERM and KILL.
+    static let stopGrace: Duration = .seconds(5)
+
+    init(
+        run: JobRun, spec: JobSpec, backend: any JobBackend, store: KilnStore, clock: any JobClock, logger: Logger,
+        submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onFinish: @escaping @Sendable (JobRun) async -> Void
+    ) {
+        runID = run.id
+        tool = run.tool
+        job = run.job
+        self.run = run
+        self.backend = backend
+        self.store = store
+        self.clock = clock
+        self.submission = submission
+        self.onFinish = onFinish
+        var logger = logger
+        logger[metadataKey: "tool"] = "\(run.tool)"
+        logger[metadataKey: "job"] = "\(run.job)"
+        logger[metadataKey: "run"] = "\(run.id)"
+        self.logger = logger
+        lifecycle = JobRunLifecycle(retries: spec.retry, timeout: Double(spec.effectiveTimeout), state: Self.state(of: run))
+    }
+
+    /// The lifecycle state a stored run is in (a run carried on after a restart of the platform).
+    static func state(of run: JobRun) -> JobRunLifecycle.State {
+        switch run.phase {
+        case .queued:
+            return .queued
+        case .running:
+            guard let handle = run.handle else { return .queued }
+            return .running(attempt: max(run.attempt, 1), pid: Int32(handle.id) ?? 0, deadline: run.deadline ?? .infinity)
+        case .retrying:
+            return .retrying(attempt: run.attempt + 1, after: run.retryAt ?? 0, last: run.lastStatus ?? .unknown)
+        case .finished:
+            return .finished(run.outcome ?? .init(result: .cancelled, status: nil, attempts: run.attempt))
+        }
+    }
+
+    var current: JobRun { run }
+
+    func begin() {
+        guard task == nil else { return }
+        task = Task { await self.drive() }
+    }
+
+    /// Returns once the driver has stopped (the run finished, or the driver was detached).
+    func finished() async { await task?.value }
+
+    /// Leaves the run to be adopted later: the platform shuts down.
+    func detach() { task?.cancel() }
+
+    /// Stops the run now (`delete`, `flush`, `restart`): its attempt's process tree is killed and
+    /// it is recorded as cancelled. Returns once it is.
+    func cancel() async {
+        let action = lifecycle.cancel(now: now())
+        switch action {
+        case .killTree:
+            if let handle = run.handle { await backend.cancel(handle, grace: Self.stopGrace) }
+        case .finish(let outcome):
+            task?.cancel()
+            await finalize(outcome)
+        default:
+            break
+        }
+        await task?.value
+    }
+
+    // MARK: Driving
+
+    private func drive() async {
+        var action: JobRunLifecycle.Action
+        switch lifecycle.state {
+        case .queued:
+            action = lifecycle.start(now: now())
+        case .running:
+            guard let handle = run.handle, let next = await awaitAttempt(handle) else { return }
+            logger.info("adopted a job run that outlived the platform", metadata: ["pid": "\(handle.id)"])
+            action = next
+        case .retrying(_, let after, _):
+            action = .startAgain(after: after)
+        case .spawning, .stopping, .finished:
+            return
+        }
+        while true {
+            switch action {
+            case .spawn(let attempt):
+                guard let next = await spawn(attempt: attempt) else { return }
+                action = next
+            case .startAgain(let after):
+                run.phase = .retrying
+                run.retryAt = after
+                run.handle = nil
+                await save()
+                do {
+                    try await clock.sleep(until: Date(timeIntervalSince1970: after))
+                } catch {
+                    return
+                }
+                action = lifecycle.tick(now: max(now(), after))
+            case .killTree(let pid):
+                logger.notice("stopping a job run's process tree", metadata: ["pid": "\(pid)"])
+                guard let handle = run.handle else { return }
+                await backend.cancel(handle, grace: Self.stopGrace)
+                guard let next = await awaitAttempt(handle) else { return }
+                action = next
+            case .finish(let outcome):
+                await finalize(outcome)
+                return
+            case .none:
+                return
+            }
+        }
+    }
+
+    /// Starts attempt `attempt` and waits for it; nil when the driver was detached.
+    private func spawn(attempt: Int) async -> JobRunLifecycle.Action? {
+        let handle: JobHandle
+        do {
+            handle = try await backend.submit(submission(run, attempt))
+        } catch {
+            logger.warning("a job run could not start", metadata: ["error": "\(error.message)"])
+            run.attempt = attempt
+            return lifecycle.spawnFailed(reason: error.message, now: now())
+        }
+        let started = now()
+        run.phase = .running
+        run.attempt = attempt
+        run.startedAt = run.startedAt ?? started
+        run.handle = handle
+        run.retryAt = nil
+        run.deadline = started + lifecycle.timeout
+        if case .killTree = lifecycle.spawned(pid: Int32(handle.id) ?? 0, now: started) {
+            await backend.cancel(handle, grace: Self.stopGrace)
+        }
+        await save()
+        return await awaitAttempt(handle)
+    }
+
+    private enum Wake: Sendable {
+        case ended(ExitStatus)
+        case deadline
+    }
+
+    /// Waits for the attempt's end, killing its tree at its deadline; nil when detached.
+    private func awaitAttempt(_ handle: JobHandle) async -> JobRunLifecycle.Action? {
+        while true {
+            var deadline: Double?
+            if case .running(_, _, let at) = lifecycle.state, at.isFinite { deadline = at }
+            let backend = self.backend
+            let clock = self.clock
+            let wake: Wake
+            do {
+                wake = try await withThrowingTaskGroup(of: Wake.self) { group in
+                    group.addTask { .ended(try await backend.waitForEnd(handle)) }
+                    if let deadline {
+                        group.addTask {
+                            try await clock.sleep(until: Date(timeIntervalSince1970: deadline))
+                            return .deadline
+                        }
+                    }
+                    guard let first = try await group.next() else { throw CancellationError() }
+                    group.cancelAll()
+                    return first
+                }
+            } catch {
+                return nil
+            }
+            switch wake {
+            case .ended(let status):
+                run.lastStatus = status
+                return lifecycle.exited(status, now: now())
+            case .deadline:
+                if case .killTree = lifecycle.tick(now: max(now(), deadline ?? 0)) {
+                    logger.notice("a job run passed its timeout; killing its process tree", metadata: ["timeout": "\(lifecycle.timeout)"])
+                    await backend.cancel(handle, grace: Self.stopGrace)
+                }
+            }
+        }
+    }
+
+    private func finalize(_ outcome: JobRunLifecycle.Outcome) async {
+        run.phase = .finished
+        run.outcome = outcome
+        run.lastStatus = outcome.status ?? run.lastStatus
+        run.endedAt = now()
+        run.deadline = nil
+        run.retryAt = nil
+        await save()
+        logger.info("job run finished", metadata: ["result": "\(outcome.result.rawValue)", "attempts": "\(outcome.attempts)"])
+        await onFinish(run)
+    }
+
+    private func save() async {
+        do {
+            try await store.saveRun(run)
+        } catch {
+            logger.error("cannot record the job run", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func now() -> Double { clock.now().timeIntervalSince1970 }
+}

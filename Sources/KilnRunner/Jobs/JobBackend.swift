@@ -1,0 +1,68 @@
+import KilnCore
+
+/// Where jobs' processes run: the local supervisor, or a batch grid (Son of Grid Engine, Slurm).
+/// Kept to what a grid can do, so one monitor drives them all: submit an attempt, ask after it,
+/// wait for its end, cancel it. Output goes to the files the submission names (on a grid, the
+/// shared home), where `jobs logs` reads it.
+public protocol JobBackend: Sendable {
+    /// Stored in each handle, so a run is always asked after where it runs.
+    var name: String { get }
+
+    /// Starts one attempt of a run; returns once it is running (or queued on a grid).
+    func submit(_ submission: JobSubmission) async throws(KilnError) -> JobHandle
+
+    /// Waits for the attempt to end and says how. Cancelling the waiting task stops the wait,
+    /// not the attempt (a shutdown of the platform leaves runs going, to be adopted).
+    func waitForEnd(_ handle: JobHandle) async throws -> ExitStatus
+
+    /// Whether the attempt still runs (after a restart of the platform, before adopting it).
+    func isRunning(_ handle: JobHandle) async -> Bool
+
+    /// Stops the attempt and everything it started: TERM, and KILL after `grace`.
+    func cancel(_ handle: JobHandle, grace: Duration) async
+}
+
+/// One attempt of a job's run, as a backend is asked to start it.
+public struct JobSubmission: Sendable, Hashable {
+    public var tool: ToolName
+    public var job: String
+    public var runID: Int64
+    public var attempt: Int
+    /// Shell: run by `/bin/sh -c` in `workingDirectory`.
+    public var command: String
+    public var image: JobImage
+    /// Run as this user (when the platform runs as root).
+    public var user: UnixIdentity?
+    public var home: String
+    public var workingDirectory: String
+    /// nil discards the stream.
+    public var outputPath: String?
+    public var errorPath: String?
+    public var memory: MemorySize
+    public var cpu: CPUQuantity
+    /// nil for a continuous job; a grid is told it as the run's hard limit.
+    public var timeout: Int?
+    public var environment: [String: String]
+
+    public init(
+        tool: ToolName, job: String, runID: Int64, attempt: Int, command: String, image: JobImage, user: UnixIdentity?,
+        home: String, workingDirectory: String, outputPath: String?, errorPath: String?, memory: MemorySize,
+        cpu: CPUQuantity, timeout: Int?, environment: [String: String]
+    ) {
+        self.tool = tool
+        self.job = job
+        self.runID = runID
+        self.attempt = attempt
+        self.command = command
+        self.image = image
+        self.user = user
+        self.home = home
+        self.workingDirectory = workingDirectory
+        self.outputPath = outputPath
+        self.errorPath = errorPath
+        self.memory = memory
+        self.cpu = cpu
+        self.timeout = timeout
+        self.environment = environment
+    }
+}

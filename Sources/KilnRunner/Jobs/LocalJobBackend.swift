@@ -1,0 +1,149 @@
+import Foundation
+import KilnCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The default backend: each attempt is a process group on this machine, spawned as the tool's
+/// user in its working directory, with its memory limit and CPU group, output appended to its
+/// log files.
+///
+/// The command runs under a small shell wrapper that writes its exit status to a file in the
+/// tool's home, so that an attempt which outlives the platform (a `kill -9` of `kiln serve`) and
+/// ends while it is down still reports its exit code once it is adopted.
+public final class LocalJobBackend: JobBackend {
+    public let name = "local"
+    /// Instance name for CPU groups (the data directory), so two platforms on one host stay apart.
+    let instance: String
+    let runtimes: HostRuntimes
+    /// The attempts this process spawned, by leader pid: their end, from waitpid.
+    private let children = Mutex<[String: AttemptEnd]>([:])
+
+    public init(instance: String, runtimes: HostRuntimes = .shared) {
+        self.instance = instance
+        self.runtimes = runtimes
+    }
+
+    public func submit(_ submission: JobSubmission) async throws(KilnError) -> JobHandle {
+        let runtime = try runtimes.check(submission.image)
+        let exitFile = Self.exitFile(home: submission.home, runID: submission.runID, attempt: submission.attempt)
+        prepareExitFile(exitFile, owner: submission.user)
+        let spec = processSpec(submission, runtime: runtime, exitFile: exitFile)
+        let started = AsyncStream<Int32>.makeStream()
+        let end = AttemptEnd()
+        // Not a child of the caller's task: a shutdown of the platform leaves the attempt running.
+        Task {
+            let status = await ProcessRunner.run(spec) { pid in
+                started.continuation.yield(pid)
+                started.continuation.finish()
+            }
+            started.continuation.finish()
+            await spec.limits?.removeCPUGroup()
+            try? FileManager.default.removeItem(atPath: exitFile)
+            end.finish(status)
+        }
+        var iterator = started.stream.makeAsyncIterator()
+        guard let pid = await iterator.next() else {
+            let status = try? await end.wait()
+            if case .couldNotStart(let reason)? = status {
+                throw KilnError(.unavailable, "the job could not start: \(reason)", context: ["job": submission.job])
+            }
+            throw KilnError(.unavailable, "the job could not start: \(status.map { "\($0)" } ?? "?")", context: ["job": submission.job])
+        }
+        let id = String(pid)
+        children.withLock { $0[id] = end }
+        return JobHandle(backend: name, id: id, processStart: ProcessInspector.startTime(of: pid), exitFile: exitFile)
+    }
+
+    public func waitForEnd(_ handle: JobHandle) async throws -> ExitStatus {
+        if let end = children.withLock({ $0[handle.id] }) {
+            let status = try await end.wait()
+            _ = children.withLock { $0.removeValue(forKey: handle.id) }
+            return status
+        }
+        // Not this process's child (it outlived a restart of the platform): watch its pid, then
+        // read what its wrapper wrote.
+        guard let pid = Int32(handle.id), let start = handle.processStart else { return .unknown }
+        try await ProcessInspector.waitForExit(pid: pid, start: start)
+        ProcessInspector.signalGroup(pid, SIGKILL)
+        defer { if let file = handle.exitFile { try? FileManager.default.removeItem(atPath: file) } }
+        return handle.exitFile.flatMap(Self.readExitFile) ?? .unknown
+    }
+
+    public func isRunning(_ handle: JobHandle) async -> Bool {
+        if children.withLock({ $0[handle.id] }) != nil { return true }
+        guard let pid = Int32(handle.id), let start = handle.processStart else { return false }
+        return ProcessInspector.isAlive(pid: pid, start: start)
+    }
+
+    public func cancel(_ handle: JobHandle, grace: Duration) async {
+        guard let pid = Int32(handle.id) else { return }
+        await ProcessInspector.stopGroup(pid, start: handle.processStart ?? ProcessInspector.startTime(of: pid) ?? 0, grace: grace)
+    }
+
+    // MARK: Launch
+
+    func processSpec(_ submission: JobSubmission, runtime: HostRuntimes.Found, exitFile: String) -> ProcessSpec {
+        let runtimeDirectory = (runtime.path as NSString).deletingLastPathComponent
+        var path = ["/usr/local/bin", "/usr/bin", "/bin"]
+        path.removeAll { $0 == runtimeDirectory }
+        var environment = [
+            "PATH": ([runtimeDirectory] + path).joined(separator: ":"), "HOME": submission.home, "LANG": "C.UTF-8",
+            "TOOL_NAME": submission.tool.rawValue, "TOOL_DATA_DIR": submission.home, "KILN_TOOL": submission.tool.rawValue,
+            "JOB_NAME": submission.job, "KILN_JOB": submission.job, "KILN_JOB_RUN": String(submission.runID),
+            "KILN_JOB_ATTEMPT": String(submission.attempt), "KILN_IMAGE": submission.image.shortName,
+        ]
+        if submission.image.runtime == .python { environment["PYTHONUNBUFFERED"] = "1" }
+        if let user = submission.user {
+            environment["USER"] = user.name
+            environment["LOGNAME"] = user.name
+        }
+        environment.merge(submission.environment) { _, given in given }
+        let limits = ResourceLimits(
+            memory: submission.memory, cpu: submission.cpu,
+            cgroupName: CPUCgroup.groupName(
+                instance: instance, tool: submission.tool, unit: "job-\(submission.job).\(submission.runID).\(submission.attempt)"))
+        return ProcessSpec(
+            executable: "/bin/sh", arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile],
+            environment: environment, workingDirectory: submission.workingDirectory, user: submission.user,
+            standardOutputPath: submission.outputPath ?? ProcessRunner.discardPath,
+            standardErrorPath: submission.errorPath ?? ProcessRunner.discardPath, stopGracePeriod: .seconds(5), limits: limits)
+    }
+
+    /// Runs the command (`$1`) in a shell, writes its status to `$2`, and ends as it ended: a
+    /// command killed by a signal has its wrapper end by the same signal, so the runner tells a
+    /// kill (an out-of-memory kill among them) from an exit code.
+    static let wrapper = """
+        /bin/sh -c "$1"
+        status=$?
+        echo "$status" > "$2" 2>/dev/null
+        if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then
+          trap - "$((status - 128))" 2>/dev/null
+          kill -"$((status - 128))" $$ 2>/dev/null
+        fi
+        exit "$status"
+        """
+
+    static func exitFile(home: String, runID: Int64, attempt: Int) -> String {
+        home + "/.kiln/jobs/run-\(runID).\(attempt).exit"
+    }
+
+    static func readExitFile(_ path: String) -> ExitStatus? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        return code > 128 && code < 160 ? .signaled(signal: code - 128) : .exited(code: code)
+    }
+
+    func prepareExitFile(_ path: String, owner: UnixIdentity?) {
+        let directory = (path as NSString).deletingLastPathComponent
+        for folder in [(directory as NSString).deletingLastPathComponent, directory]
+        where !FileManager.default.fileExists(atPath: folder) {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if let owner { chown(folder, owner.uid, owner.gid) }
+        }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

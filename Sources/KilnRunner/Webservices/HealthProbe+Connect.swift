@@ -1,0 +1,20 @@
+import KilnCore
+import NIOCore
+import NIOPosix
+
+extension HealthProbe {
+    /// Whether something accepts a TCP connection at `backend` (a continuous job's port, which
+    /// need not speak HTTP).
+    public static func acceptsConnections(
+        _ backend: HostPort, timeout: TimeAmount = .seconds(1), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: group).connectTimeout(timeout)
+                .connect(host: backend.host, port: backend.port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
