@@ -6,16 +6,17 @@ import KilnStore
 public enum ControlPlaneRouter {
     public static func build(
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
-        webservices: (any WebserviceControl)? = nil
+        webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
-        ToolsController(service: tools, store: store, routes: routes, webservices: webservices).register(on: router)
+        ToolsController(service: tools, store: store, routes: routes, webservices: webservices, jobs: jobs).register(on: router)
         RoutesController(registry: routes).register(on: router)
         if let webservices {
             WebservicesController(control: webservices, homeOf: { tools.home(of: $0) }).register(on: router)
         }
+        if let jobs { JobsController(control: jobs).register(on: router) }
         return router
     }
 }

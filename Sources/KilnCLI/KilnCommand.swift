@@ -8,15 +8,24 @@ public struct KilnCommand: AsyncParsableCommand {
         abstract: "Kiln: hosting for community tools, bots and scheduled jobs.",
         subcommands: [
             ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
-            WhoAmICommand.self, StaticServerCommand.self,
+            JobsCommand.self, ToolforgeCommand.self, WhoAmICommand.self, StaticServerCommand.self,
         ])
 
     public init() {}
 
     /// Runs the command line and exits: 0 ok, 1 a user error, 2 a usage error or an unreachable server.
     public static func runMain() async -> Never {
+        let arguments = JobsCommand.Run.expandingBareWait(Array(CommandLine.arguments.dropFirst()))
+        // Installed as `toolforge`, the binary speaks as Toolforge's CLI does.
+        if (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) == "toolforge" {
+            await run(ToolforgeCommand.self, arguments)
+        }
+        await run(Self.self, arguments)
+    }
+
+    static func run<Root: ParsableCommand>(_ root: Root.Type, _ arguments: [String]) async -> Never {
         do {
-            var command = try parseAsRoot()
+            var command = try root.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -24,15 +33,22 @@ public struct KilnCommand: AsyncParsableCommand {
             }
             Foundation.exit(0)
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("kiln: \(error)\n".utf8))
+            if case .toolforge = error {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("kiln: \(error)\n".utf8))
+            }
             Foundation.exit(error.exitCode)
+        } catch let error as JobExit {
+            // `jobs run --wait`: the job's own exit code, whatever it is.
+            Foundation.exit(error.code)
         } catch {
-            let code = exitCode(for: error)
+            let code = root.exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                print(root.fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data((root.fullMessage(for: error) + "\n").utf8))
             // Usage errors exit 2, as argparse-based tools (Toolforge's among them) do.
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }

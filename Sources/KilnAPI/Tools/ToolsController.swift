@@ -8,6 +8,7 @@ struct ToolsController {
     let store: KilnStore
     let routes: any RouteRegistry
     let webservices: (any WebserviceControl)?
+    let jobs: (any JobControl)?
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/whoami", use: whoami)
@@ -59,6 +60,7 @@ struct ToolsController {
         if let webservices, try await webservices.status(tool: name).state != .stopped {
             _ = try await webservices.stop(tool: name)
         }
+        if let jobs, try await service.store.tool(named: name) != nil { _ = try await jobs.flush(tool: name) }
         let (tool, archive) = try await service.delete(name: name)
         // Routes kept outside the store (Redis) go with the tool too.
         for route in try await routes.routes(of: name.rawValue) {

@@ -58,18 +58,7 @@ struct WebservicesController {
         guard let stream = LogStream(rawValue: streamName) else {
             throw KilnError(.badRequest, "stream must be out or err, not '\(streamName)'")
         }
-        let file = LogFile(path: try await control.logPath(tool: tool, stream: stream))
-        if let offset = parameters.get("offset") {
-            guard let offset = UInt64(offset) else { throw KilnError(.badRequest, "offset must be a number of bytes") }
-            let (text, next) = file.read(from: offset)
-            return WebserviceLogsResponse(text: text, nextOffset: next)
-        }
-        let count = try parameters.get("lines").map { text throws(KilnError) in
-            guard let count = Int(text), count >= 0 else { throw KilnError(.badRequest, "lines must be a number") }
-            return count
-        } ?? 100
-        let lines = file.lastLines(count)
-        return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: file.read(from: .max).next)
+        return try LogWindow.read(LogFile(path: try await control.logPath(tool: tool, stream: stream)), parameters: parameters)
     }
 
     func authorizedTool(_ context: KilnRequestContext) throws -> ToolName {
@@ -139,4 +128,22 @@ public struct WebserviceTypesResponse: Codable, Sendable, ResponseEncodable {
 public struct WebserviceLogsResponse: Codable, Sendable, ResponseEncodable {
     public var text: String
     public var nextOffset: UInt64
+}
+
+/// The part of a log a client asked for: `offset=BYTES` (what was appended since, for following)
+/// or `lines=N` (the last N lines, 100 by default).
+enum LogWindow {
+    static func read(_ file: LogFile, parameters: Parameters) throws(KilnError) -> WebserviceLogsResponse {
+        if let offset = parameters.get("offset") {
+            guard let offset = UInt64(offset) else { throw KilnError(.badRequest, "offset must be a number of bytes") }
+            let (text, next) = file.read(from: offset)
+            return WebserviceLogsResponse(text: text, nextOffset: next)
+        }
+        let count = try parameters.get("lines").map { text throws(KilnError) in
+            guard let count = Int(text), count >= 0 else { throw KilnError(.badRequest, "lines must be a number") }
+            return count
+        } ?? 100
+        let lines = file.lastLines(count)
+        return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: file.read(from: .max).next)
+    }
 }

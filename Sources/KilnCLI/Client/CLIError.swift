@@ -6,11 +6,14 @@ enum CLIError: Error, CustomStringConvertible {
     case server(status: Int, code: String, message: String)
     /// The server could not be reached or did not make sense: exit 2.
     case unreachable(String)
+    /// Said as Toolforge's `jobs` says its errors (`ERROR: …`), for users' scripts.
+    indirect case toolforge(CLIError)
 
     var exitCode: Int32 {
         switch self {
         case .user, .server: 1
         case .unreachable: 2
+        case .toolforge(let error): error.exitCode
         }
     }
 
@@ -19,6 +22,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .user(let message): message
         case .server(_, _, let message): message
         case .unreachable(let message): message
+        case .toolforge(let error): "ERROR: \(error)"
         }
     }
 }

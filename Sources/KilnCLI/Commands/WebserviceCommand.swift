@@ -144,21 +144,7 @@ struct WebserviceCommand: AsyncParsableCommand {
 
     func printLogs(_ client: APIClient, base: String) async throws {
         let streams = stream.flatMap(LogStream.init(rawValue:)).map { [$0] } ?? LogStream.allCases
-        var offsets: [LogStream: UInt64] = [:]
-        for stream in streams {
-            let logs: WebserviceLogsResponse = try await client.get("\(base)/logs?stream=\(stream.rawValue)&lines=\(last)")
-            if streams.count > 1, !follow { print("==> logs/web.\(stream.rawValue) <==") }
-            FileHandle.standardOutput.write(Data(logs.text.utf8))
-            offsets[stream] = logs.nextOffset
-        }
-        guard follow else { return }
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(500))
-            for stream in streams {
-                let logs: WebserviceLogsResponse = try await client.get("\(base)/logs?stream=\(stream.rawValue)&offset=\(offsets[stream] ?? 0)")
-                FileHandle.standardOutput.write(Data(logs.text.utf8))
-                offsets[stream] = logs.nextOffset
-            }
-        }
+        try await LogPrinter(client: client, path: base + "/logs", label: { "logs/web.\($0.rawValue)" })
+            .print(streams: streams, last: last, follow: follow)
     }
 }

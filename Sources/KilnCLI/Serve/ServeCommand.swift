@@ -7,6 +7,7 @@ import KilnCore
 import KilnMonitor
 import KilnProxy
 import KilnRedis
+import KilnRunner
 import KilnStore
 import Logging
 import ServiceLifecycle
@@ -29,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     var unixUsers: HostAccounts.UserMode = .auto
     @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: .hidden) var clockFile: String?
 
     func run() async throws {
         let logger = makeLogger()
@@ -53,9 +55,13 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
             kilnExecutable: Self.executablePath(), logger: logger,
             onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
+        let jobs = JobMonitor(
+            store: store, backend: LocalJobBackend(instance: directory.path),
+            clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(),
+            homeOf: { accounts.home(of: $0) }, logger: logger)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
-            routes: registry, webservices: monitor)
+            routes: registry, webservices: monitor, jobs: jobs)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -85,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
                             logger: logger), routes: routeTable, logger: logger)
                 } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
             .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
-            .init(service: monitor), .init(service: tcpAPI), .init(service: socketAPI),
+            .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if demo {
             try await DemoTool.prepare(tools: tools, store: store, accounts: accounts, webservices: monitor, logger: logger)

@@ -34,9 +34,12 @@ public struct JobStatus: Sendable, Hashable, Codable {
     /// The latest runs, newest first.
     public var runs: [JobRun]
     public var replicaStates: [ReplicaRecord]
+    /// The declaration as stored (what `dump` writes back).
+    public var spec: JobSpec
 
     public init(record: JobRecord, home: String, runs: [JobRun], replicaStates: [ReplicaRecord], address: String?) {
         let spec = record.spec
+        self.spec = spec
         name = spec.name
         command = spec.command
         jobType = spec.kind.rawValue
