@@ -1,0 +1,161 @@
+import Foundation
+import KilnCore
+import Testing
+
+@Suite struct JobImageCatalogueTests {
+    let catalogue = JobImageCatalogue.standard
+
+    @Test(arguments: ["python3.11", "python3.13", "php8.2", "node18", "bookworm", "jdk17", "mariadb"])
+    func currentNamesResolveWithoutWarning(_ name: String) throws {
+        let image = try catalogue.resolve(name)
+        #expect(image.shortName == name)
+        #expect(image.retirementWarning == nil)
+    }
+
+    @Test(arguments: [
+        ("tf-python39", JobImage.Runtime.python), ("python3.9", .python), ("tf-node12", .node), ("tf-php74", .php),
+        ("tf-jdk17", .java), ("bullseye", .debian), ("tf-bullseye-std", .debian), ("tf-mono68", .mono),
+    ])
+    func retiredNamesResolveToTheirRuntimeWithAWarning(_ name: String, _ runtime: JobImage.Runtime) throws {
+        let image = try catalogue.resolve(name)
+        #expect(image.runtime == runtime)
+        let warning = try #require(image.retirementWarning)
+        #expect(warning.contains("retired"))
+        #expect(warning.contains(name))
+    }
+
+    @Test func aToolsOwnImageIsRefusedSayingWhy() throws {
+        #expect {
+            try catalogue.resolve("tool-mybot/worker:latest")
+        } throws: { error in
+            "\(error)".contains("built by the tool itself") && "\(error)".contains("python3.11")
+        }
+    }
+
+    @Test func anUnknownImageListsTheValidOnes() throws {
+        #expect {
+            try catalogue.resolve("python2")
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("unknown image 'python2'") && message.contains("bookworm") && message.contains("php8.2")
+                && (error as? KilnError)?.context["field"] == "image"
+        }
+    }
+}
+
+@Suite struct JobQuotaTests {
+    func job(_ name: String, continuous: Bool = false, mem: String? = nil, cpu: String? = nil, replicas: Int? = nil) throws -> JobSpec {
+        JobSpec(
+            name: name, command: "true", image: "bookworm", continuous: continuous, memory: try mem.map { try MemorySize(parsing: $0) },
+            cpu: try cpu.map { try CPUQuantity(parsing: $0) }, replicas: replicas)
+    }
+
+    @Test func withinTheQuotaPasses() throws {
+        try JobQuota().check([try job("a"), try job("b", continuous: true, mem: "1Gi", cpu: "1")])
+    }
+
+    @Test func eachLimitRefusesWithItsField() throws {
+        let quota = JobQuota(jobs: 2, continuousJobs: 1, continuousMemory: MemorySize(bytes: 1 << 30))
+        func field(_ specs: [JobSpec]) -> String? {
+            do {
+                try quota.check(specs)
+                return nil
+            } catch {
+                #expect(error.code == .quotaExceeded)
+                return error.context["field"]
+            }
+        }
+        #expect(field([try job("a"), try job("b"), try job("c")]) == "jobs")
+        #expect(field([try job("a", continuous: true), try job("b", continuous: true)]) == "continuous")
+        #expect(field([try job("a", mem: "7Gi")]) == "mem")
+        #expect(field([try job("a", cpu: "4")]) == "cpu")
+        // Replicas count: two of 768Mi pass the per-job limit and not the total.
+        #expect(field([try job("a", continuous: true, mem: "768Mi", replicas: 2)]) == "mem")
+    }
+
+    @Test func usageCountsDefaultsForJobsThatNameNone() throws {
+        let usage = JobQuota.Usage([try job("a", continuous: true, replicas: 2), try job("b")])
+        #expect(usage.jobs == 2)
+        #expect(usage.continuousJobs == 1)
+        #expect(usage.continuousMemory == MemorySize(bytes: 1 << 30))
+        #expect(usage.continuousCPU == CPUQuantity(millicores: 1000))
+    }
+}
+
+@Suite struct JobLoadPlanTests {
+    func job(_ name: String, _ command: String = "true") -> JobSpec { JobSpec(name: name, command: command, image: "bookworm") }
+
+    @Test func newChangedRemovedAndUnchangedJobsAreTold() {
+        let plan = JobLoadPlan(current: [job("keep"), job("edit"), job("gone")], wanted: [job("keep"), job("edit", "false"), job("new")])
+        #expect(plan.created == ["new"])
+        #expect(plan.changed == ["edit"])
+        #expect(plan.deleted == ["gone"])
+        #expect(plan.unchanged == ["keep"])
+        #expect(!plan.isEmpty)
+    }
+
+    @Test func onlyOneJobIsTouchedWhenOneIsNamed() {
+        let current = [job("a"), job("b")]
+        #expect(JobLoadPlan(current: current, wanted: [job("a", "x")], only: "a").changed == ["a"])
+        let removing = JobLoadPlan(current: current, wanted: [job("a")], only: "b")
+        #expect(removing.deleted == ["b"])
+        #expect(removing.changed.isEmpty && removing.created.isEmpty)
+        #expect(JobLoadPlan(current: current, wanted: [job("c")], only: "a").deleted == ["a"])
+    }
+}
+
+@Suite struct JobStatusTests {
+    let tool = try! ToolName("bot")
+
+    func run(_ phase: JobRun.Phase, _ result: JobRunLifecycle.Outcome.Result? = nil) -> JobRun {
+        var run = JobRun(id: 1, tool: tool, job: "j", trigger: .run, phase: phase, attempt: 1, queuedAt: 0)
+        run.outcome = result.map { .init(result: $0, status: $0 == .succeeded ? .exited(code: 0) : .exited(code: 2), attempts: 1) }
+        return run
+    }
+
+    @Test func aOneOffSaysWhereItsLatestRunIs() {
+        let record = JobRecord(tool: tool, spec: JobSpec(name: "j", command: "true", image: "bookworm"), declaredAt: 0)
+        func status(_ runs: [JobRun]) -> String {
+            JobStatus(record: record, home: "/h", runs: runs, replicaStates: [], address: nil).status
+        }
+        #expect(status([]) == "Pending")
+        #expect(status([run(.running)]) == "Running")
+        #expect(status([run(.finished, .succeeded)]) == "Completed")
+        #expect(status([run(.finished, .failed)]) == "Failed")
+        #expect(status([run(.finished, .timedOut)]) == "Timed out")
+    }
+
+    @Test func aScheduleSaysItsLastAndNextTimes() {
+        let record = JobRecord(
+            tool: tool, spec: JobSpec(name: "j", command: "true", image: "bookworm", schedule: "*/5 * * * *"), declaredAt: 0,
+            lastTick: 600)
+        let waiting = JobStatus(record: record, home: "/h", runs: [], replicaStates: [], address: nil)
+        #expect(waiting.status == "Waiting for scheduled time")
+        #expect(waiting.nextRun == 900)
+        var finished = run(.finished, .succeeded)
+        finished.tick = 600
+        let last = JobStatus(record: record, home: "/h", runs: [finished], replicaStates: [], address: nil)
+        #expect(last.status == "Last schedule time: 1970-01-01T00:10:00Z")
+        #expect(last.hints.contains("Next run at 1970-01-01T00:15:00Z"))
+    }
+
+    @Test func logPathsFollowToolforge() {
+        var spec = JobSpec(name: "j", command: "true", image: "bookworm")
+        #expect(JobLogPaths(spec: spec, home: "/h").output == "/h/j.out")
+        #expect(JobLogPaths(spec: spec, home: "/h").error == "/h/j.err")
+        spec.filelogStdout = "logs/x.log"
+        spec.filelogStderr = "/var/tmp/y.log"
+        #expect(JobLogPaths(spec: spec, home: "/h").output == "/h/logs/x.log")
+        #expect(JobLogPaths(spec: spec, home: "/h").error == "/var/tmp/y.log")
+        spec = JobSpec(name: "j", command: "true", image: "bookworm", filelog: false)
+        #expect(JobLogPaths(spec: spec, home: "/h").output == nil)
+    }
+
+    @Test func aContinuousJobsAddressIsItsOwnAndStable() throws {
+        let first = JobAddress.host(tool: tool, job: "api")
+        #expect(first == JobAddress.host(tool: tool, job: "api"))
+        #expect(first != JobAddress.host(tool: tool, job: "api2"))
+        #expect(first.hasPrefix("127."))
+        #expect(!first.hasPrefix("127.0."))
+    }
+}
