@@ -41,7 +41,6 @@ public final class LocalJobBackend: JobBackend {
             }
             started.continuation.finish()
             await spec.limits?.removeCPUGroup()
-            try? FileManager.default.removeItem(atPath: exitFile)
             end.finish(status)
         }
         var iterator = started.stream.makeAsyncIterator()
@@ -58,18 +57,22 @@ public final class LocalJobBackend: JobBackend {
     }
 
     public func waitForEnd(_ handle: JobHandle) async throws -> ExitStatus {
+        // Whoever learns the end removes the exit file (the spawner may be gone by then).
+        func learned(_ status: ExitStatus) -> ExitStatus {
+            if let file = handle.exitFile { try? FileManager.default.removeItem(atPath: file) }
+            return status
+        }
         if let end = children.withLock({ $0[handle.id] }) {
             let status = try await end.wait()
             _ = children.withLock { $0.removeValue(forKey: handle.id) }
-            return status
+            return learned(status)
         }
         // Not this process's child (it outlived a restart of the platform): watch its pid, then
         // read what its wrapper wrote.
         guard let pid = Int32(handle.id), let start = handle.processStart else { return .unknown }
         try await ProcessInspector.waitForExit(pid: pid, start: start)
         ProcessInspector.signalGroup(pid, SIGKILL)
-        defer { if let file = handle.exitFile { try? FileManager.default.removeItem(atPath: file) } }
-        return handle.exitFile.flatMap(Self.readExitFile) ?? .unknown
+        return learned(handle.exitFile.flatMap(Self.readExitFile) ?? .unknown)
     }
 
     public func isRunning(_ handle: JobHandle) async -> Bool {
