@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),
+        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore"]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
