@@ -232,6 +232,30 @@ final class RecordingMailer: JobMailer {
         await running.stop()
     }
 
+    @Test func aContinuousJobsPortIsReachedAtItsStableAddress() async throws {
+        let running = start()
+        try "relayed".write(toFile: home + "/index.txt", atomically: true, encoding: .utf8)
+        let created = try await running.monitor.create(
+            tool: tool,
+            spec: JobSpec(
+                name: "web", command: "exec python3 -m http.server --bind 127.0.0.1 $PORT", image: "python3.11", continuous: true,
+                port: 8123, replicas: 2))
+        let address = try #require(created.status.address)
+        #expect(address == JobAddress.host(tool: tool, job: "web") + ":8123")
+        let backend = try HostPort(parsing: address)
+        var answered: Int?
+        for _ in 0..<200 where answered != 200 {
+            answered = await HealthProbe.status(of: backend, path: "/index.txt", host: "web")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(answered == 200)
+        let status = try await running.monitor.show(tool: tool, job: "web")
+        #expect(status.status == "Running")
+        try await running.monitor.delete(tool: tool, job: "web")
+        #expect(await HealthProbe.status(of: backend, path: "/", host: "web") == nil)
+        await running.stop()
+    }
+
     @Test func loadAppliesCreatesChangesAndDeletesAndADryRunChangesNothing() async throws {
         let running = start()
         func job(_ name: String, _ command: String = "true") -> JobSpec {

@@ -65,6 +65,33 @@ public struct JobSpec: Sendable, Hashable, Codable {
         self.healthCheckScript = healthCheckScript
     }
 
+    enum CodingKeys: String, CodingKey {
+        case name, command, image, schedule, continuous, retry, emails, memory, cpu, filelog, filelogStdout, filelogStderr,
+            mount, timeout, port, replicas, healthCheckScript
+    }
+
+    /// Fields left out take their defaults, as `jobs run` flags and jobs.yaml keys do.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name), command: try container.decode(String.self, forKey: .command),
+            image: try container.decode(String.self, forKey: .image),
+            schedule: try container.decodeIfPresent(String.self, forKey: .schedule),
+            continuous: try container.decodeIfPresent(Bool.self, forKey: .continuous) ?? false,
+            retry: try container.decodeIfPresent(Int.self, forKey: .retry) ?? 0,
+            emails: try container.decodeIfPresent(Emails.self, forKey: .emails) ?? .none,
+            memory: try container.decodeIfPresent(MemorySize.self, forKey: .memory),
+            cpu: try container.decodeIfPresent(CPUQuantity.self, forKey: .cpu),
+            filelog: try container.decodeIfPresent(Bool.self, forKey: .filelog) ?? true,
+            filelogStdout: try container.decodeIfPresent(String.self, forKey: .filelogStdout),
+            filelogStderr: try container.decodeIfPresent(String.self, forKey: .filelogStderr),
+            mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .all,
+            timeout: try container.decodeIfPresent(Int.self, forKey: .timeout),
+            port: try container.decodeIfPresent(Int.self, forKey: .port),
+            replicas: try container.decodeIfPresent(Int.self, forKey: .replicas),
+            healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript))
+    }
+
     public var kind: Kind { continuous ? .continuous : schedule != nil ? .schedule : .normal }
 
     /// Checks what no single field can: the combinations. Each error names its field (`context["field"]`),

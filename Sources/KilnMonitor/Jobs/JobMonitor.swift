@@ -36,6 +36,8 @@ public actor JobMonitor: Service {
     var runDrivers: [Int64: RunDriver] = [:]
     var activeRuns: [JobKey: Set<Int64>] = [:]
     var replicaDrivers: [JobKey: [ContinuousReplicaDriver]] = [:]
+    /// The stable addresses of continuous jobs' ports.
+    var relays: [JobKey: PortRelay] = [:]
     /// The scheduler's sleep; cancelled to make it look again (a schedule was added or changed).
     var schedulerSleep: Task<Void, Never>?
     var started = false
@@ -210,6 +212,18 @@ public actor JobMonitor: Service {
             drivers.append(driver)
         }
         replicaDrivers[key] = drivers
+        if let port = launch.spec.port {
+            let ports = await withTaskGroup(of: Int.self) { group in
+                for driver in drivers { group.addTask { await driver.current.port } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let address = HostPort(host: JobAddress.host(tool: key.tool, job: key.job), port: port)
+            do {
+                relays[key] = try await PortRelay(address: address, ports: ports.filter { $0 > 0 })
+            } catch {
+                logger.error("a continuous job's port cannot be reached at its address", metadata: ["job": "\(key)", "error": "\(error)"])
+            }
+        }
     }
 
     func replicaDriver(_ record: ReplicaRecord, launch: JobLaunch) -> ContinuousReplicaDriver {
@@ -222,6 +236,7 @@ public actor JobMonitor: Service {
     }
 
     func stopReplicas(of key: JobKey) async {
+        await relays.removeValue(forKey: key)?.close()
         guard let drivers = replicaDrivers.removeValue(forKey: key) else { return }
         await withTaskGroup(of: Void.self) { group in
             for driver in drivers { group.addTask { await driver.stop() } }

@@ -1,0 +1,154 @@
+import KilnCore
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The stable address of a continuous job's port: listens there and relays each connection, as
+/// bytes, to one of the job's replicas (each listens on its own loopback port, given as $PORT),
+/// in turn. Replicas come and go and restart on new processes; the address stays.
+public final class PortRelay: Sendable {
+    public let address: HostPort
+    private let channel: any Channel
+    private let backends: Backends
+
+    /// The replicas' ports, taken in turn.
+    final class Backends: Sendable {
+        private let state: Mutex<(ports: [Int], next: Int)>
+
+        init(_ ports: [Int]) { state = Mutex((ports, 0)) }
+
+        func update(_ ports: [Int]) { state.withLock { $0.ports = ports } }
+
+        func next() -> Int? {
+            state.withLock { state in
+                guard !state.ports.isEmpty else { return nil }
+                defer { state.next &+= 1 }
+                return state.ports[state.next % state.ports.count]
+            }
+        }
+    }
+
+    /// Binds `address` and relays to `ports`.
+    public init(address: HostPort, ports: [Int], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(KilnError) {
+        self.address = address
+        let backends = Backends(ports)
+        self.backends = backends
+        do {
+            // Reads start once the initializer has joined the two connections.
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { inbound in
+                    guard let port = backends.next() else {
+                        return inbound.eventLoop.makeFailedFuture(ChannelError.connectPending)
+                    }
+                    return ClientBootstrap(group: inbound.eventLoop).connectTimeout(.seconds(2))
+                        .channelOption(.allowRemoteHalfClosure, value: true)
+                        .connect(host: "127.0.0.1", port: port)
+                        .flatMap { outbound in
+                            let (first, second) = RelayHandler.pair()
+                            do {
+                                try inbound.pipeline.syncOperations.addHandler(first)
+                                try outbound.pipeline.syncOperations.addHandler(second)
+                            } catch {
+                                outbound.close(promise: nil)
+                                return inbound.eventLoop.makeFailedFuture(error)
+                            }
+                            return inbound.eventLoop.makeSucceededVoidFuture()
+                        }
+                }
+                .bind(host: address.host, port: address.port).get()
+        } catch {
+            throw KilnError(
+                .unavailable, "cannot listen at \(address) for the job's port: \(error)", context: ["address": address.description])
+        }
+    }
+
+    /// The replicas' ports now.
+    public func update(ports: [Int]) { backends.update(ports) }
+
+    public func close() async { try? await channel.close() }
+}
+
+/// One side of a relayed connection: what it reads is written to its partner, and it reads only
+/// while the partner can take more (backpressure both ways).
+final class RelayHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var partner: RelayHandler?
+    private var context: ChannelHandlerContext?
+    private var readPending = false
+
+    static func pair() -> (RelayHandler, RelayHandler) {
+        let first = RelayHandler()
+        let second = RelayHandler()
+        first.partner = second
+        second.partner = first
+        return (first, second)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner?.write(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner?.close()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            partner?.closeOutput()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.readIfPending() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if partner?.isWritable ?? false {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    private var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    private func write(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
+
+    private func flush() { context?.flush() }
+
+    private func close() { context?.close(promise: nil) }
+
+    private func closeOutput() { context?.close(mode: .output, promise: nil) }
+
+    private func readIfPending() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+}
