@@ -65,6 +65,13 @@ let package = Package(
             // on their properties cost a few percent per request for nothing.
             .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
         ]),
+        // Mail to tools' maintainers: a small SMTP client on SwiftNIO, for a local relay.
+        .target(name: "KilnMail", dependencies: [
+            "KilnCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Tool accounts on the host: Unix users, homes, token files.
         .target(name: "KilnAccounts", dependencies: [
             "KilnCore",
@@ -123,6 +130,11 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),
+        .testTarget(name: "KilnMailTests", dependencies: [
+            "KilnMail", "KilnTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "KilnProxyTests", dependencies: [
             "KilnProxy",
             .product(name: "NIOCore", package: "swift-nio"),
