@@ -104,7 +104,7 @@ let package = Package(
         // Command-line interface and the server composition.
         .target(name: "KilnCLI", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
-            "KilnFormats", "CKilnSystem",
+            "KilnFormats", "KilnMail", "CKilnSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,6 +4,7 @@ import Hummingbird
 import KilnAPI
 import KilnAccounts
 import KilnCore
+import KilnMail
 import KilnMonitor
 import KilnProxy
 import KilnRedis
@@ -30,6 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     var unixUsers: HostAccounts.UserMode = .auto
     @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Mail jobs' ends to maintainers through this SMTP relay (HOST:PORT).") var smtp: String?
+    @Option(help: "The sender of jobs' mail (default kiln@HOSTNAME).") var mailFrom: String?
+    @Option(help: "The domain of maintainers named without one (default: this host's name).") var mailDomain: String?
+    // Tests only: a file holding the time (seconds since 1970) the job scheduler goes by.
     @Option(help: .hidden) var clockFile: String?
 
     func run() async throws {
@@ -57,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
             onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
         let jobs = JobMonitor(
             store: store, backend: LocalJobBackend(instance: directory.path),
-            clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(),
+            clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: try mailer(logger: logger),
             homeOf: { accounts.home(of: $0) }, logger: logger)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
@@ -103,6 +108,16 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    func mailer(logger: Logger) throws -> SMTPJobMailer? {
+        guard let smtp else { return nil }
+        let relay = try HostPort(parsing: smtp)
+        let host = ProcessInfo.processInfo.hostName
+        let domain = mailDomain ?? (host.isEmpty ? "localhost" : host)
+        return SMTPJobMailer(
+            client: SMTPClient(host: relay.host, port: relay.port, heloName: domain, logger: logger),
+            from: mailFrom ?? "kiln@\(domain)", domain: domain)
     }
 
     /// This very binary, which also serves `static` webservices.
