@@ -231,7 +231,8 @@ import Testing
     static let trickyJobs = [
         JobSpec(
             name: "daily-report", command: "cd $HOME/report && ./venv/bin/python report.py > out.txt 2>&1", image: "python3.11",
-            schedule: "02 07 * * *", emails: .onfailure, memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000)),
+            schedule: "02 07 * * *", emails: .onfailure, memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000),
+            timeZone: "America/New_York"),
         JobSpec(
             name: "web-bot", command: #"bash -c "python3 bot.py --port ${PORT:-8000}""#, image: "tool-mytool/bot:latest",
             continuous: true, memory: MemorySize(bytes: 1_000_001), cpu: CPUQuantity(millicores: 250), port: 8000, replicas: 3,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a tool declared for one job, as `kiln jobs run` flags or a `jobs.yaml` entry say it
 /// (Toolforge's keys and meanings): the desired state the job runner brings about.
 public struct JobSpec: Sendable, Hashable, Codable {
@@ -19,6 +21,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var image: String
     /// A cron expression (`CronSchedule`) as written; nil for one-off and continuous jobs.
     public var schedule: String?
+    /// The time zone the schedule is read in (an IANA name such as Europe/Berlin); nil is UTC.
+    public var timeZone: String?
     public var continuous: Bool
     public var retry: Int
     public var emails: Emails
@@ -44,8 +48,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         name: String, command: String, image: String, schedule: String? = nil, continuous: Bool = false, retry: Int = 0,
         emails: Emails = .none, memory: MemorySize? = nil, cpu: CPUQuantity? = nil, filelog: Bool = true,
         filelogStdout: String? = nil, filelogStderr: String? = nil, mount: Mount = .all, timeout: Int? = nil,
-        port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil
+        port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil, timeZone: String? = nil
     ) {
+        self.timeZone = timeZone
         self.name = name
         self.command = command
         self.image = image
@@ -67,7 +72,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, command, image, schedule, continuous, retry, emails, memory, cpu, filelog, filelogStdout, filelogStderr,
-            mount, timeout, port, replicas, healthCheckScript
+            mount, timeout, port, replicas, healthCheckScript, timeZone
     }
 
     /// Fields left out take their defaults, as `jobs run` flags and jobs.yaml keys do.
@@ -89,8 +94,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
             timeout: try container.decodeIfPresent(Int.self, forKey: .timeout),
             port: try container.decodeIfPresent(Int.self, forKey: .port),
             replicas: try container.decodeIfPresent(Int.self, forKey: .replicas),
-            healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript))
+            healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript),
+            timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
     }
+
+    /// The zone the schedule is read in.
+    public var scheduleTimeZone: TimeZone { timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")! }
 
     public var kind: Kind { continuous ? .continuous : schedule != nil ? .schedule : .normal }
 
@@ -106,6 +115,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
         if schedule != nil && continuous { throw invalid("schedule", "a job is either scheduled or continuous, not both") }
         if let schedule {
             do { _ = try CronSchedule(parsing: schedule) } catch { throw invalid("schedule", error.message) }
+        }
+        if let timeZone {
+            guard schedule != nil else { throw invalid("timezone", "only a scheduled job has a time zone") }
+            guard TimeZone(identifier: timeZone) != nil else {
+                throw invalid("timezone", "unknown time zone '\(timeZone)': use an IANA name such as Europe/Berlin or UTC")
+            }
         }
         guard (0...Self.maximumRetry).contains(retry) else {
             throw invalid("retry", "retry must be from 0 to \(Self.maximumRetry), not \(retry)")

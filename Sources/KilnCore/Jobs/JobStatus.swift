@@ -11,6 +11,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
     public var schedule: String?
     /// The schedule as it fires (a nickname spread to its minute).
     public var scheduleExpression: String?
+    public var timeZone: String?
     public var continuous: Bool
     public var filelog: Bool
     public var outputLog: String?
@@ -47,6 +48,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
         schedule = spec.schedule
         let cron = spec.schedule.flatMap { try? CronSchedule(parsing: $0, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: spec.name)) }
         scheduleExpression = cron?.expression
+        timeZone = spec.schedule == nil ? nil : spec.timeZone ?? "UTC"
         continuous = spec.continuous
         filelog = spec.filelog
         let logs = JobLogPaths(spec: spec, home: home)
@@ -73,7 +75,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
         case .schedule:
             if let cron {
                 let ticks = ScheduleTicks(
-                    schedule: cron, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                    schedule: cron, timeZone: spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
                     since: Date(timeIntervalSince1970: record.declaredAt))
                 nextRun = ticks.peekNext()?.timeIntervalSince1970
             }

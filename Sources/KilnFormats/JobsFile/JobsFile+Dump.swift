@@ -33,6 +33,7 @@ extension JobsFile {
         if let path = job.filelogStderr { fields.append(("filelog-stderr", yamlScalar(path))) }
         if job.mount != .all { fields.append(("mount", job.mount.rawValue)) }
         if let timeout = job.timeout { fields.append(("timeout", "\(timeout)")) }
+        if let zone = job.timeZone { fields.append(("timezone", yamlScalar(zone))) }
         if let port = job.port { fields.append(("port", "\(port)")) }
         if let replicas = job.replicas { fields.append(("replicas", "\(replicas)")) }
         if let script = job.healthCheckScript { fields.append(("health-check-script", yamlScalar(script))) }

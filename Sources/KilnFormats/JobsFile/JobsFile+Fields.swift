@@ -6,6 +6,7 @@ extension JobsFile {
     static let knownKeys: [String] = [
         "name", "command", "image", "schedule", "continuous", "wait", "retry", "emails", "mem", "cpu", "no-filelog",
         "filelog", "filelog-stdout", "filelog-stderr", "mount", "port", "replicas", "health-check-script", "timeout",
+        "timezone",
     ]
 
     /// One entry of the list: its keys in the order written (YAML merge keys, `<<: *defaults`, resolved
@@ -125,6 +126,7 @@ extension JobsFile {
                 case "replicas": spec.replicas = try integer(entry)
                 case "health-check-script": spec.healthCheckScript = try text(entry)
                 case "timeout": spec.timeout = try integer(entry)
+                case "timezone": spec.timeZone = try text(entry)
                 default: break
                 }
             }

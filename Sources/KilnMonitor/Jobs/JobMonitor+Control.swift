@@ -166,7 +166,7 @@ extension JobMonitor: JobControl {
         case .schedule:
             if let schedule {
                 schedules[launch.key] = ScheduleTicks(
-                    schedule: schedule, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                    schedule: schedule, timeZone: record.spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
                     since: Date(timeIntervalSince1970: record.declaredAt))
                 wakeScheduler()
             }

@@ -61,7 +61,7 @@ extension JobMonitor {
                 let key = JobKey(tool: claim.tool, job: claim.job)
                 if let launch = launches[key], let schedule = launch.schedule {
                     schedules[key] = ScheduleTicks(
-                        schedule: schedule, lastTick: launch.record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                        schedule: schedule, timeZone: launch.spec.scheduleTimeZone, lastTick: launch.record.lastTick.map(Date.init(timeIntervalSince1970:)),
                         since: Date(timeIntervalSince1970: launch.record.declaredAt))
                 }
             }

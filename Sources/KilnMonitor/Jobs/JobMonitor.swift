@@ -86,7 +86,7 @@ public actor JobMonitor: Service {
             launches[launch.key] = launch
             if let schedule = launch.schedule {
                 schedules[launch.key] = ScheduleTicks(
-                    schedule: schedule, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
+                    schedule: schedule, timeZone: record.spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
                     since: Date(timeIntervalSince1970: record.declaredAt))
             }
         }

@@ -139,6 +139,21 @@ import Testing
         #expect(last.hints.contains("Next run at 1970-01-01T00:15:00Z"))
     }
 
+    @Test func aScheduleIsReadInTheJobsTimeZone() throws {
+        // 2026-11-25 00:00 UTC; 09:00 in Berlin is 08:00 UTC in winter.
+        var spec = JobSpec(name: "j", command: "true", image: "bookworm", schedule: "0 9 * * *", timeZone: "Europe/Berlin")
+        try spec.validate()
+        let record = JobRecord(tool: tool, spec: spec, declaredAt: 1_795_564_800)
+        let status = JobStatus(record: record, home: "/h", runs: [], replicaStates: [], address: nil)
+        #expect(abs((status.nextRun ?? 0) - (1_795_564_800 + 8 * 3600)) < 0.001)
+        #expect(status.timeZone == "Europe/Berlin")
+        spec.timeZone = "Mars/Olympus"
+        #expect(throws: KilnError.self) { try spec.validate() }
+        spec.timeZone = "UTC"
+        spec.schedule = nil
+        #expect(throws: KilnError.self) { try spec.validate() }
+    }
+
     @Test func logPathsFollowToolforge() {
         var spec = JobSpec(name: "j", command: "true", image: "bookworm")
         #expect(JobLogPaths(spec: spec, home: "/h").output == "/h/j.out")

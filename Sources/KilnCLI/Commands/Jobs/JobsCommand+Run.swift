@@ -14,6 +14,7 @@ extension JobsCommand {
         @Option(help: "The image (see `kiln jobs images`).") var image: String
         @Option(help: "Run on this cron schedule (five fields, or @hourly, @daily, @weekly, @monthly, @yearly).")
         var schedule: String?
+        @Option(help: "The time zone the schedule is read in (IANA name; default UTC).") var timezone: String?
         @Flag(help: "Keep it running: restart it when it exits.") var continuous = false
         @Option(help: "Wait for the run to end (at most SECONDS, 600 without a value) and exit with its code.")
         var wait: Int?
@@ -71,7 +72,7 @@ extension JobsCommand {
                 name: name, command: command, image: image, schedule: schedule, continuous: continuous, retry: retry,
                 emails: emails, memory: memory, cpu: cpuQuantity, filelog: filelog, filelogStdout: filelogStdout,
                 filelogStderr: filelogStderr, mount: mount, timeout: timeout, port: port, replicas: replicas,
-                healthCheckScript: healthCheckScript)
+                healthCheckScript: healthCheckScript, timeZone: timezone)
             try spec.validate()
             return spec
         }

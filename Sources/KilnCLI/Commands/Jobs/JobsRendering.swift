@@ -27,7 +27,7 @@ enum JobsRendering {
         block.add("Command", job.command)
         block.add("Job type", type(job))
         if let schedule = job.schedule {
-            block.add("Schedule", schedule + (job.scheduleExpression.map { $0 == schedule ? "" : " (\($0))" } ?? "") + " UTC")
+            block.add("Schedule", schedule + (job.scheduleExpression.map { $0 == schedule ? "" : " (\($0))" } ?? "") + " " + (job.timeZone ?? "UTC"))
         }
         block.add("Image", job.image)
         block.add("File log", job.filelog ? "yes" : "no")
