@@ -51,7 +51,6 @@ actor ContinuousReplicaDriver {
     }
 
     var current: ReplicaRecord { record }
-    nonisolated var port: Int { 0 }
 
     /// Starts driving; `survivor` is this replica's life from before a restart of the platform,
     /// when its process still runs.
@@ -174,15 +173,18 @@ actor ContinuousReplicaDriver {
         return false
     }
 
+    /// Runs the job's health-check script as the job runs (its user, directory and environment).
     private func runHealthCheck(_ script: String) async -> Bool {
         guard let life else { return false }
-        var check = submission(life, 1)
+        let check = submission(life, 1)
+        var environment = check.environment
+        environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+        environment["HOME"] = check.home
         let status = await ProcessRunner.run(
             ProcessSpec(
-                executable: "/bin/sh", arguments: ["-c", script], environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": check.home],
-                workingDirectory: check.workingDirectory, user: check.user, standardOutputPath: ProcessRunner.discardPath,
-                standardErrorPath: check.errorPath ?? ProcessRunner.discardPath))
-        check.command = script
+                executable: "/bin/sh", arguments: ["-c", script], environment: environment, workingDirectory: check.workingDirectory,
+                user: check.user, standardOutputPath: ProcessRunner.discardPath,
+                standardErrorPath: check.errorPath ?? ProcessRunner.discardPath, stopGracePeriod: .seconds(1)))
         return status.isSuccess
     }
 

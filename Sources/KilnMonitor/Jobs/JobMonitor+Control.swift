@@ -76,8 +76,9 @@ extension JobMonitor: JobControl {
         try configuration.quota.check(after)
         guard !dryRun, !plan.isEmpty else { return plan }
         let upserted = specs.filter { (plan.created + plan.changed).contains($0.name) }
-        for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
+        // Stored first, all together: a failure here leaves every job as it was, running.
         try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970)
+        for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
         for spec in upserted {
             guard let record = try await store.job(spec.name, of: tool), let image = images[spec.name] else { continue }
             try await activate(record, account: account, image: image)
