@@ -49,7 +49,7 @@ let package = Package(
         ]),
         // The front proxy (data plane): SwiftNIO channel handlers, shares only the core.
         .target(name: "KilnProxy", dependencies: [
-            "KilnCore",
+            "KilnCore", "KilnChannels",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -65,6 +65,8 @@ let package = Package(
             // on their properties cost a few percent per request for nothing.
             .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
         ]),
+        // A byte tunnel between two channels with backpressure (websockets, job ports).
+        .target(name: "KilnChannels", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Mail to tools' maintainers: a small SMTP client on SwiftNIO, for a local relay.
         .target(name: "KilnMail", dependencies: [
             "KilnCore",
@@ -87,7 +89,7 @@ let package = Package(
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
-            "KilnCore",
+            "KilnCore", "KilnChannels",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

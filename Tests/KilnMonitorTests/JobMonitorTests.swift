@@ -223,8 +223,12 @@ final class RecordingMailer: JobMailer {
         for _ in 0..<500 where lines("pids").count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         let second = try #require(lines("pids").last.flatMap { Int32($0) })
         #expect(second != first)
-        let status = try await running.monitor.show(tool: tool, job: "daemon")
-        #expect(status.replicaStates.first?.restarts == 1)
+        var restarts = 0
+        for _ in 0..<200 where restarts != 1 {
+            restarts = try await running.monitor.show(tool: tool, job: "daemon").replicaStates.first?.restarts ?? 0
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(restarts == 1)
         try await running.monitor.delete(tool: tool, job: "daemon")
         for _ in 0..<200 where ProcessInspector.startTime(of: second) != nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(ProcessInspector.startTime(of: second) == nil)
@@ -245,12 +249,17 @@ final class RecordingMailer: JobMailer {
         let backend = try HostPort(parsing: address)
         var answered: Int?
         for _ in 0..<200 where answered != 200 {
-            answered = await HealthProbe.status(of: backend, path: "/index.txt", host: "web")
+            answered = await HealthProbe.status(of: backend, path: "/index.txt", host: "web", timeout: .milliseconds(500))
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(answered == 200)
-        let status = try await running.monitor.show(tool: tool, job: "web")
-        #expect(status.status == "Running")
+        // Both replicas get there (the relay answered through the first one ready).
+        var status = ""
+        for _ in 0..<300 where status != "Running" {
+            status = try await running.monitor.show(tool: tool, job: "web").status
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(status == "Running")
         try await running.monitor.delete(tool: tool, job: "web")
         #expect(await HealthProbe.status(of: backend, path: "/", host: "web") == nil)
         await running.stop()

@@ -26,6 +26,8 @@ import Testing
     @Test func anAttemptRunsInTheHomeWithItsEnvironmentAndReportsItsExitCode() async throws {
         let handle = try await backend.submit(try submission("echo \"$PWD $JOB_NAME $EXTRA $HOME\"; echo oops >&2; exit 3"))
         #expect(handle.backend == "local")
+        for _ in 0..<200 where await backend.isRunning(handle) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await !backend.isRunning(handle))
         #expect(try await backend.waitForEnd(handle) == .exited(code: 3))
         #expect(try String(contentsOfFile: home + "/j.out", encoding: .utf8) == "\(home) j yes \(home)\n")
         #expect(try String(contentsOfFile: home + "/j.err", encoding: .utf8) == "oops\n")

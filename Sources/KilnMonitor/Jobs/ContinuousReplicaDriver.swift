@@ -221,18 +221,7 @@ actor ContinuousReplicaDriver {
     }
 
     private func save() async {
-        record.failureTimes = lifecycle.failureTimes
-        record.restarts = lifecycle.restarts
-        switch lifecycle.state {
-        case .idle: record.phase = .stopped
-        case .spawning, .probing, .stopping: record.phase = .starting
-        case .serving: record.phase = .serving
-        case .backingOff: record.phase = .backingOff
-        case .failed(let reason, _):
-            record.phase = .failed
-            record.failedReason = reason
-        }
-        if record.phase != .failed { record.failedReason = nil }
+        record.take(lifecycle)
         do {
             try await store.saveJobReplica(record, job: job)
             if let life { try await store.saveRun(life) }

@@ -223,18 +223,7 @@ actor ReplicaDriver {
 
     /// Writes the replica's state as the lifecycle has it now.
     private func save() async {
-        record.failureTimes = lifecycle.failureTimes
-        record.restarts = lifecycle.restarts
-        switch lifecycle.state {
-        case .idle: record.phase = .stopped
-        case .spawning, .probing, .stopping: record.phase = .starting
-        case .serving: record.phase = .serving
-        case .backingOff: record.phase = .backingOff
-        case .failed(let reason, _):
-            record.phase = .failed
-            record.failedReason = reason
-        }
-        if record.phase != .failed { record.failedReason = nil }
+        record.take(lifecycle)
         do {
             try await store.saveReplica(record)
         } catch {

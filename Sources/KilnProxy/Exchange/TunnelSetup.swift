@@ -1,3 +1,4 @@
+import KilnChannels
 import NIOCore
 import NIOHTTP1
 
@@ -11,7 +12,7 @@ enum TunnelSetup {
             let upstreamPipeline = upstream.pipeline.syncOperations
             upstreamHandler.delegate = nil
             upstreamHandler.onClose = nil
-            let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
+            let (clientGlue, upstreamGlue) = ByteTunnelHandler.matchedPair()
             try removeIfPresent(clientPipeline, ProxyHandler.self)
             try removeIfPresent(clientPipeline, NIOHTTPResponseHeadersValidator.self)
             try removeIfPresent(clientPipeline, ConnectionTimeoutHandler.self)
@@ -32,69 +33,6 @@ enum TunnelSetup {
     ) throws {
         if let handler = try? pipeline.handler(type: type) {
             pipeline.removeHandler(handler, promise: nil)
-        }
-    }
-}
-
-/// One side of a byte tunnel between two channels on the same event loop.
-final class GlueHandler: ChannelDuplexHandler {
-    typealias InboundIn = NIOAny
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = NIOAny
-
-    private var partner: GlueHandler?
-    private var context: ChannelHandlerContext?
-    private var pendingRead = false
-
-    static func matchedPair() -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler()
-        let second = GlueHandler()
-        first.partner = second
-        second.partner = first
-        return (first, second)
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        // The partner may have held a read while this side was not yet in its pipeline.
-        partner?.partnerBecameWritable()
-        context.read()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        partner = nil
-    }
-
-    private func partnerWrite(_ data: NIOAny) { context?.write(data, promise: nil) }
-    private func partnerFlush() { context?.flush() }
-    private func partnerClose() { context?.close(promise: nil) }
-    private var partnerWritable: Bool { context?.channel.isWritable ?? false }
-
-    private func partnerBecameWritable() {
-        if pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { partner?.partnerWrite(data) }
-
-    func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
-
-    func channelInactive(context: ChannelHandlerContext) { partner?.partnerClose() }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { partner?.partnerBecameWritable() }
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if partner?.partnerWritable ?? false {
-            context.read()
-        } else {
-            pendingRead = true
         }
     }
 }

@@ -12,6 +12,8 @@ final class AttemptEnd: Sendable {
 
     private let state = Mutex(State())
 
+    var isFinished: Bool { state.withLock { $0.status != nil } }
+
     func finish(_ status: ExitStatus) {
         let waiters = state.withLock { state in
             state.status = status

@@ -76,7 +76,7 @@ public final class LocalJobBackend: JobBackend {
     }
 
     public func isRunning(_ handle: JobHandle) async -> Bool {
-        if children.withLock({ $0[handle.id] }) != nil { return true }
+        if let end = children.withLock({ $0[handle.id] }) { return !end.isFinished }
         guard let pid = Int32(handle.id), let start = handle.processStart else { return false }
         return ProcessInspector.isAlive(pid: pid, start: start)
     }

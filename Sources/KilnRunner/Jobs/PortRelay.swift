@@ -1,3 +1,4 @@
+import KilnChannels
 import KilnCore
 import Logging
 import NIOCore
@@ -47,7 +48,7 @@ public final class PortRelay: Sendable {
                         .channelOption(.allowRemoteHalfClosure, value: true)
                         .connect(host: "127.0.0.1", port: port)
                         .flatMap { outbound in
-                            let (first, second) = RelayHandler.pair()
+                            let (first, second) = ByteTunnelHandler.matchedPair()
                             do {
                                 try inbound.pipeline.syncOperations.addHandler(first)
                                 try outbound.pipeline.syncOperations.addHandler(second)
@@ -69,86 +70,4 @@ public final class PortRelay: Sendable {
     public func update(ports: [Int]) { backends.update(ports) }
 
     public func close() async { try? await channel.close() }
-}
-
-/// One side of a relayed connection: what it reads is written to its partner, and it reads only
-/// while the partner can take more (backpressure both ways).
-final class RelayHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private var partner: RelayHandler?
-    private var context: ChannelHandlerContext?
-    private var readPending = false
-
-    static func pair() -> (RelayHandler, RelayHandler) {
-        let first = RelayHandler()
-        let second = RelayHandler()
-        first.partner = second
-        second.partner = first
-        return (first, second)
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        partner = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner?.write(unwrapInboundIn(data))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        partner?.flush()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        partner?.close()
-        context.fireChannelInactive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event {
-            partner?.closeOutput()
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { partner?.readIfPending() }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if partner?.isWritable ?? false {
-            context.read()
-        } else {
-            readPending = true
-        }
-    }
-
-    private var isWritable: Bool { context?.channel.isWritable ?? false }
-
-    private func write(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
-
-    private func flush() { context?.flush() }
-
-    private func close() { context?.close(promise: nil) }
-
-    private func closeOutput() { context?.close(mode: .output, promise: nil) }
-
-    private func readIfPending() {
-        guard readPending, let context else { return }
-        readPending = false
-        context.read()
-    }
 }
