@@ -37,7 +37,8 @@ import Testing
         let start = ContinuousClock.now
         let error = try #require(await sendFailure(client(port: server.port, timeout: .milliseconds(400))))
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(3), "took \(elapsed)")
+        // Far below a hang, with room for a machine busy running the whole suite.
+        #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(10), "took \(elapsed)")
         #expect(error.code == .unavailable)
         #expect(error.message == "the SMTP server at 127.0.0.1:\(server.port) did not answer the greeting within 0.4 seconds")
         #expect(error.context["command"] == "the greeting" && error.context["port"] == String(server.port))
@@ -48,7 +49,7 @@ import Testing
         defer { Task { await server.close() } }
         let start = ContinuousClock.now
         let error = try #require(await sendFailure(client(port: server.port, timeout: .milliseconds(400))))
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(10))
         #expect(error.message.contains("did not answer EHLO kiln.test within"), "\(error.message)")
         #expect(error.context["command"] == "EHLO kiln.test")
         #expect(server.commands == ["EHLO kiln.test"])

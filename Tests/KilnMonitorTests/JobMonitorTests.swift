@@ -79,7 +79,7 @@ final class RecordingMailer: JobMailer {
 
     /// Waits (real time) until `condition` holds for the job's runs.
     @discardableResult
-    func waitForRuns(_ job: String, _ what: String, timeout: Duration = .seconds(10), _ condition: ([JobRun]) -> Bool) async throws -> [JobRun] {
+    func waitForRuns(_ job: String, _ what: String, timeout: Duration = .seconds(30), _ condition: ([JobRun]) -> Bool) async throws -> [JobRun] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let runs = try await runs(job)

@@ -77,6 +77,6 @@ import Testing
         }
         let reopened = try KilnStore(path: path)
         #expect(try await reopened.replicas(of: tool).first?.failureTimes == [1, 2, 3])
-        #expect(try await reopened.appliedMigrations().last == "v4-webservices")
+        #expect(try await reopened.appliedMigrations().last == "v5-jobs")
     }
 }
