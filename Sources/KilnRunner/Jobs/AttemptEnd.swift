@@ -12,6 +12,9 @@ final class AttemptEnd: Sendable {
 
     private let state = Mutex(State())
 
+    /// Whether the attempt has ended (its status is known), waited for or not.
+    var hasEnded: Bool { state.withLock { $0.status != nil } }
+
     func finish(_ status: ExitStatus) {
         let waiters = state.withLock { state in
             state.status = status

@@ -73,7 +73,9 @@ public final class LocalJobBackend: JobBackend {
     }
 
     public func isRunning(_ handle: JobHandle) async -> Bool {
-        if children.withLock({ $0[handle.id] }) != nil { return true }
+        // A child of this process runs until its end is known (it stays in `children` until
+        // someone waits for it, so being there does not mean it still runs).
+        if let end = children.withLock({ $0[handle.id] }) { return !end.hasEnded }
         guard let pid = Int32(handle.id), let start = handle.processStart else { return false }
         return ProcessInspector.isAlive(pid: pid, start: start)
     }
