@@ -65,9 +65,16 @@ struct JobsController {
     @Sendable func load(_ request: Request, context: KilnRequestContext) async throws -> JobLoadResponse {
         let tool = try authorizedTool(context)
         let body = try await request.decode(as: LoadJobsRequest.self, context: context)
-        let file = try JobsFile.parse(body.text, fileName: body.fileName ?? JobsFile.fileName, strict: body.strict ?? false)
+        let fileName = body.fileName ?? JobsFile.fileName
+        let file = try JobsFile.parse(body.text, fileName: fileName, strict: body.strict ?? false)
         if let only = body.job { try JobName.validate(only) }
-        var plan = try await control.load(tool: tool, specs: file.jobs, only: body.job, dryRun: body.dryRun ?? false)
+        var plan: JobLoadPlan
+        do throws(KilnError) {
+            plan = try await control.load(tool: tool, specs: file.jobs, only: body.job, dryRun: body.dryRun ?? false)
+        } catch {
+            // A value only the runner checks (an unknown image) is named by its line too.
+            throw file.locating(error, fileName: fileName)
+        }
         plan.warnings = file.warnings.map { "\(body.fileName ?? JobsFile.fileName) line \($0.line)\($0.job.map { ", job '\($0)'" } ?? ""), \($0.field): \($0.message)" } + plan.warnings
         return JobLoadResponse(plan: plan, dryRun: body.dryRun ?? false)
     }

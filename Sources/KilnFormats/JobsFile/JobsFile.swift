@@ -22,12 +22,28 @@ public struct JobsFile: Sendable {
 
     public var jobs: [JobSpec]
     public var warnings: [Warning]
+    /// Where each job's keys are written: job name → key → line. The server checks some values
+    /// only against its own catalogue (the image); it names their line with this.
+    public var keyLines: [String: [String: Int]] = [:]
 
     public static let fileName = "jobs.yaml"
 
     public init(jobs: [JobSpec] = [], warnings: [Warning] = []) {
         self.jobs = jobs
         self.warnings = warnings
+    }
+
+    /// `error` (about one job's field, as the server's checks say them) placed in the file as the
+    /// reader's own errors are: "jobs.yaml line 7, job 'daily-report', image: …".
+    public func locating(_ error: KilnError, fileName: String) -> KilnError {
+        guard let job = error.context["job"], let field = error.context["field"], let line = keyLines[job]?[field],
+            error.context["line"] == nil
+        else { return error }
+        var located = error
+        located.message = "\(fileName) line \(line), job '\(job)', \(field): \(error.message)"
+        located.context["file"] = fileName
+        located.context["line"] = String(line)
+        return located
     }
 
     /// Reads a whole jobs.yaml. Every job is checked (field values, JobSpec.validate(), names unique); the first
@@ -52,6 +68,8 @@ public struct JobsFile: Sendable {
                     at: fields.keyNode("name"))
             }
             firstLines[spec.name] = fields.line
+            file.keyLines[spec.name] = Dictionary(
+                fields.entries.map { ($0.name, $0.key.mark?.line ?? fields.line) }, uniquingKeysWith: { first, _ in first })
             file.jobs.append(spec)
         }
         return file

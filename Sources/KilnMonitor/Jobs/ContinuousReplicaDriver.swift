@@ -92,10 +92,11 @@ actor ContinuousReplicaDriver {
             switch action {
             case .spawn:
                 action = await runOnce()
-            case .startAgain(let after):
+            case .startAgain(let delay):
+                // The lifecycle says how long to wait (seconds from now), as for webservices.
                 await save()
                 do {
-                    try await clock.sleep(until: Date(timeIntervalSince1970: after))
+                    try await clock.sleep(until: clock.now().addingTimeInterval(delay))
                 } catch {
                     return
                 }
@@ -147,6 +148,9 @@ actor ContinuousReplicaDriver {
                 logger.info("continuous job replica running", metadata: ["pid": "\(pid)"])
                 await save()
             }
+        } else if await !backend.isRunning(handle) {
+            // It died before it was ready: that is its end (its exit status), not a timeout.
+            return await awaitEnd(handle)
         } else if case .terminate = lifecycle.unhealthy() {
             logger.warning("continuous job replica did not become ready in time; stopping it", metadata: ["timeout": "\(startTimeout)"])
             await backend.cancel(handle, grace: RunDriver.stopGrace)
