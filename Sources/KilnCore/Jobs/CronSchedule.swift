@@ -80,20 +80,22 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
                 parts = nextDay(after: candidate, calendar: calendar)
                 continue
             }
+            // Hours and minutes jump straight to the next allowed one (a thousand jobs are
+            // looked at every minute; stepping one by one cost a calendar call per step).
             if !Self.contains(hours, hour) {
-                if hour == 23 {
-                    parts = nextDay(after: candidate, calendar: calendar)
+                if let next = Self.nextMember(of: hours, from: hour + 1, through: 23) {
+                    parts = DateComponents(year: year, month: month, day: day, hour: next, minute: 0)
                 } else {
-                    parts = DateComponents(year: year, month: month, day: day, hour: hour + 1, minute: 0)
+                    parts = nextDay(after: candidate, calendar: calendar)
                 }
                 continue
             }
             if !Self.contains(minutes, minute) {
-                if minute == 59 {
-                    parts = calendar.dateComponents(
-                        [.year, .month, .day, .hour, .minute], from: candidate.addingTimeInterval(60))
+                if let next = Self.nextMember(of: minutes, from: minute + 1, through: 59) {
+                    parts = DateComponents(year: year, month: month, day: day, hour: hour, minute: next)
                 } else {
-                    parts = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute + 1)
+                    parts = calendar.dateComponents(
+                        [.year, .month, .day, .hour, .minute], from: candidate.addingTimeInterval(Double(60 * (60 - minute))))
                 }
                 continue
             }
@@ -114,6 +116,15 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         let startOfDay = calendar.startOfDay(for: date)
         let next = calendar.date(byAdding: .day, value: 1, to: startOfDay) ?? startOfDay.addingTimeInterval(86400)
         return calendar.dateComponents([.year, .month, .day, .hour, .minute], from: next)
+    }
+
+    /// The smallest member of `set` from `start` through `end`.
+    static func nextMember(of set: UInt64, from start: Int, through end: Int) -> Int? {
+        guard start <= end, start < 64 else { return nil }
+        let remaining = set >> UInt64(start)
+        guard remaining != 0 else { return nil }
+        let found = start + remaining.trailingZeroBitCount
+        return found <= end ? found : nil
     }
 
     static func contains(_ set: UInt64, _ value: Int) -> Bool { value >= 0 && value < 64 && set & (1 << UInt64(value)) != 0 }

@@ -5,6 +5,7 @@ import KilnStore
 
 extension JobMonitor: JobControl {
     public func create(tool: ToolName, spec: JobSpec) async throws(KilnError) -> (status: JobStatus, warnings: [String]) {
+        await ready()
         let account = try await account(tool)
         let (image, warnings) = try checkDeclaration(spec)
         let current = try await store.jobs(of: tool).map(\.spec)
@@ -26,6 +27,7 @@ extension JobMonitor: JobControl {
     }
 
     public func delete(tool: ToolName, job: String) async throws(KilnError) {
+        await ready()
         let key = JobKey(tool: tool, job: try await record(tool, job).name)
         await deactivate(key)
         try await store.removeJob(job, of: tool)
@@ -39,6 +41,7 @@ extension JobMonitor: JobControl {
     }
 
     public func restart(tool: ToolName, job: String) async throws(KilnError) -> JobStatus {
+        await ready()
         let record = try await record(tool, job)
         let key = JobKey(tool: tool, job: job)
         await cancelRuns(of: key)
@@ -56,6 +59,7 @@ extension JobMonitor: JobControl {
     }
 
     public func load(tool: ToolName, specs: [JobSpec], only: String?, dryRun: Bool) async throws(KilnError) -> JobLoadPlan {
+        await ready()
         let account = try await account(tool)
         var warnings: [String] = []
         var images: [String: JobImage] = [:]

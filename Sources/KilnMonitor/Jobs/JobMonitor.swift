@@ -40,7 +40,10 @@ public actor JobMonitor: Service {
     var relays: [JobKey: PortRelay] = [:]
     /// The scheduler's sleep; cancelled to make it look again (a schedule was added or changed).
     var schedulerSleep: Task<Void, Never>?
-    var started = false
+    /// Calls that change jobs wait until what was declared before has been taken up, so that a
+    /// job is never started both by the call and by the resumption.
+    var resumed = false
+    var resumeWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(
         store: KilnStore, backend: any JobBackend, clock: any JobClock = SystemJobClock(), mailer: (any JobMailer)? = nil,
@@ -71,7 +74,11 @@ public actor JobMonitor: Service {
 
     /// Everything declared, at start-up.
     func resume() async {
-        started = true
+        defer {
+            resumed = true
+            for waiter in resumeWaiters { waiter.resume() }
+            resumeWaiters.removeAll()
+        }
         let records: [JobRecord]
         let unfinished: [JobRun]
         do {
@@ -111,6 +118,12 @@ public actor JobMonitor: Service {
             await startReplicas(launch, survivors: survivors[key] ?? [:])
         }
         logger.info("jobs resumed", metadata: ["jobs": "\(launches.count)", "carried on": "\(unfinished.count)"])
+    }
+
+    /// Returns once `resume` has run.
+    func ready() async {
+        guard !resumed else { return }
+        await withCheckedContinuation { resumeWaiters.append($0) }
     }
 
     /// A run that cannot be carried on is recorded as ended.

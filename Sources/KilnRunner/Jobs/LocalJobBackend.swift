@@ -33,13 +33,17 @@ public final class LocalJobBackend: JobBackend {
         let spec = processSpec(submission, runtime: runtime, exitFile: exitFile)
         let started = AsyncStream<Int32>.makeStream()
         let end = AttemptEnd()
+        let leader = Mutex<Int32?>(nil)
         // Not a child of the caller's task: a shutdown of the platform leaves the attempt running.
         Task {
             let status = await ProcessRunner.run(spec) { pid in
+                leader.withLock { $0 = pid }
                 started.continuation.yield(pid)
                 started.continuation.finish()
             }
             started.continuation.finish()
+            // What the command left running in its group ends with it, as in a container.
+            if let pid = leader.withLock({ $0 }) { ProcessInspector.signalGroup(pid, SIGKILL) }
             await spec.limits?.removeCPUGroup()
             end.finish(status)
         }
@@ -104,24 +108,31 @@ public final class LocalJobBackend: JobBackend {
             environment["LOGNAME"] = user.name
         }
         environment.merge(submission.environment) { _, given in given }
-        let limits = ResourceLimits(
+        var limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
             cgroupName: CPUCgroup.groupName(
                 instance: instance, tool: submission.tool, unit: "job-\(submission.job).\(submission.runID).\(submission.attempt)"))
+        limits.wrapsWithPrlimit = false
         return ProcessSpec(
-            executable: "/bin/sh", arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile],
+            executable: "/bin/sh",
+            arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile, String(submission.memory.bytes / 1024)],
             environment: environment, workingDirectory: submission.workingDirectory, user: submission.user,
             standardOutputPath: submission.outputPath ?? ProcessRunner.discardPath,
             standardErrorPath: submission.errorPath ?? ProcessRunner.discardPath, stopGracePeriod: .seconds(5), limits: limits)
     }
 
-    /// Runs the command (`$1`) in a shell, writes its status to `$2`, and ends as it ended: a
-    /// command killed by a signal has its wrapper end by the same signal, so the runner tells a
-    /// kill (an out-of-memory kill among them) from an exit code.
+    /// Sets the memory limit (`$3` KiB of data segment, as `prlimit --data` does for webservices;
+    /// no core files), runs the command (`$1`) in a subshell with no positional parameters,
+    /// writes its status to `$2`, and ends as it ended: a command killed by a signal has its
+    /// wrapper end by the same signal, so the runner tells a kill (an out-of-memory kill among
+    /// them) from an exit code. One shell and a fork, no further exec, before the command.
     static let wrapper = """
-        /bin/sh -c "$1"
+        ulimit -d "$3"
+        ulimit -c 0
+        __kiln_command=$1 __kiln_exit_file=$2
+        ( set --; eval "$__kiln_command" )
         status=$?
-        echo "$status" > "$2" 2>/dev/null
+        echo "$status" > "$__kiln_exit_file" 2>/dev/null
         if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then
           trap - "$((status - 128))" 2>/dev/null
           kill -"$((status - 128))" $$ 2>/dev/null

@@ -14,6 +14,9 @@ public struct ResourceLimits: Sendable, Hashable {
     public var cpuCgroup: CPUCgroup?
     /// The replica's group in `cpuCgroup`.
     public var cgroupName: String?
+    /// Whether `wrapping` puts `prlimit` in front of the program; false when the program sets its
+    /// memory limit itself (a job's wrapper shell does, saving an exec per run).
+    public var wrapsWithPrlimit = true
 
     public init(memory: MemorySize, cpu: CPUQuantity, cpuCgroup: CPUCgroup? = CPUCgroup.available, cgroupName: String? = nil) {
         self.memory = memory
@@ -26,6 +29,7 @@ public struct ResourceLimits: Sendable, Hashable {
 
     /// What wraps the program so that the limits hold from its first instruction.
     public func wrapping(_ executable: String, _ arguments: [String]) -> (executable: String, arguments: [String]) {
+        guard wrapsWithPrlimit else { return (executable, arguments) }
         let bytes = String(memory.bytes)
         return (Self.prlimitPath, ["--data=\(bytes):\(bytes)", "--core=0:0", "--", executable] + arguments)
     }
