@@ -3,7 +3,9 @@
 #  1. submit -> running: a one-off job is POSTed and its command records when it started; the
 #     latency is from just before the POST to that start. Target: p50 <= 50 ms.
 #  2. 1000 jobs scheduled for the same minute (20 tools x 50 jobs, the default per-tool quota):
-#     each records when it started; all must start within 2 s of the minute.
+#     each records when it started; all must start within 2 s of the minute. They are scheduled
+#     for two minutes in a row: at the first, each run also creates its log files (2000 new
+#     files on disk); the second is the steady state, appending to them.
 # Absolute targets from the issue, measured on this machine in one run (the release build).
 source "$(dirname "$0")/lib.sh"
 ONE_OFF=${ONE_OFF:-100}
@@ -40,14 +42,14 @@ def job(name, command, **extra):
     spec.update(extra)
     return spec
 
-def started(tool, name, deadline=30):
+def started(tool, name, deadline=30, line=0):
     path = os.path.join(data, "tools", tool, name + ".out")
     end = time.time() + deadline
     while time.time() < end:
         try:
-            text = open(path).read().strip()
-            if text:
-                return float(text)
+            lines = open(path).read().split()
+            if len(lines) > line:
+                return float(lines[line])
         except FileNotFoundError:
             pass
         time.sleep(0.002)
@@ -68,23 +70,25 @@ p90 = latencies[int(len(latencies) * 0.9) - 1]
 print(f"submit->running over {one_off} one-off jobs: p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {latencies[-1]:.1f} ms "
       f"(target p50 <= 50 ms): {'PASS' if p50 <= 50 else 'FAIL'}")
 
-# 2. 1000 jobs in one minute: declared for a minute at least 20 s ahead.
+# 2. 1000 jobs in one minute, twice: declared for two minutes in a row, the first at least 20 s ahead.
 now = time.time()
 minute = (int(now) // 60 + 1) * 60
 if minute - now < 20:
     minute += 60
-spec_time = time.gmtime(minute)
-schedule = f"{spec_time.tm_min} {spec_time.tm_hour} * * *"
+first, second = time.gmtime(minute), time.gmtime(minute + 60)
+schedule = f"{first.tm_min},{second.tm_min} {first.tm_hour}{',' + str(second.tm_hour) if second.tm_hour != first.tm_hour else ''} * * *"
 for t in range(tools):
-    specs = [job(f"cron{j}", "date +%s.%N", schedule=schedule) for j in range(per_tool)]
-    for spec in specs:
-        call("POST", f"/v1/tools/bench{t}/jobs", spec)
+    for j in range(per_tool):
+        call("POST", f"/v1/tools/bench{t}/jobs", job(f"cron{j}", "date +%s.%N", schedule=schedule))
 total = tools * per_tool
-print(f"{total} jobs scheduled for {time.strftime('%H:%M:%S', spec_time)} UTC ({minute - time.time():.0f} s ahead)", flush=True)
-time.sleep(max(0, minute - time.time()))
-starts = [started(f"bench{t}", f"cron{j}", deadline=60) - minute for t in range(tools) for j in range(per_tool)]
-starts.sort()
-last = starts[-1]
-print(f"{total} jobs at one minute: first started {starts[0] * 1000:.0f} ms after it, median {statistics.median(starts) * 1000:.0f} ms, "
-      f"last {last * 1000:.0f} ms (target: all within 2 s): {'PASS' if last <= 2 else 'FAIL'}")
+print(f"{total} jobs scheduled '{schedule}' ({minute - time.time():.0f} s ahead)", flush=True)
+verdict = True
+for index, (at, what) in enumerate([(minute, "first minute, log files created"), (minute + 60, "next minute, steady state")]):
+    time.sleep(max(0, at - time.time()))
+    starts = sorted(started(f"bench{t}", f"cron{j}", deadline=90, line=index) - at for t in range(tools) for j in range(per_tool))
+    last = starts[-1]
+    verdict = verdict and last <= 2
+    print(f"{total} jobs at one minute ({what}): first started {starts[0] * 1000:.0f} ms after it, "
+          f"median {statistics.median(starts) * 1000:.0f} ms, last {last * 1000:.0f} ms (target: all within 2 s): "
+          f"{'PASS' if last <= 2 else 'FAIL'}", flush=True)
 PY

@@ -52,16 +52,19 @@ final class RecordingMailer: JobMailer {
     /// A monitor running as `kiln serve` runs it; stop it with `stop`.
     final class Running: Sendable {
         let monitor: JobMonitor
+        let backend: LocalJobBackend
         let task: Task<Void, any Error>
 
-        init(_ monitor: JobMonitor) {
+        init(_ monitor: JobMonitor, backend: LocalJobBackend) {
             self.monitor = monitor
+            self.backend = backend
             task = Task { try await monitor.run() }
         }
 
         func stop() async {
             task.cancel()
             _ = try? await task.value
+            backend.tidy(removingFiles: true)
         }
     }
 
@@ -69,10 +72,10 @@ final class RecordingMailer: JobMailer {
         let home = self.home
         var logger = Logger(label: "test")
         logger.logLevel = .warning
+        let backend = LocalJobBackend(instance: directory)
         return Running(
-            JobMonitor(
-                store: store, backend: LocalJobBackend(instance: directory), clock: clock, mailer: mailer, homeOf: { _ in home },
-                logger: logger))
+            JobMonitor(store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, logger: logger),
+            backend: backend)
     }
 
     func runs(_ job: String) async throws -> [JobRun] { try await store.runs(of: job, tool: tool, limit: 100) }

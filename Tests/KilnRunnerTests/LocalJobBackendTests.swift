@@ -24,6 +24,7 @@ import Testing
     }
 
     @Test func anAttemptRunsInTheHomeWithItsEnvironmentAndReportsItsExitCode() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let handle = try await backend.submit(try submission("echo \"$PWD $JOB_NAME $EXTRA $HOME\"; echo oops >&2; exit 3"))
         #expect(handle.backend == "local")
         for _ in 0..<200 where await backend.isRunning(handle) { try await Task.sleep(for: .milliseconds(5)) }
@@ -35,11 +36,13 @@ import Testing
     }
 
     @Test func aCommandKilledByASignalIsReportedAsKilled() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let handle = try await backend.submit(try submission("kill -9 $$"))
         #expect(try await backend.waitForEnd(handle) == .signaled(signal: 9))
     }
 
     @Test func cancellingKillsTheWholeTree() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let pids = home + "/pids"
         let handle = try await backend.submit(try submission("sleep 300 & echo $! > \(pids); sleep 300"))
         var child: Int32?
@@ -58,6 +61,7 @@ import Testing
     }
 
     @Test func anAttemptAdoptedByAnotherBackendStillReportsItsExitCode() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let gate = home + "/gate"
         let handle = try await backend.submit(try submission("while [ ! -e \(gate) ]; do sleep 0.05; done; exit 7", run: 2))
         // Another backend (the platform after a restart) knows the attempt by its handle only.
@@ -68,6 +72,7 @@ import Testing
     }
 
     @Test func waitingCanBeCancelledWithoutStoppingTheAttempt() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let handle = try await backend.submit(try submission("sleep 2"))
         let waiter = Task { try await backend.waitForEnd(handle) }
         try await Task.sleep(for: .milliseconds(100))
@@ -78,12 +83,14 @@ import Testing
     }
 
     @Test func withoutFileLogTheOutputIsDiscarded() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let handle = try await backend.submit(try submission("echo hidden", job: "quiet", filelog: false))
         #expect(try await backend.waitForEnd(handle) == .exited(code: 0))
         #expect(!FileManager.default.fileExists(atPath: home + "/quiet.out"))
     }
 
     @Test func aPythonImageFindsTheHostsPython() async throws {
+        defer { backend.tidy(removingFiles: true) }
         let handle = try await backend.submit(try submission("python3 -c 'import sys; print(sys.version_info[0])'", image: "tf-python39"))
         #expect(try await backend.waitForEnd(handle) == .exited(code: 0))
         #expect(try String(contentsOfFile: home + "/j.out", encoding: .utf8) == "3\n")

@@ -60,8 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
             kilnExecutable: Self.executablePath(), logger: logger,
             onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
+        let jobBackend = LocalJobBackend(instance: directory.path)
         let jobs = JobMonitor(
-            store: store, backend: LocalJobBackend(instance: directory.path),
+            store: store, backend: jobBackend,
             clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: try mailer(logger: logger),
             homeOf: { accounts.home(of: $0) }, logger: logger)
         let router = ControlPlaneRouter.build(
@@ -108,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        jobBackend.tidy()
     }
 
     func mailer(logger: Logger) throws -> SMTPJobMailer? {

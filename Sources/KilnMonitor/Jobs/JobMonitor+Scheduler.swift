@@ -23,6 +23,9 @@ extension JobMonitor {
         }
     }
 
+    /// How many ticks one store transaction claims.
+    static let claimBatch = 100
+
     /// Makes the scheduler look again now (a schedule was added, changed or removed).
     func wakeScheduler() {
         schedulerSleep?.cancel()
@@ -51,21 +54,32 @@ extension JobMonitor {
             schedules[key] = ticks
         }
         guard !claims.isEmpty else { return next }
-        do {
-            for run in try await store.claimTicks(claims, at: now.timeIntervalSince1970) where launches[JobKey(tool: run.tool, job: run.job)] != nil {
-                startRunDriver(run)
-            }
-        } catch {
-            logger.error("cannot claim the scheduled ticks; they run at the next pass", metadata: ["error": "\(error)"])
-            for claim in claims {
-                let key = JobKey(tool: claim.tool, job: claim.job)
-                if let launch = launches[key], let schedule = launch.schedule {
-                    schedules[key] = ScheduleTicks(
-                        schedule: schedule, timeZone: launch.spec.scheduleTimeZone, lastTick: launch.record.lastTick.map(Date.init(timeIntervalSince1970:)),
-                        since: Date(timeIntervalSince1970: launch.record.declaredAt))
+        // Claimed in batches, each batch's runs started as soon as it is stored: the first runs
+        // start while the later claims are written.
+        var index = 0
+        while index < claims.count {
+            let batch = Array(claims[index..<min(index + Self.claimBatch, claims.count)])
+            index += batch.count
+            do {
+                for run in try await store.claimTicks(batch, at: now.timeIntervalSince1970)
+                where launches[JobKey(tool: run.tool, job: run.job)] != nil {
+                    startRunDriver(run)
                 }
+            } catch {
+                logger.error("cannot claim scheduled ticks; they run at the next pass", metadata: ["error": "\(error)"])
+                for claim in batch {
+                    let key = JobKey(tool: claim.tool, job: claim.job)
+                    if let launch = launches[key], let schedule = launch.schedule {
+                        // Back to what the store has, so the pass claims them again.
+                        let stored = try? await store.job(key.job, of: key.tool)
+                        schedules[key] = ScheduleTicks(
+                            schedule: schedule, timeZone: launch.spec.scheduleTimeZone,
+                            lastTick: (stored?.lastTick ?? launch.record.lastTick).map(Date.init(timeIntervalSince1970:)),
+                            since: Date(timeIntervalSince1970: launch.record.declaredAt))
+                    }
+                }
+                return clock.now().addingTimeInterval(1)
             }
-            return clock.now().addingTimeInterval(1)
         }
         // Claimed ticks moved on: look again at once for the next ones.
         return now

@@ -30,6 +30,7 @@ public actor JobMonitor: Service {
     let homeOf: @Sendable (ToolName) -> String
     let configuration: Configuration
     let logger: Logger
+    let recorder: RunRecorder
 
     var launches: [JobKey: JobLaunch] = [:]
     var schedules: [JobKey: ScheduleTicks] = [:]
@@ -56,6 +57,7 @@ public actor JobMonitor: Service {
         self.homeOf = homeOf
         self.configuration = configuration
         self.logger = logger
+        recorder = RunRecorder(store: store, logger: logger)
     }
 
     // MARK: Service
@@ -160,7 +162,7 @@ public actor JobMonitor: Service {
         let key = JobKey(tool: run.tool, job: run.job)
         guard let launch = launches[key] else { return }
         let driver = RunDriver(
-            run: run, spec: launch.spec, backend: backend, store: store, clock: clock, logger: logger,
+            run: run, spec: launch.spec, backend: backend, recorder: recorder, clock: clock, logger: logger,
             submission: { run, attempt in launch.submission(run: run, attempt: attempt) },
             onFinish: { [weak self] run in await self?.runFinished(run) })
         runDrivers[run.id] = driver

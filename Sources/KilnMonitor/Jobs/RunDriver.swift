@@ -1,7 +1,6 @@
 import Foundation
 import KilnCore
 import KilnRunner
-import KilnStore
 import Logging
 
 /// Carries one run of a job (a one-off's, a scheduled tick's, a restart's) through its
@@ -17,7 +16,7 @@ actor RunDriver {
     nonisolated let job: String
     let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
     let backend: any JobBackend
-    let store: KilnStore
+    let recorder: RunRecorder
     let clock: any JobClock
     let logger: Logger
     let onFinish: @Sendable (JobRun) async -> Void
@@ -29,7 +28,7 @@ actor RunDriver {
     static let stopGrace: Duration = .seconds(5)
 
     init(
-        run: JobRun, spec: JobSpec, backend: any JobBackend, store: KilnStore, clock: any JobClock, logger: Logger,
+        run: JobRun, spec: JobSpec, backend: any JobBackend, recorder: RunRecorder, clock: any JobClock, logger: Logger,
         submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onFinish: @escaping @Sendable (JobRun) async -> Void
     ) {
         runID = run.id
@@ -37,7 +36,7 @@ actor RunDriver {
         job = run.job
         self.run = run
         self.backend = backend
-        self.store = store
+        self.recorder = recorder
         self.clock = clock
         self.submission = submission
         self.onFinish = onFinish
@@ -219,11 +218,7 @@ actor RunDriver {
     }
 
     private func save() async {
-        do {
-            try await store.saveRun(run)
-        } catch {
-            logger.error("cannot record the job run", metadata: ["error": "\(error)"])
-        }
+        await recorder.save(run)
     }
 
     private func now() -> Double { clock.now().timeIntervalSince1970 }

@@ -21,14 +21,18 @@ public final class LocalJobBackend: JobBackend {
     /// The attempts this process spawned, by leader pid: their end, from waitpid.
     private let children = Mutex<[String: AttemptEnd]>([:])
 
+    /// Where exit files go (see `exitFile(of:)`); nil: in the tool's home.
+    let exitRoot: String?
+
     public init(instance: String, runtimes: HostRuntimes = .shared) {
         self.instance = instance
         self.runtimes = runtimes
+        exitRoot = Self.memoryExitRoot(instance: instance)
     }
 
     public func submit(_ submission: JobSubmission) async throws(KilnError) -> JobHandle {
         let runtime = try runtimes.check(submission.image)
-        let exitFile = Self.exitFile(home: submission.home, runID: submission.runID, attempt: submission.attempt)
+        let exitFile = exitFile(of: submission)
         prepareExitFile(exitFile, owner: submission.user)
         let spec = processSpec(submission, runtime: runtime, exitFile: exitFile)
         let started = AsyncStream<Int32>.makeStream()
@@ -140,8 +144,39 @@ public final class LocalJobBackend: JobBackend {
         exit "$status"
         """
 
-    static func exitFile(home: String, runID: Int64, attempt: Int) -> String {
-        home + "/.kiln/jobs/run-\(runID).\(attempt).exit"
+    /// Where an attempt's wrapper writes its exit status: in a folder of the tool's own (0700), in
+    /// memory (`/dev/shm`) where the host has it (a thousand runs a minute would otherwise create
+    /// and delete a thousand files on disk), else in the tool's home.
+    func exitFile(of submission: JobSubmission) -> String {
+        let name = "run-\(submission.runID).\(submission.attempt).exit"
+        guard let exitRoot else { return submission.home + "/.kiln/jobs/" + name }
+        return exitRoot + "/" + submission.tool.rawValue + "/" + name
+    }
+
+    /// Removes the folders of exit files that are empty (at a clean shutdown, and after tests), so
+    /// that nothing is left in `/dev/shm` once no run is left to adopt.
+    /// With `removingFiles` (tests, once no run is left), the exit files go too.
+    public func tidy(removingFiles: Bool = false) {
+        guard let exitRoot else { return }
+        if removingFiles {
+            try? FileManager.default.removeItem(atPath: exitRoot)
+            return
+        }
+        for tool in (try? FileManager.default.contentsOfDirectory(atPath: exitRoot)) ?? [] { rmdir(exitRoot + "/" + tool) }
+        rmdir(exitRoot)
+    }
+
+    /// `/dev/shm/kiln-HASH` (per platform instance), when `/dev/shm` is there to write in.
+    static func memoryExitRoot(instance: String) -> String? {
+        guard FileManager.default.isWritableFile(atPath: "/dev/shm") else { return nil }
+        var hash: UInt32 = 2_166_136_261
+        for byte in instance.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let root = "/dev/shm/kiln-jobs-\(String(hash, radix: 16))"
+        if !FileManager.default.fileExists(atPath: root) {
+            guard (try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)) != nil else { return nil }
+        }
+        chmod(root, 0o711)
+        return root
     }
 
     static func readExitFile(_ path: String) -> ExitStatus? {
@@ -151,13 +186,19 @@ public final class LocalJobBackend: JobBackend {
         return code > 128 && code < 160 ? .signaled(signal: code - 128) : .exited(code: code)
     }
 
+    /// The exit file's folder belongs to the tool alone, so no other tool can write (or forge)
+    /// its runs' statuses.
     func prepareExitFile(_ path: String, owner: UnixIdentity?) {
         let directory = (path as NSString).deletingLastPathComponent
         for folder in [(directory as NSString).deletingLastPathComponent, directory]
         where !FileManager.default.fileExists(atPath: folder) {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             if let owner { chown(folder, owner.uid, owner.gid) }
+            if folder == directory { chmod(folder, 0o700) }
         }
-        try? FileManager.default.removeItem(atPath: path)
+        // There from the start (empty until the run ends), so the folder is never taken for an
+        // empty one by `tidy` while a run may still write to it.
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        if let owner { chown(path, owner.uid, owner.gid) }
     }
 }
