@@ -61,9 +61,15 @@ final class RecordingMailer: JobMailer {
             task = Task { try await monitor.run() }
         }
 
+        /// The platform stops; its runs go on, to be adopted.
         func stop() async {
             task.cancel()
             _ = try? await task.value
+        }
+
+        /// The test is over: nothing is left in /dev/shm.
+        func finish() async {
+            await stop()
             backend.tidy(removingFiles: true)
         }
     }
@@ -130,7 +136,7 @@ final class RecordingMailer: JobMailer {
         clock.advance(by: 60)
         try await waitForRuns("tick", "the next tick") { $0.count == 4 && $0.allSatisfy(\.isFinished) }
         #expect(lines("ticks").count == 4)
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aRunStillGoingWhenTheNextTickComesIsNotDoubled() async throws {
@@ -146,7 +152,7 @@ final class RecordingMailer: JobMailer {
         try await waitForRuns("slow", "the run finished") { $0.first?.isFinished == true }
         clock.advance(by: 60)
         try await waitForRuns("slow", "the following tick ran") { $0.count == 2 }
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aFailedRunIsRetriedAfterItsDelayAndMailedOnlyWhenItFailsForGood() async throws {
@@ -173,7 +179,7 @@ final class RecordingMailer: JobMailer {
         #expect(notice.maintainers == ["ada"])
         #expect(notice.errorTail == ["it broke"])
         #expect(notice.body.contains("exited with code 4"))
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aRunPastItsTimeoutHasItsTreeKilledAndIsRecordedAsTimedOut() async throws {
@@ -196,7 +202,7 @@ final class RecordingMailer: JobMailer {
         // A timeout is a failure for `onfailure`.
         for _ in 0..<100 where mailer.sent.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(mailer.sent.withLock { $0.map(\.job) } == ["hang"])
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aOneOffAdoptedAfterARestartKeepsItsExitCode() async throws {
@@ -211,7 +217,7 @@ final class RecordingMailer: JobMailer {
         #expect(done.count == 1)
         #expect(done.first?.lastStatus == .exited(code: 5))
         #expect(done.first?.outcome?.result == .failed)
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aContinuousJobIsRestartedWhenItDiesAndStoppedWhenDeleted() async throws {
@@ -236,7 +242,7 @@ final class RecordingMailer: JobMailer {
         for _ in 0..<200 where ProcessInspector.startTime(of: second) != nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(ProcessInspector.startTime(of: second) == nil)
         await #expect(throws: KilnError.self) { try await running.monitor.show(tool: tool, job: "daemon") }
-        await running.stop()
+        await running.finish()
     }
 
     @Test func aContinuousJobsPortIsReachedAtItsStableAddress() async throws {
@@ -265,7 +271,7 @@ final class RecordingMailer: JobMailer {
         #expect(status == "Running")
         try await running.monitor.delete(tool: tool, job: "web")
         #expect(await HealthProbe.status(of: backend, path: "/", host: "web") == nil)
-        await running.stop()
+        await running.finish()
     }
 
     @Test func loadAppliesCreatesChangesAndDeletesAndADryRunChangesNothing() async throws {
@@ -287,6 +293,6 @@ final class RecordingMailer: JobMailer {
                 tool: tool, specs: [job("d"), JobSpec(name: "e", command: "x", image: "cobol")], only: nil, dryRun: false)
         }
         #expect(try await store.jobs(of: tool).map(\.name) == ["a", "c"])
-        await running.stop()
+        await running.finish()
     }
 }

@@ -65,7 +65,8 @@ import Testing
         let gate = home + "/gate"
         let handle = try await backend.submit(try submission("while [ ! -e \(gate) ]; do sleep 0.05; done; exit 7", run: 2))
         // Another backend (the platform after a restart) knows the attempt by its handle only.
-        let restarted = LocalJobBackend(instance: "other")
+        let restarted = LocalJobBackend(instance: "other-\(UUID().uuidString)")
+        defer { restarted.tidy(removingFiles: true) }
         #expect(await restarted.isRunning(handle))
         FileManager.default.createFile(atPath: gate, contents: nil)
         #expect(try await restarted.waitForEnd(handle) == .exited(code: 7))
