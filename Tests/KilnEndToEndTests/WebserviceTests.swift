@@ -244,7 +244,7 @@ import Testing
         try fixture.write("www/python/src/app.py", Self.flaskApp)
         #expect(try fixture.webservice("python3.11", "start", "--replicas", "2").status == 0)
         let before = try fixture.replicas().compactMap { $0["pid"] as? Int }
-        #expect(before.count == 2)
+        try #require(before.count == 2)
         fixture.server.kill9()
         // One replica dies while the platform is down (and is gone before it comes back).
         kill(Int32(before[1]), SIGKILL)
@@ -258,7 +258,9 @@ import Testing
             replicas = try fixture.replicas()
         }
         let after = replicas.compactMap { $0["pid"] as? Int }
-        #expect(after.count == 2 && after[0] == before[0], "the survivor was not adopted: \(before) → \(after)")
+        // Checked before indexing, so a failure reports itself instead of ending the test process.
+        try #require(after.count == 2, "not both replicas back: \(replicas)\n\(fixture.server.log.suffix(3000))")
+        #expect(after[0] == before[0], "the survivor was not adopted: \(before) → \(after)")
         #expect(after[1] != before[1])
         #expect(try fixture.get("/").status == 200)
         // No server of this tool runs but the two replicas' (gunicorn: a master and its workers each).
