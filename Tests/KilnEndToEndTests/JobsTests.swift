@@ -387,7 +387,8 @@ import Testing
 
         /// Waits until the job has `count` runs, all finished; returns them (newest first).
         func finishedRuns(_ count: Int) throws -> [[String: Any]] {
-            try Self.poll("\(count) finished runs", timeout: 15) {
+            // Generous: the whole suite runs beside it on CI, and a run is a few processes.
+            try Self.poll("\(count) finished runs", timeout: 60) {
                 let runs = try fixture.runs("tick")
                 return runs.count == count && runs.allSatisfy({ $0["phase"] as? String == "finished" }) ? runs : nil
             }

@@ -102,6 +102,27 @@ import Testing
         #expect(try await store.jobReplicas(of: "old", tool: tool).isEmpty)
     }
 
+    @Test func aCheckOnAllTheToolsJobsHoldsAgainstConcurrentCreates() async throws {
+        let (store, tool) = try await makeStore()
+        let created = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                group.addTask {
+                    do {
+                        try await store.createJob(JobRecord(tool: tool, spec: self.spec("job\(index)"), declaredAt: 0)) { jobs throws(KilnError) in
+                            if jobs.count > 5 { throw KilnError(.quotaExceeded, "at most 5") }
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(created == 5)
+        #expect(try await store.jobs(of: tool).count == 5)
+    }
+
     @Test func aRunOfAJobThatIsGoneIsNotQueued() async throws {
         let (store, tool) = try await makeStore()
         await #expect(throws: KilnError.self) {

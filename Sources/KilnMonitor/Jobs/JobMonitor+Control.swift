@@ -8,10 +8,9 @@ extension JobMonitor: JobControl {
         await ready()
         let account = try await account(tool)
         let (image, warnings) = try checkDeclaration(spec)
-        let current = try await store.jobs(of: tool).map(\.spec)
-        try configuration.quota.check(current + [spec])
         let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
-        try await store.createJob(record)
+        let quota = configuration.quota
+        try await store.createJob(record) { jobs throws(KilnError) in try quota.check(jobs) }
         try await activate(record, account: account, image: image)
         return (try await show(tool: tool, job: spec.name), warnings)
     }
@@ -81,7 +80,10 @@ extension JobMonitor: JobControl {
         guard !dryRun, !plan.isEmpty else { return plan }
         let upserted = specs.filter { (plan.created + plan.changed).contains($0.name) }
         // Stored first, all together: a failure here leaves every job as it was, running.
-        try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970)
+        let quota = configuration.quota
+        try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970) {
+            jobs throws(KilnError) in try quota.check(jobs)
+        }
         for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
         for spec in upserted {
             guard let record = try await store.job(spec.name, of: tool), let image = images[spec.name] else { continue }

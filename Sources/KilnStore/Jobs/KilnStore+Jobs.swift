@@ -35,10 +35,15 @@ extension KilnStore {
         }
     }
 
-    /// Declares a new job; a job of that name is a conflict.
-    public func createJob(_ record: JobRecord) async throws(KilnError) {
+    /// Declares a new job; a job of that name is a conflict. `check` sees all the tool's jobs as
+    /// they would be, in the same transaction (a quota holds also against concurrent creates).
+    public func createJob(
+        _ record: JobRecord, checking check: @escaping @Sendable ([JobSpec]) throws(KilnError) -> Void = { _ in }
+    ) async throws(KilnError) {
         let spec = try Self.encode(record.spec)
         try await write { db in
+            let current = try Self.specs(of: record.tool, db)
+            try check(current + [record.spec])
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE tool = ? AND name = ?", arguments: [record.tool.rawValue, record.name]) != nil {
                 throw KilnError(
                     .conflict, "a job with the name '\(record.name)' exists already",
@@ -52,11 +57,16 @@ extension KilnStore {
 
     /// Creates and replaces the given jobs (a replaced job keeps its history and last tick) and
     /// deletes the named ones, together.
-    public func applyJobChanges(_ changes: JobChanges, of tool: ToolName, at time: Double) async throws(KilnError) {
+    public func applyJobChanges(
+        _ changes: JobChanges, of tool: ToolName, at time: Double,
+        checking check: @escaping @Sendable ([JobSpec]) throws(KilnError) -> Void = { _ in }
+    ) async throws(KilnError) {
         var encoded: [(String, String)] = []
         for spec in changes.upserted { encoded.append((spec.name, try Self.encode(spec))) }
         let rows = encoded
         try await write { db in
+            let touched = Set(changes.upserted.map(\.name) + changes.deleted)
+            try check(try Self.specs(of: tool, db).filter { !touched.contains($0.name) } + changes.upserted)
             for (name, spec) in rows {
                 try db.execute(
                     sql: """
@@ -227,6 +237,11 @@ extension KilnStore {
             sql: "UPDATE job_runs SET record = ? WHERE id = ?",
             arguments: [String(decoding: try KilnJSONCoding.encoder.encode(run), as: UTF8.self), run.id])
         return run
+    }
+
+    static func specs(of tool: ToolName, _ db: Database) throws -> [JobSpec] {
+        try String.fetchAll(db, sql: "SELECT spec FROM jobs WHERE tool = ?", arguments: [tool.rawValue])
+            .map { try KilnJSONCoding.decoder.decode(JobSpec.self, from: Data($0.utf8)) }
     }
 
     static func job(from row: Row) throws -> JobRecord {
