@@ -98,11 +98,17 @@ struct SMTPSession {
     /// it in errors.
     private mutating func exchange(step: String, sending bytes: [UInt8] = []) async throws(KilnError) -> SMTPReply {
         let deadline = Deadline(channel: channel, after: client.timeout)
-        defer { deadline.cancel() }
         do {
             if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
-            return try await nextReply(step)
+            let reply = try await nextReply(step)
+            // A deadline that fired as the reply came has closed the connection all the same:
+            // the step timed out (else the next step would fail on a closed channel).
+            guard deadline.disarm() else {
+                throw client.failure("the SMTP server at \(client.server) did not answer \(step) within \(client.timeout)", step)
+            }
+            return reply
         } catch {
+            deadline.disarm()
             if deadline.expired {
                 throw client.failure(
                     "the SMTP server at \(client.server) did not answer \(step) within \(client.timeout)", step)
@@ -138,24 +144,32 @@ struct SMTPSession {
 }
 
 /// Closes the connection when a step overruns: a read or write waiting on it then ends, and
-/// `expired` tells the step why.
+/// `expired` tells the step why. Disarming and firing exclude each other, so a step that got its
+/// reply knows for sure whether the connection was closed under it.
 private struct Deadline {
-    private final class Flag: Sendable {
-        let value = Atomic<Bool>(false)
+    private final class State: Sendable {
+        /// 0 armed, 1 disarmed, 2 expired.
+        let value = Atomic<Int>(0)
     }
 
-    private let flag = Flag()
+    private let state = State()
     private let task: Scheduled<Void>
 
     init(channel: any Channel, after timeout: Duration) {
-        let flag = self.flag
+        let state = self.state
         task = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            flag.value.store(true, ordering: .releasing)
+            guard state.value.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged else { return }
             channel.close(promise: nil)
         }
     }
 
-    var expired: Bool { flag.value.load(ordering: .acquiring) }
+    var expired: Bool { state.value.load(ordering: .acquiring) == 2 }
 
-    func cancel() { task.cancel() }
+    /// Stops the deadline; false when it had already fired.
+    @discardableResult
+    func disarm() -> Bool {
+        task.cancel()
+        let (exchanged, current) = state.value.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
+        return exchanged || current == 1
+    }
 }

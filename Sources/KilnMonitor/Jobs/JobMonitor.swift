@@ -170,12 +170,14 @@ public actor JobMonitor: Service {
         Task { await driver.begin() }
     }
 
-    func runFinished(_ run: JobRun) async {
+    /// The run ended: the job no longer counts as running, and its mail goes out (in the
+    /// background: a slow relay holds up nothing).
+    func runFinished(_ run: JobRun) {
         let key = JobKey(tool: run.tool, job: run.job)
         runDrivers[run.id] = nil
         activeRuns[key]?.remove(run.id)
         if activeRuns[key]?.isEmpty == true { activeRuns[key] = nil }
-        await notify(run)
+        Task { await self.notify(run) }
     }
 
     /// Mails the run's end to the tool's maintainers when the job's `emails` asks for it.

@@ -212,9 +212,11 @@ actor RunDriver {
         run.endedAt = now()
         run.deadline = nil
         run.retryAt = nil
+        // The monitor hears of the end first, so that no one who reads the finished run from
+        // the store can find the job still counted as running (its next tick would be skipped).
+        await onFinish(run)
         await save()
         logger.info("job run finished", metadata: ["result": "\(outcome.result.rawValue)", "attempts": "\(outcome.attempts)"])
-        await onFinish(run)
     }
 
     private func save() async {
