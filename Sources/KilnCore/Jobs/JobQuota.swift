@@ -10,6 +10,12 @@ public struct JobQuota: Sendable, Hashable, Codable {
     public var continuousMemory: MemorySize
     public var continuousCPU: CPUQuantity
 
+    // The API's JSON is snake_case both ways: "continuous_cpu" must read back as these names.
+    enum CodingKeys: String, CodingKey {
+        case jobs, continuousJobs, memoryPerJob, cpuPerJob, continuousMemory
+        case continuousCPU = "continuousCpu"
+    }
+
     /// What a job gets when it names no `mem` / `cpu` (Toolforge's defaults).
     public static let defaultMemory = MemorySize(bytes: 512 << 20)
     public static let defaultCPU = CPUQuantity(millicores: 500)
@@ -33,6 +39,11 @@ public struct JobQuota: Sendable, Hashable, Codable {
         public var continuousJobs: Int
         public var continuousMemory: MemorySize
         public var continuousCPU: CPUQuantity
+
+        enum CodingKeys: String, CodingKey {
+            case jobs, continuousJobs, continuousMemory
+            case continuousCPU = "continuousCpu"
+        }
 
         public init(_ specs: [JobSpec]) {
             jobs = specs.count
