@@ -19,13 +19,9 @@ public enum ProcessRunner {
             let error = try openLog(spec.standardErrorPath, owner: spec.user)
             var options = PlatformOptions()
             options.processGroupID = 0
-            if let user = spec.user {
-                options.userID = user.uid
-                options.groupID = user.gid
-                options.supplementaryGroups = []
-            }
             options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
-            let (executable, arguments) = spec.limits?.wrapping(spec.executable, spec.arguments) ?? (spec.executable, spec.arguments)
+            let (limited, limitedArguments) = spec.limits?.wrapping(spec.executable, spec.arguments) ?? (spec.executable, spec.arguments)
+            let (executable, arguments) = spec.user.map { Self.asUser($0, limited, limitedArguments) } ?? (limited, limitedArguments)
             let result = try await Subprocess.run(
                 .path(FilePath(executable)),
                 arguments: Arguments(arguments),
@@ -54,6 +50,19 @@ public enum ProcessRunner {
         } catch {
             return .couldNotStart(reason: "\(error)")
         }
+    }
+
+    public static let setprivPath = "/usr/bin/setpriv"
+
+    /// Runs the program as `user` through util-linux `setpriv`, which drops to the user's uid and
+    /// gid (no supplementary groups) in a fresh single-threaded process before it execs.
+    ///
+    /// Not Subprocess's own user switch: it changes ids in a child forked with a raw `clone3` from
+    /// this multi-threaded process, where glibc's `setgroups`/`setuid` wait for the parent's other
+    /// threads (which do not exist in the child) and could hang forever, leaving a half-started
+    /// copy of the server instead of the tool's process.
+    static func asUser(_ user: UnixIdentity, _ executable: String, _ arguments: [String]) -> (String, [String]) {
+        (setprivPath, ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", executable] + arguments)
     }
 
     /// Where a stream that is not kept goes.
