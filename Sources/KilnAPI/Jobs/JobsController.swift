@@ -29,41 +29,41 @@ struct JobsController {
     }
 
     @Sendable func list(_ request: Request, context: KilnRequestContext) async throws -> JobListResponse {
-        JobListResponse(jobs: try await control.list(tool: try authorizedTool(context)))
+        JobListResponse(jobs: try await control.list(tool: try context.authorizedTool()))
     }
 
     @Sendable func create(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<JobResponse> {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let spec = try await request.decode(as: JobSpec.self, context: context)
         let (status, warnings) = try await control.create(tool: tool, spec: spec)
         return EditedResponse(status: .created, response: JobResponse(job: status, warnings: warnings))
     }
 
     @Sendable func show(_ request: Request, context: KilnRequestContext) async throws -> JobResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         return JobResponse(job: try await control.show(tool: tool, job: try jobName(context)), warnings: [])
     }
 
     @Sendable func delete(_ request: Request, context: KilnRequestContext) async throws -> JobDeletedResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let job = try jobName(context)
         try await control.delete(tool: tool, job: job)
         return JobDeletedResponse(deleted: [job])
     }
 
     @Sendable func flush(_ request: Request, context: KilnRequestContext) async throws -> JobDeletedResponse {
-        JobDeletedResponse(deleted: try await control.flush(tool: try authorizedTool(context)))
+        JobDeletedResponse(deleted: try await control.flush(tool: try context.authorizedTool()))
     }
 
     @Sendable func restart(_ request: Request, context: KilnRequestContext) async throws -> JobResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         return JobResponse(job: try await control.restart(tool: tool, job: try jobName(context)), warnings: [])
     }
 
     /// The file's text is parsed here, so every client gets the same errors (file, line, job,
     /// field) and nothing changes unless the whole file is good.
     @Sendable func load(_ request: Request, context: KilnRequestContext) async throws -> JobLoadResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let body = try await request.decode(as: LoadJobsRequest.self, context: context)
         let fileName = body.fileName ?? JobsFile.fileName
         let file = try JobsFile.parse(body.text, fileName: fileName, strict: body.strict ?? false)
@@ -80,12 +80,12 @@ struct JobsController {
     }
 
     @Sendable func quota(_ request: Request, context: KilnRequestContext) async throws -> JobQuotaReport {
-        try await control.quota(tool: try authorizedTool(context))
+        try await control.quota(tool: try context.authorizedTool())
     }
 
     /// `?wait=SECONDS` (at most 60) returns once the run is finished or the time has passed.
     @Sendable func run(_ request: Request, context: KilnRequestContext) async throws -> JobRunResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let job = try jobName(context)
         guard let id = context.parameters.get("run").flatMap({ Int64($0) }) else {
             throw KilnError(.badRequest, "a run is named by its number")
@@ -99,7 +99,7 @@ struct JobsController {
 
     /// `?stream=out|err` (default out), and either `lines=N` or `offset=BYTES` (for following).
     @Sendable func logs(_ request: Request, context: KilnRequestContext) async throws -> WebserviceLogsResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let job = try jobName(context)
         let parameters = request.uri.queryParameters
         let streamName = parameters.get("stream") ?? "out"
@@ -111,12 +111,6 @@ struct JobsController {
             throw KilnError(.notFound, "job '\(job)' keeps no log files (it was declared with no-filelog)", context: ["job": job])
         }
         return try LogWindow.read(LogFile(path: path), parameters: parameters)
-    }
-
-    func authorizedTool(_ context: KilnRequestContext) throws -> ToolName {
-        let tool = try ToolsController.toolName(context)
-        try context.caller().authorize(actingOn: tool)
-        return tool
     }
 
     func jobName(_ context: KilnRequestContext) throws -> String {

@@ -26,12 +26,12 @@ struct WebservicesController {
     }
 
     @Sendable func status(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         return WebserviceStatusResponse(status: try await control.status(tool: tool), warnings: [])
     }
 
     @Sendable func start(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<WebserviceStatusResponse> {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let body = try await request.decode(as: StartWebserviceRequest.self, context: context)
         let template = try readTemplate(of: tool)
         let spec = try template.merged(with: try body.flags())
@@ -40,31 +40,25 @@ struct WebservicesController {
     }
 
     @Sendable func stop(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         return WebserviceStatusResponse(status: try await control.stop(tool: tool), warnings: [])
     }
 
     @Sendable func restart(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         return WebserviceStatusResponse(status: try await control.restart(tool: tool), warnings: [])
     }
 
     /// `?stream=out|err` (default err), and either `lines=N` (the last N lines) or `offset=BYTES`
     /// (what was appended since, for following).
     @Sendable func logs(_ request: Request, context: KilnRequestContext) async throws -> WebserviceLogsResponse {
-        let tool = try authorizedTool(context)
+        let tool = try context.authorizedTool()
         let parameters = request.uri.queryParameters
         let streamName = parameters.get("stream") ?? "err"
         guard let stream = LogStream(rawValue: streamName) else {
             throw KilnError(.badRequest, "stream must be out or err, not '\(streamName)'")
         }
         return try LogWindow.read(LogFile(path: try await control.logPath(tool: tool, stream: stream)), parameters: parameters)
-    }
-
-    func authorizedTool(_ context: KilnRequestContext) throws -> ToolName {
-        let tool = try ToolsController.toolName(context)
-        try context.caller().authorize(actingOn: tool)
-        return tool
     }
 
     /// The tool's `service.template`, or nothing when it has none.

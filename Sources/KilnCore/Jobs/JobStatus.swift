@@ -46,7 +46,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
         jobType = spec.kind.rawValue
         image = spec.image
         schedule = spec.schedule
-        let cron = spec.schedule.flatMap { try? CronSchedule(parsing: $0, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: spec.name)) }
+        let cron = try? record.cronSchedule()
         scheduleExpression = cron?.expression
         timeZone = spec.schedule == nil ? nil : spec.timeZone ?? "UTC"
         continuous = spec.continuous
@@ -73,12 +73,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
             status = latest.map(Self.words(for:)) ?? "Pending"
             hints = latest.map(Self.hint(for:)) ?? ""
         case .schedule:
-            if let cron {
-                let ticks = ScheduleTicks(
-                    schedule: cron, timeZone: spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
-                    since: Date(timeIntervalSince1970: record.declaredAt))
-                nextRun = ticks.peekNext()?.timeIntervalSince1970
-            }
+            if let cron { nextRun = record.ticks(of: cron).peekNext()?.timeIntervalSince1970 }
             if let latest, !latest.isFinished {
                 status = Self.words(for: latest)
             } else if let latest {

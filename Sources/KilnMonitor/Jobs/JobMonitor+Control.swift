@@ -73,12 +73,13 @@ extension JobMonitor: JobControl {
             throw KilnError(.notFound, "job '\(only)' is neither in the file nor declared", context: ["job": only])
         }
         plan.warnings = warnings
-        // The quota is checked on the jobs as they would be after the load.
-        let touched = Set(plan.created + plan.changed + plan.deleted)
-        let after = current.filter { !touched.contains($0.name) } + specs.filter { (plan.created + plan.changed).contains($0.name) }
-        try configuration.quota.check(after)
-        guard !dryRun, !plan.isEmpty else { return plan }
         let upserted = specs.filter { (plan.created + plan.changed).contains($0.name) }
+        if dryRun {
+            // Said as a real load would say it; a real one checks inside its store transaction.
+            try configuration.quota.check(current.filter { !Set(plan.deleted + plan.changed).contains($0.name) } + upserted)
+            return plan
+        }
+        guard !plan.isEmpty else { return plan }
         // Stored first, all together: a failure here leaves every job as it was, running.
         let quota = configuration.quota
         try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970) {
@@ -164,17 +165,12 @@ extension JobMonitor: JobControl {
 
     /// Starts a declared job as its kind says.
     func activate(_ record: JobRecord, account: Tool, image: JobImage) async throws(KilnError) {
-        let schedule = try record.spec.schedule.map { text throws(KilnError) in
-            try CronSchedule(parsing: text, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: record.name))
-        }
-        let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: schedule)
+        let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: try record.cronSchedule())
         launches[launch.key] = launch
         switch record.spec.kind {
         case .schedule:
-            if let schedule {
-                schedules[launch.key] = ScheduleTicks(
-                    schedule: schedule, timeZone: record.spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
-                    since: Date(timeIntervalSince1970: record.declaredAt))
+            if let schedule = launch.schedule {
+                schedules[launch.key] = record.ticks(of: schedule)
                 wakeScheduler()
             }
         case .normal:

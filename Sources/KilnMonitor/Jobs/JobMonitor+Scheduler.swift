@@ -72,10 +72,7 @@ extension JobMonitor {
                     if let launch = launches[key], let schedule = launch.schedule {
                         // Back to what the store has, so the pass claims them again.
                         let stored = try? await store.job(key.job, of: key.tool)
-                        schedules[key] = ScheduleTicks(
-                            schedule: schedule, timeZone: launch.spec.scheduleTimeZone,
-                            lastTick: (stored?.lastTick ?? launch.record.lastTick).map(Date.init(timeIntervalSince1970:)),
-                            since: Date(timeIntervalSince1970: launch.record.declaredAt))
+                        schedules[key] = launch.record.ticks(of: schedule, lastTick: stored?.lastTick)
                     }
                 }
                 return clock.now().addingTimeInterval(1)

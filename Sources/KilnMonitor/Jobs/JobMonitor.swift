@@ -93,11 +93,7 @@ public actor JobMonitor: Service {
         for record in records {
             guard let launch = await launch(for: record) else { continue }
             launches[launch.key] = launch
-            if let schedule = launch.schedule {
-                schedules[launch.key] = ScheduleTicks(
-                    schedule: schedule, timeZone: record.spec.scheduleTimeZone, lastTick: record.lastTick.map(Date.init(timeIntervalSince1970:)),
-                    since: Date(timeIntervalSince1970: record.declaredAt))
-            }
+            if let schedule = launch.schedule { schedules[launch.key] = record.ticks(of: schedule) }
         }
         var survivors: [JobKey: [Int: JobRun]] = [:]
         for run in unfinished {
@@ -145,11 +141,9 @@ public actor JobMonitor: Service {
                 logger.error("a declared job belongs to no tool", metadata: ["tool": "\(record.tool)", "job": "\(record.name)"])
                 return nil
             }
-            let image = try configuration.catalogue.resolve(record.spec.image)
-            let schedule = try record.spec.schedule.map { text throws(KilnError) in
-                try CronSchedule(parsing: text, spreadKey: CronSchedule.spreadKey(tool: record.tool.rawValue, job: record.name))
-            }
-            return JobLaunch(tool: tool, home: homeOf(record.tool), record: record, image: image, schedule: schedule)
+            return try JobLaunch(
+                tool: tool, home: homeOf(record.tool), record: record, image: configuration.catalogue.resolve(record.spec.image),
+                schedule: record.cronSchedule())
         } catch {
             logger.error("a declared job cannot run", metadata: ["tool": "\(record.tool)", "job": "\(record.name)", "error": "\(error)"])
             return nil

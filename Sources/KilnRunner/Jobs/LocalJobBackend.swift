@@ -169,9 +169,7 @@ public final class LocalJobBackend: JobBackend {
     /// `/dev/shm/kiln-HASH` (per platform instance), when `/dev/shm` is there to write in.
     static func memoryExitRoot(instance: String) -> String? {
         guard FileManager.default.isWritableFile(atPath: "/dev/shm") else { return nil }
-        var hash: UInt32 = 2_166_136_261
-        for byte in instance.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        let root = "/dev/shm/kiln-jobs-\(String(hash, radix: 16))"
+        let root = "/dev/shm/kiln-jobs-\(InstanceTag.of(instance))"
         if !FileManager.default.fileExists(atPath: root) {
             guard (try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)) != nil else { return nil }
         }

@@ -99,8 +99,6 @@ public struct CPUCgroup: Sendable, Hashable {
 
     /// The group name of another unit of a tool's (a job's run: `job-NAME.RUN`).
     public static func groupName(instance: String, tool: ToolName, unit: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in instance.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return "kiln-\(String(hash, radix: 16))/\(tool.rawValue).\(unit)"
+        "kiln-\(InstanceTag.of(instance))/\(tool.rawValue).\(unit)"
     }
 }
