@@ -74,22 +74,25 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Files in tools' homes and the platform's own, reached so that nothing a tool plants
+        // (a link, a FIFO, a device, another's file) redirects the server, which runs as root.
+        .target(name: "KilnFiles", dependencies: ["KilnCore"]),
         // Tool accounts on the host: Unix users, homes, token files.
         .target(name: "KilnAccounts", dependencies: [
-            "KilnCore",
+            "KilnCore", "KilnFiles",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         // Control-plane HTTP API.
         .target(name: "KilnAPI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner",
+            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnFiles",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
-            "KilnCore", "KilnChannels",
+            "KilnCore", "KilnChannels", "KilnFiles",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,14 +102,14 @@ let package = Package(
         ]),
         // Reconciliation: what runs is brought back to what was declared.
         .target(name: "KilnMonitor", dependencies: [
-            "KilnCore", "KilnStore", "KilnRunner", "KilnFormats",
+            "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Command-line interface and the server composition.
         .target(name: "KilnCLI", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
-            "KilnFormats", "KilnMail", "CKilnSystem",
+            "KilnFormats", "KilnMail", "CKilnSystem", "KilnFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,7 +120,7 @@ let package = Package(
         .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
-            "KilnRunner",
+            "KilnRunner", "KilnCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -125,8 +128,9 @@ let package = Package(
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
-        .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),
-        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore"]),
+        .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
+        .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore", "KilnFiles", "KilnTesting"]),
+        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting"]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -14,9 +14,12 @@ public enum ControlPlaneRouter {
         ToolsController(service: tools, store: store, routes: routes, webservices: webservices, jobs: jobs).register(on: router)
         RoutesController(registry: routes).register(on: router)
         if let webservices {
-            WebservicesController(control: webservices, homeOf: { tools.home(of: $0) }).register(on: router)
+            WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
+                .register(on: router)
         }
-        if let jobs { JobsController(control: jobs).register(on: router) }
+        if let jobs {
+            JobsController(control: jobs, filesOf: { name throws(KilnError) in try await tools.files(of: name) }).register(on: router)
+        }
         return router
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import Logging
 import Subprocess
 
@@ -12,9 +13,10 @@ import Glibc
 public struct HostAccounts: Sendable {
     /// Whether Unix users are created for tools.
     public enum UserMode: String, Sendable, CaseIterable {
-        /// Create them when running as root.
+        /// Create them when running as root; single-user mode otherwise.
         case auto
         case on
+        /// Single-user mode: tools run as the server's own user. Refused as root.
         case off
     }
 
@@ -33,6 +35,11 @@ public struct HostAccounts: Sendable {
         if userMode == .on && !isRoot {
             throw KilnError(.hostAccount, "--unix-users on needs root: only root can create Unix users")
         }
+        if userMode == .off && isRoot {
+            throw KilnError(
+                .hostAccount,
+                "--unix-users off would run tools' code as root: as root every tool gets its own Unix user; single-user mode is for a server that is not root")
+        }
         self.dataDirectory = dataDirectory
         self.managesUnixUsers = userMode == .on || (userMode == .auto && isRoot)
         self.userPrefix = userPrefix
@@ -49,16 +56,22 @@ public struct HostAccounts: Sendable {
     /// owned by the tool). Idempotent.
     public func provision(_ tool: ToolName) async throws(KilnError) -> UnixIdentity? {
         let identity = managesUnixUsers ? try await ensureUnixUser(for: tool) : nil
-        let home = home(of: tool)
-        try FileSystem.makeDirectory(toolsDirectory, mode: 0o755)
-        try FileSystem.makeDirectory(home, mode: 0o750)
-        if let identity { try FileSystem.changeOwner(home, uid: identity.uid, gid: identity.gid) }
+        // DATA/tools is the platform's: no tool can swap a home there for a link.
+        try PrivateDirectory.ensure(toolsDirectory, mode: 0o755, owner: .process)
+        try PrivateDirectory.ensure(home(of: tool), mode: 0o750, owner: FileOwner(identity), claiming: true)
         return identity
     }
 
-    /// Writes the tool's token to `.kiln-token` in its home, readable by the tool alone.
+    /// Writes the tool's token to `.kiln-token` in its home, readable by the tool alone (through
+    /// the home as the tool's own: a link planted at that name is replaced, not written through).
     public func writeToken(_ token: String, for tool: ToolName, owner: UnixIdentity?) throws(KilnError) {
-        try FileSystem.writeSecret(token + "\n", to: tokenFile(of: tool), owner: owner.map { ($0.uid, $0.gid) })
+        let files = ConfinedDirectory(path: home(of: tool), owner: FileOwner(owner))
+        try files.write(Array((token + "\n").utf8), to: HomePath(platform: ".kiln-token"), mode: 0o600)
+    }
+
+    /// Gives `identity` what in the tool's home belongs to `previous` (see `ConfinedDirectory.claim`).
+    public func claimHome(of tool: ToolName, from previous: FileOwner, for identity: UnixIdentity) throws(KilnError) {
+        try ConfinedDirectory(path: home(of: tool), owner: FileOwner(identity)).claim(from: previous)
     }
 
     /// Removes the tool's Unix account and moves its home to `DATA/archive/` so that nothing the
@@ -68,7 +81,7 @@ public struct HostAccounts: Sendable {
         let home = home(of: tool.name)
         if FileManager.default.fileExists(atPath: home) {
             let archive = dataDirectory + "/archive"
-            try FileSystem.makeDirectory(archive, mode: 0o700)
+            try PrivateDirectory.ensure(archive, mode: 0o700, owner: .process)
             let stamp = Int(Date().timeIntervalSince1970)
             let target = "\(archive)/\(tool.name.rawValue).\(stamp)"
             do {

@@ -48,7 +48,7 @@ struct ProxyFixture {
     let backend: BackendProcess
     let tool: String
 
-    init(serverArguments: [String] = ["--unix-users", "off", "--allow-http"]) throws {
+    init(serverArguments: [String] = ["--allow-http"]) throws {
         server = try KilnServerProcess(extraArguments: serverArguments)
         backend = try BackendProcess(name: "b1")
         tool = uniqueToolName("p")

@@ -91,7 +91,7 @@ import Testing
     @Test func plainHTTPIsRedirectedToHTTPSWhichSpeaksHTTP2() throws {
         // A two-label domain: OpenSSL clients refuse a wildcard right under a single label
         // (`*.localhost`), so the certificate's wildcard is checked on `kiln.test`.
-        let fixture = try ProxyFixture(serverArguments: ["--unix-users", "off", "--domain", "kiln.test"])
+        let fixture = try ProxyFixture(serverArguments: ["--domain", "kiln.test"])
         defer { fixture.stop() }
         let get = try curl([fixture.server.httpURL + "/\(fixture.tool)/a?b=c"])
         #expect(get.status == 301)
@@ -146,7 +146,7 @@ import Testing
 
     @Test func limitsAnswerWithTheirStatusCodes() throws {
         let fixture = try ProxyFixture(serverArguments: [
-            "--unix-users", "off", "--allow-http", "--max-body-write", "100000", "--max-header-bytes", "4096",
+            "--allow-http", "--max-body-write", "100000", "--max-header-bytes", "4096",
             "--header-timeout", "1", "--first-byte-timeout-read", "1", "--outer-timeout-read", "7",
         ])
         defer { fixture.stop() }

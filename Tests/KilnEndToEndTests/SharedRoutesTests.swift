@@ -82,7 +82,7 @@ import Testing
 
     @Test func registrationsThroughTheAPILandInRedis() throws {
         let redis = try RedisServer()
-        let server = try KilnServerProcess(extraArguments: ["--unix-users", "off", "--allow-http", "--routes", redis.url])
+        let server = try KilnServerProcess(extraArguments: ["--allow-http", "--routes", redis.url])
         defer { server.terminate() }
         let backend = try BackendProcess(name: "api")
         defer { backend.stop() }

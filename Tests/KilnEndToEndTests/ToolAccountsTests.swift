@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func aKillDuringABurstOfCreatesLosesNothingAcknowledged() throws {
-        let server = try KilnServerProcess(extraArguments: ["--unix-users", "off"])
+        let server = try KilnServerProcess(extraArguments: [])
         defer { server.terminate() }
         let names = (0..<24).map { _ in uniqueToolName("k") }
         let acknowledged = LockedNames()

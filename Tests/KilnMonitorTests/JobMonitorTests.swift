@@ -3,6 +3,7 @@ import KilnCore
 import KilnMonitor
 import KilnRunner
 import KilnStore
+import KilnTesting
 import Logging
 import Synchronization
 import Testing
@@ -40,13 +41,14 @@ final class RecordingMailer: JobMailer {
     let tool = try! ToolName("bot")
     let clock = ManualClock(Date(timeIntervalSince1970: 1_893_456_010))  // 2030-01-01T00:00:10Z
     let mailer = RecordingMailer()
-    var home: String { directory + "/home" }
+    let home: String
 
     init() async throws {
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kiln-monitor-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
+        home = try TestToolUser.makeHome(prefix: "kiln-monitor")
+        directory = (home as NSString).deletingLastPathComponent
         store = try KilnStore(path: directory + "/kiln.sqlite")
-        try await store.createTool(Tool(name: tool, maintainers: ["ada"], unixUser: nil, createdAt: 0), tokenHash: "x")
+        try await store.createTool(
+            Tool(name: tool, maintainers: ["ada"], unixUser: TestToolUser.identity, createdAt: 0), tokenHash: "x")
     }
 
     /// A monitor running as `kiln serve` runs it; stop it with `stop`.

@@ -1,6 +1,7 @@
 import Foundation
 import KilnCore
 import KilnRunner
+import KilnTesting
 import Testing
 
 /// The local backend with real processes: exit statuses, a signal told from an exit code, the
@@ -11,15 +12,15 @@ import Testing
     let backend = LocalJobBackend(instance: "test-\(UUID().uuidString)")
 
     init() throws {
-        home = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kiln-jobs-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        home = try TestToolUser.makeHome(prefix: "kiln-jobs")
     }
 
     func submission(_ command: String, job: String = "j", run: Int64 = 1, image: String = "bookworm", filelog: Bool = true) throws -> JobSubmission {
         JobSubmission(
             tool: try ToolName("bot"), job: job, runID: run, attempt: 1, command: command,
-            image: try JobImageCatalogue.standard.resolve(image), user: nil, home: home, workingDirectory: home,
-            outputPath: filelog ? home + "/\(job).out" : nil, errorPath: filelog ? home + "/\(job).err" : nil,
+            image: try JobImageCatalogue.standard.resolve(image), user: TestToolUser.identity, home: home,
+            workingDirectory: home, output: filelog ? HomePath(platform: "\(job).out") : nil,
+            error: filelog ? HomePath(platform: "\(job).err") : nil,
             memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 500), timeout: 60, environment: ["EXTRA": "yes"])
     }
 

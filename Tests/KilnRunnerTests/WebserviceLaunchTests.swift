@@ -1,9 +1,12 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import KilnRunner
 import Testing
 
 @Suite struct WebserviceLaunchTests {
+    let runtime = RuntimeDirectory.prepare(tag: "test-\(UUID().uuidString)", fallback: NSTemporaryDirectory() + "/kiln-run-\(UUID().uuidString)")
+
     func launch(_ type: WebserviceType, command: String? = nil, files: [String: String] = [:], extra: [String] = []) throws -> WebserviceLaunch {
         let home = NSTemporaryDirectory() + "/kiln-home-\(UUID().uuidString)"
         for (path, contents) in files {
@@ -13,7 +16,8 @@ import Testing
         }
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let spec = try WebserviceSpec(type: type, command: command, memory: MemorySize(bytes: 256 << 20), extraArguments: extra)
-        return WebserviceLaunch(tool: try ToolName("demo"), user: nil, home: home, spec: spec, kilnExecutable: "/usr/local/bin/kiln")
+        return WebserviceLaunch(
+            tool: try ToolName("demo"), user: nil, home: home, spec: spec, kilnExecutable: "/usr/local/bin/kiln", runtimeDirectory: runtime)
     }
 
     @Test(arguments: [
@@ -34,7 +38,7 @@ import Testing
         #expect(spec.workingDirectory == launch.home + "/www/python/src")
         #expect(spec.environment["KILN_PATH_PREFIX"] == "/demo")
         #expect(spec.environment["PORT"] == "8000" && spec.environment["HOME"] == launch.home)
-        #expect(spec.standardErrorPath == launch.home + "/logs/web.err")
+        #expect(spec.standardError.hostPath == launch.home + "/logs/web.err")
         #expect(FileManager.default.fileExists(atPath: launch.home + "/.kiln/kiln_wsgi.py"))
         let wrapped = try #require(spec.limits).wrapping(spec.executable, spec.arguments)
         #expect(wrapped.executable == ResourceLimits.prlimitPath)
@@ -57,6 +61,10 @@ import Testing
         #expect(configuration.contains("server.port = 8001"))
         #expect(configuration.contains(#"alias.url = ("/demo/" => "\#(launch.home)/public_html/")"#))
         #expect(configuration.contains(#""bin-path" => "/usr/bin/php-cgi""#))
+        // The FastCGI socket is in a folder of the tool's own, not in the shared /tmp.
+        let runtime = try #require(self.runtime)
+        #expect(configuration.contains(#""socket" => "\#(runtime.path)/sockets/demo/php-1.sock""#))
+        runtime.tidy(removingFiles: true)
     }
 
     @Test func staticAndGenericTypes() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KilnCore
+import KilnFiles
 import KilnFormats
 import KilnRunner
 
@@ -8,6 +9,8 @@ import KilnRunner
 /// (or an admin): another tool's jobs cannot be seen, changed or read.
 struct JobsController {
     let control: any JobControl
+    /// The tool's home, where its jobs' logs are.
+    let filesOf: @Sendable (ToolName) async throws(KilnError) -> ConfinedDirectory
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/jobs/images", use: images)
@@ -110,7 +113,7 @@ struct JobsController {
         guard let path = stream == .out ? paths.output : paths.error else {
             throw KilnError(.notFound, "job '\(job)' keeps no log files (it was declared with no-filelog)", context: ["job": job])
         }
-        return try LogWindow.read(LogFile(path: path), parameters: parameters)
+        return try LogWindow.read(LogFile(in: try await filesOf(tool), at: path), parameters: parameters)
     }
 
     func jobName(_ context: KilnRequestContext) throws -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import KilnAccounts
 import KilnCore
+import KilnFiles
 import KilnStore
 import Logging
 
@@ -43,6 +44,20 @@ public actor ToolService {
         return Created(tool: tool, token: token, tokenFile: accounts.tokenFile(of: name))
     }
 
+    /// Gives every stored tool without a Unix user one, before anything of it runs (tools made
+    /// before the platform ran as root, or under single-user mode): its home and what the
+    /// platform left in it become the new user's. Only when the platform manages users.
+    public func ensureIdentities() async throws(KilnError) {
+        guard accounts.managesUnixUsers else { return }
+        for tool in try await store.tools() where tool.unixUser == nil {
+            let identity = try await accounts.provision(tool.name)
+            guard let identity else { continue }
+            try accounts.claimHome(of: tool.name, from: FileOwner.process, for: identity)
+            try await store.setUnixUser(identity, of: tool.name)
+            logger.notice("gave a tool made without a Unix user its own", metadata: ["tool": "\(tool.name)", "user": "\(identity.name)"])
+        }
+    }
+
     /// Deletes a tool: its routes and tokens go from the store first (so nothing routes to it or
     /// acts for it), then its Unix account; its home is archived, not erased.
     public func delete(name: ToolName) async throws(KilnError) -> (tool: Tool, archivedHome: String?) {
@@ -53,4 +68,12 @@ public actor ToolService {
     }
 
     public nonisolated func home(of name: ToolName) -> String { accounts.home(of: name) }
+
+    /// The tool's home, reached as its own: the one way the API reads files a tool controls.
+    public nonisolated func files(of name: ToolName) async throws(KilnError) -> ConfinedDirectory {
+        guard let tool = try await store.tool(named: name) else {
+            throw KilnError(.notFound, "no tool '\(name)'", context: ["tool": name.rawValue])
+        }
+        return ConfinedDirectory(path: accounts.home(of: name), owner: FileOwner(tool.unixUser))
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KilnCore
+import KilnFiles
 import KilnFormats
 import KilnRunner
 
@@ -9,7 +10,8 @@ import KilnRunner
 /// `webservice start` merges flags over it).
 struct WebservicesController {
     let control: any WebserviceControl
-    let homeOf: @Sendable (ToolName) -> String
+    /// The tool's home, where `service.template` and the logs are.
+    let filesOf: @Sendable (ToolName) async throws(KilnError) -> ConfinedDirectory
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/webservice/types", use: types)
@@ -33,7 +35,7 @@ struct WebservicesController {
     @Sendable func start(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<WebserviceStatusResponse> {
         let tool = try context.authorizedTool()
         let body = try await request.decode(as: StartWebserviceRequest.self, context: context)
-        let template = try readTemplate(of: tool)
+        let template = try readTemplate(in: try await filesOf(tool))
         let spec = try template.merged(with: try body.flags())
         let status = try await control.start(tool: tool, spec: spec)
         return EditedResponse(status: .created, response: WebserviceStatusResponse(status: status, warnings: template.warnings.map(\.description)))
@@ -58,14 +60,20 @@ struct WebservicesController {
         guard let stream = LogStream(rawValue: streamName) else {
             throw KilnError(.badRequest, "stream must be out or err, not '\(streamName)'")
         }
-        return try LogWindow.read(LogFile(path: try await control.logPath(tool: tool, stream: stream)), parameters: parameters)
+        return try LogWindow.read(LogFile(in: try await filesOf(tool), at: stream.webserviceLog), parameters: parameters)
     }
 
-    /// The tool's `service.template`, or nothing when it has none.
-    func readTemplate(of tool: ToolName) throws(KilnError) -> ServiceTemplate {
-        let path = homeOf(tool) + "/" + ServiceTemplate.fileName
-        guard let data = FileManager.default.contents(atPath: path) else { return ServiceTemplate() }
-        return try ServiceTemplate(parsing: String(decoding: data, as: UTF8.self))
+    /// The tool's `service.template`, or nothing when it has none. Read through the home as the
+    /// tool's (a link to another file is refused, not read) and no further than a template can be.
+    func readTemplate(in files: ConfinedDirectory) throws(KilnError) -> ServiceTemplate {
+        let template = LogFile(in: files, at: HomePath(platform: ServiceTemplate.fileName))
+        let limit = ServiceTemplate.maximumBytes
+        guard try template.size() <= UInt64(limit) else {
+            throw KilnError(
+                .badRequest, "\(ServiceTemplate.fileName) is larger than \(limit) bytes", context: ["file": ServiceTemplate.fileName])
+        }
+        let (text, _) = try template.read(from: 0, maximumBytes: limit)
+        return try ServiceTemplate(parsing: text)
     }
 }
 
@@ -130,14 +138,14 @@ enum LogWindow {
     static func read(_ file: LogFile, parameters: Parameters) throws(KilnError) -> WebserviceLogsResponse {
         if let offset = parameters.get("offset") {
             guard let offset = UInt64(offset) else { throw KilnError(.badRequest, "offset must be a number of bytes") }
-            let (text, next) = file.read(from: offset)
+            let (text, next) = try file.read(from: offset)
             return WebserviceLogsResponse(text: text, nextOffset: next)
         }
         let count = try parameters.get("lines").map { text throws(KilnError) in
             guard let count = Int(text), count >= 0 else { throw KilnError(.badRequest, "lines must be a number") }
             return count
         } ?? 100
-        let lines = file.lastLines(count)
-        return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: file.read(from: .max).next)
+        let lines = try file.lastLines(count)
+        return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: try file.size())
     }
 }

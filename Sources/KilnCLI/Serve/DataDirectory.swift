@@ -1,7 +1,7 @@
 import Foundation
 import KilnAPI
-import KilnAccounts
 import KilnCore
+import KilnFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +13,9 @@ struct DataDirectory {
     let path: String
     private let lockDescriptor: Int32
 
-    /// Creates the directory when missing (mode 0755: tools' users must reach their homes) and
-    /// takes its lock.
+    /// Creates the directory when missing and takes its lock. Mode 0711: tools' users pass through
+    /// it to their homes (`tools/`) and to the API's socket, and can list or read nothing else;
+    /// what the platform keeps in it is 0600 or 0700.
     init(path rawPath: String) throws(KilnError) {
         path = URL(fileURLWithPath: rawPath).standardizedFileURL.path
         if !FileManager.default.fileExists(atPath: path) {
@@ -24,7 +25,7 @@ struct DataDirectory {
                 throw KilnError(.storage, "cannot create the data directory \(path): \(error)", context: ["path": path])
             }
         }
-        try FileSystem.makeDirectory(path, mode: 0o755)
+        try PrivateDirectory.ensure(path, mode: Self.mode, owner: .process)
         let lockPath = path + "/" + ServeDefaults.lockName
         lockDescriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockDescriptor >= 0 else {
@@ -37,15 +38,54 @@ struct DataDirectory {
         }
     }
 
+    static let mode: mode_t = 0o711
+
     var storePath: String { path + "/" + ServeDefaults.storeName }
+    var toolsPath: String { path + "/tools" }
+    var logsPath: String { path + "/logs" }
+    /// Where the runtime folder goes when /dev/shm cannot be had.
+    var runtimeFallbackPath: String { path + "/run" }
+
+    /// The store's files (the database, its WAL and shared memory) are the platform's alone. The
+    /// database is made 0600 before SQLite opens it, since SQLite gives its WAL and shared-memory
+    /// files the database file's mode; an existing store (made 0644 by an earlier version) is
+    /// restricted too.
+    func restrictStore() throws(KilnError) {
+        let opened = open(storePath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard opened >= 0 else {
+            throw KilnError(.storage, "cannot open \(storePath): \(String(cString: strerror(errno)))", context: ["path": storePath])
+        }
+        close(opened)
+        for suffix in ["", "-wal", "-shm", "-journal"] { try PrivateDirectory.restrict(storePath + suffix, mode: 0o600) }
+        try PrivateDirectory.restrict(adminTokenPath, mode: 0o600)
+    }
+
+    /// Tools' users must reach their homes: every folder above `tools/` must let others pass
+    /// (o+x). A data directory under a 0700 folder (a home such as /root) would give tools whose
+    /// servers fail with "can't chdir"; refused at start with what to change.
+    func checkHomesReachable() throws(KilnError) {
+        var folder = ""
+        for component in toolsPath.split(separator: "/") {
+            folder += "/" + component
+            var info = stat()
+            guard stat(folder, &info) == 0 else { continue }
+            guard info.st_mode & S_IXOTH != 0 else {
+                throw KilnError(
+                    .storage,
+                    "tools' users cannot reach their homes under \(toolsPath): \(folder) is mode \(String(info.st_mode & 0o7777, radix: 8)) "
+                        + "and does not let others pass; run `chmod o+x \(folder)` or choose a --data under folders others may pass through",
+                    context: ["path": folder])
+            }
+        }
+    }
     var socketPath: String { path + "/" + ServeDefaults.socketName }
     var adminTokenPath: String { path + "/" + ServeDefaults.adminTokenName }
 
     /// The admin token: written once (mode 0600) and kept for every later start.
     func adminToken() throws(KilnError) -> String {
-        if let existing = FileSystem.readSecret(adminTokenPath), !existing.isEmpty { return existing }
+        if let existing = PrivateDirectory.readSecret(adminTokenPath), !existing.isEmpty { return existing }
         let token = AccessToken.generate()
-        try FileSystem.writeSecret(token + "\n", to: adminTokenPath)
+        try PrivateDirectory.writeSecret(token + "\n", to: adminTokenPath)
         return token
     }
 

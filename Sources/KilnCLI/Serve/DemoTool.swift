@@ -2,6 +2,7 @@ import Foundation
 import KilnAPI
 import KilnAccounts
 import KilnCore
+import KilnFiles
 import KilnStore
 import Logging
 
@@ -21,9 +22,6 @@ enum DemoTool {
             tool = try await tools.create(name: toolName, maintainers: ["demo"]).tool
             logger.notice("created the demo tool", metadata: ["tool": "\(name)"])
         }
-        let home = accounts.home(of: toolName)
-        let site = home + "/public_html"
-        try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: true)
         let page = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Hello from Kiln</title></head>
@@ -33,10 +31,10 @@ enum DemoTool {
             with the front proxy and kept running.</p></body></html>
 
             """
-        try Data(page.utf8).write(to: URL(fileURLWithPath: site + "/index.html"))
-        if let user = tool.unixUser {
-            for path in [site, site + "/index.html"] { chown(path, user.uid, user.gid) }
-        }
+        // Through the home as the tool's own: whatever the tool left at that name is replaced,
+        // never written through.
+        let files = ConfinedDirectory(path: accounts.home(of: toolName), owner: FileOwner(tool.unixUser))
+        try files.write(Array(page.utf8), to: HomePath(platform: "public_html", "index.html"), mode: 0o644)
         // A static webservice like any tool's: supervised, probed and registered by the monitor.
         if try await webservices.status(tool: toolName).state == .stopped {
             _ = try await webservices.start(tool: toolName, spec: try WebserviceSpec(type: .staticFiles))
@@ -44,6 +42,3 @@ enum DemoTool {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

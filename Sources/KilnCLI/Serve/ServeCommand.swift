@@ -4,6 +4,7 @@ import Hummingbird
 import KilnAPI
 import KilnAccounts
 import KilnCore
+import KilnFiles
 import KilnMail
 import KilnMonitor
 import KilnProxy
@@ -27,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var routeSource: RouteSourceOptions
-    @Option(help: "Create Unix users for tools: auto (when root), on, off.")
+    @Option(help: "Give every tool its own Unix user: auto (when root), on, off (single-user mode: not as root).")
     var unixUsers: HostAccounts.UserMode = .auto
     @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
@@ -41,13 +42,26 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = makeLogger()
         let apiAddress = try HostPort(parsing: api)
         let directory = try DataDirectory(path: data)
-        try FileSystem.makeDirectory(directory.path + "/logs", mode: 0o750)
+        let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
+        if accounts.managesUnixUsers {
+            try directory.checkHomesReachable()
+        } else {
+            logger.warning(
+                "single-user mode: tools run as this server's own user (uid \(geteuid())), not apart from each other or from the platform; run kiln serve as root to give every tool its own Unix user")
+        }
+        try PrivateDirectory.ensure(directory.logsPath, mode: 0o700, owner: .process)
         let proxyConfiguration = try proxy.configuration(dataDirectory: directory.path, forceAllowHTTP: demo)
         try directory.removeStaleSocket()
         let adminToken = try directory.adminToken()
+        try directory.restrictStore()
         let store = try KilnStore(path: directory.storePath, logger: logger)
-        let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
         let tools = ToolService(store: store, accounts: accounts, logger: logger)
+        // Before anything of a tool runs, it has a user of its own (tools stored without one get one).
+        try await tools.ensureIdentities()
+        guard let runtimeDirectory = RuntimeDirectory.prepare(tag: InstanceTag.of(directory.path), fallback: directory.runtimeFallbackPath)
+        else {
+            throw KilnError(.storage, "cannot make a runtime folder of the platform's own in /dev/shm or \(directory.runtimeFallbackPath)")
+        }
         let redisURL = try routeSource.redisURL()
         let registry: any RouteRegistry =
             if let redisURL {
@@ -58,9 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         let notices = ToolNotices()
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath(), logger: logger,
+            kilnExecutable: Self.executablePath(), runtimeDirectory: runtimeDirectory, logger: logger,
             onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
-        let jobBackend = LocalJobBackend(instance: directory.path)
+        let jobBackend = LocalJobBackend(instance: directory.path, runtimeDirectory: runtimeDirectory)
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: try mailer(logger: logger),

@@ -51,9 +51,11 @@ public struct JobStatus: Sendable, Hashable, Codable {
         timeZone = spec.schedule == nil ? nil : spec.timeZone ?? "UTC"
         continuous = spec.continuous
         filelog = spec.filelog
-        let logs = JobLogPaths(spec: spec, home: home)
-        outputLog = logs.output
-        errorLog = logs.error
+        // A declaration stored before paths were confined may name one outside the home: shown
+        // as "-", since nothing is ever written there.
+        let logs = try? JobLogPaths(spec: spec, tool: record.tool, home: home)
+        outputLog = logs?.outputPath
+        errorLog = logs?.errorPath
         retry = spec.retry
         memory = spec.effectiveMemory.description
         cpu = spec.effectiveCPU.description
@@ -134,25 +136,36 @@ public struct JobStatus: Sendable, Hashable, Codable {
 }
 
 /// Where a job's output goes: `~/NAME.out` and `~/NAME.err` by default (as on Toolforge), or the
-/// paths given, relative ones taken from the tool's home; nowhere without file log.
+/// paths given, always inside the tool's home (`HomePath`); nowhere without file log.
 public struct JobLogPaths: Sendable, Hashable {
-    public var output: String?
-    public var error: String?
+    public var output: HomePath?
+    public var error: HomePath?
+    public let home: String
 
-    public init(spec: JobSpec, home: String) {
+    /// Refuses (naming the field) a path that leaves the home.
+    public init(spec: JobSpec, tool: ToolName, home: String) throws(KilnError) {
+        self.home = home
         guard spec.filelog else {
             output = nil
             error = nil
             return
         }
-        func resolve(_ path: String?, default name: String) -> String {
-            guard let path, !path.isEmpty else { return home + "/" + name }
-            if path.hasPrefix("/") { return path }
-            if path == "~" { return home }
-            if path.hasPrefix("~/") { return home + "/" + path.dropFirst(2) }
-            return home + "/" + path
+        func resolve(_ given: String?, field: String, default name: String) throws(KilnError) -> HomePath {
+            guard let given, !given.isEmpty else { return try HomePath(resolving: name, home: home, tool: tool, field: field) }
+            let path = try HomePath(resolving: given, home: home, tool: tool, field: field)
+            if path.components.isEmpty {
+                throw KilnError(
+                    .badRequest, "\(field) '\(given)' names the tool's home itself: give a file in it",
+                    context: ["field": field, "value": given, "job": spec.name])
+            }
+            return path
         }
-        output = resolve(spec.filelogStdout, default: spec.name + ".out")
-        error = resolve(spec.filelogStderr, default: spec.name + ".err")
+        output = try resolve(spec.filelogStdout, field: "filelog-stdout", default: spec.name + ".out")
+        error = try resolve(spec.filelogStderr, field: "filelog-stderr", default: spec.name + ".err")
     }
+
+    /// The output log's path on this host.
+    public var outputPath: String? { output?.absolute(in: home) }
+    /// The error log's path on this host.
+    public var errorPath: String? { error?.absolute(in: home) }
 }

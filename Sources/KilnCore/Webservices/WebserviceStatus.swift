@@ -101,12 +101,13 @@ public protocol WebserviceControl: Sendable {
     /// Stops and starts again with the same declaration, clearing a failed state.
     func restart(tool: ToolName) async throws(KilnError) -> WebserviceStatus
     func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus
-    /// The tool's home, where `service.template` and the logs are.
-    func logPath(tool: ToolName, stream: LogStream) async throws(KilnError) -> String
 }
 
 public enum LogStream: String, Sendable, Hashable, Codable, CaseIterable {
     case out, err
+
+    /// Where a webservice's stream is kept in its tool's home: `logs/web.out`, `logs/web.err`.
+    public var webserviceLog: HomePath { HomePath(platform: "logs", "web." + rawValue) }
 }
 
 /// Where a runner registers the backends of what it starts: the same route registry the API

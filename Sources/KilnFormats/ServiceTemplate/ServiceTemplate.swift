@@ -16,6 +16,8 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
     public var warnings: [FileWarning] = []
 
     public static let fileName = "service.template"
+    /// The most of a template the platform reads.
+    public static let maximumBytes = 1 << 20
 
     /// Keys Toolforge users write that mean nothing on a single-host platform; accepted silently.
     static let ignoredKeys: Set<String> = ["backend", "mount", "canonical"]

@@ -19,7 +19,7 @@ actor ContinuousReplicaDriver {
     let clock: any JobClock
     let startTimeout: Duration
     let logger: Logger
-    let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
+    let submission: @Sendable (_ run: JobRun, _ attempt: Int) throws(KilnError) -> JobSubmission
     let onLifeEnded: @Sendable (JobRun) async -> Void
     private var record: ReplicaRecord
     private var lifecycle: ReplicaLifecycle
@@ -29,7 +29,7 @@ actor ContinuousReplicaDriver {
     init(
         record: ReplicaRecord, job: String, spec: JobSpec, policy: RestartPolicy, backend: any JobBackend, store: KilnStore,
         clock: any JobClock, startTimeout: Duration, logger: Logger,
-        submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onLifeEnded: @escaping @Sendable (JobRun) async -> Void
+        submission: @escaping @Sendable (JobRun, Int) throws(KilnError) -> JobSubmission, onLifeEnded: @escaping @Sendable (JobRun) async -> Void
     ) {
         tool = record.tool
         self.job = job
@@ -179,16 +179,15 @@ actor ContinuousReplicaDriver {
 
     /// Runs the job's health-check script as the job runs (its user, directory and environment).
     private func runHealthCheck(_ script: String) async -> Bool {
-        guard let life else { return false }
-        let check = submission(life, 1)
+        guard let life, let check = try? submission(life, 1) else { return false }
         var environment = check.environment
         environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
         environment["HOME"] = check.home
         let status = await ProcessRunner.run(
             ProcessSpec(
                 executable: "/bin/sh", arguments: ["-c", script], environment: environment, workingDirectory: check.workingDirectory,
-                user: check.user, standardOutputPath: ProcessRunner.discardPath,
-                standardErrorPath: check.errorPath ?? ProcessRunner.discardPath, stopGracePeriod: .seconds(1)))
+                user: check.user, standardOutput: .discard,
+                standardError: check.error.map { .file(check.files, $0) } ?? .discard, stopGracePeriod: .seconds(1)))
         return status.isSuccess
     }
 

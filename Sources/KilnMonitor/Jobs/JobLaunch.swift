@@ -14,15 +14,15 @@ struct JobLaunch: Sendable {
     var key: JobKey { JobKey(tool: tool.name, job: spec.name) }
 
     /// The submission of an attempt of `run`; a continuous job's replica gets its `port`.
-    func submission(run: JobRun, attempt: Int, port: Int? = nil) -> JobSubmission {
-        let logs = JobLogPaths(spec: spec, home: home)
+    func submission(run: JobRun, attempt: Int, port: Int? = nil) throws(KilnError) -> JobSubmission {
+        let logs = try JobLogPaths(spec: spec, tool: tool.name, home: home)
         var environment: [String: String] = [:]
         if let port { environment["PORT"] = String(port) }
         if let replica = run.replica { environment["KILN_REPLICA"] = String(replica) }
         return JobSubmission(
             tool: tool.name, job: spec.name, runID: run.id, attempt: attempt, command: spec.command, image: image,
-            user: tool.unixUser, home: home, workingDirectory: spec.mount == .none ? "/" : home, outputPath: logs.output,
-            errorPath: logs.error, memory: spec.effectiveMemory, cpu: spec.effectiveCPU,
+            user: tool.unixUser, home: home, workingDirectory: spec.mount == .none ? "/" : home, output: logs.output,
+            error: logs.error, memory: spec.effectiveMemory, cpu: spec.effectiveCPU,
             timeout: spec.continuous ? nil : spec.effectiveTimeout, environment: environment)
     }
 }

@@ -7,7 +7,7 @@ extension JobMonitor: JobControl {
     public func create(tool: ToolName, spec: JobSpec) async throws(KilnError) -> (status: JobStatus, warnings: [String]) {
         await ready()
         let account = try await account(tool)
-        let (image, warnings) = try checkDeclaration(spec)
+        let (image, warnings) = try checkDeclaration(spec, tool: tool)
         let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
         let quota = configuration.quota
         try await store.createJob(record) { jobs throws(KilnError) in try quota.check(jobs) }
@@ -63,7 +63,7 @@ extension JobMonitor: JobControl {
         var warnings: [String] = []
         var images: [String: JobImage] = [:]
         for spec in specs where only == nil || spec.name == only {
-            let (image, imageWarnings) = try checkDeclaration(spec)
+            let (image, imageWarnings) = try checkDeclaration(spec, tool: tool)
             images[spec.name] = image
             warnings += imageWarnings
         }
@@ -122,14 +122,22 @@ extension JobMonitor: JobControl {
     }
 
     public func logPaths(tool: ToolName, job: String) async throws(KilnError) -> JobLogPaths {
-        JobLogPaths(spec: try await record(tool, job).spec, home: homeOf(tool))
+        try JobLogPaths(spec: try await record(tool, job).spec, tool: tool, home: homeOf(tool))
     }
 
     // MARK: Helpers
 
-    /// Checks a declaration before anything is stored: its fields, its image, its schedule.
-    nonisolated func checkDeclaration(_ spec: JobSpec) throws(KilnError) -> (JobImage, [String]) {
+    /// Checks a declaration before anything is stored: its fields, its log files (inside the
+    /// tool's home), its image, its schedule.
+    nonisolated func checkDeclaration(_ spec: JobSpec, tool: ToolName) throws(KilnError) -> (JobImage, [String]) {
         try spec.validate()
+        do {
+            _ = try JobLogPaths(spec: spec, tool: tool, home: homeOf(tool))
+        } catch {
+            var error = error
+            error.context["job"] = spec.name
+            throw error
+        }
         let image: JobImage
         do {
             image = try configuration.catalogue.resolve(spec.image)

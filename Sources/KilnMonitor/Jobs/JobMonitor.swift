@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import KilnRunner
 import KilnStore
 import Logging
@@ -157,7 +158,7 @@ public actor JobMonitor: Service {
         guard let launch = launches[key] else { return }
         let driver = RunDriver(
             run: run, spec: launch.spec, backend: backend, recorder: recorder, clock: clock, logger: logger,
-            submission: { run, attempt in launch.submission(run: run, attempt: attempt) },
+            submission: { run, attempt throws(KilnError) in try launch.submission(run: run, attempt: attempt) },
             onFinish: { [weak self] run in await self?.runFinished(run) })
         runDrivers[run.id] = driver
         activeRuns[key, default: []].insert(run.id)
@@ -178,11 +179,15 @@ public actor JobMonitor: Service {
     func notify(_ run: JobRun) async {
         let key = JobKey(tool: run.tool, job: run.job)
         guard let launch = launches[key], launch.spec.emails != .none else { return }
-        let logs = JobLogPaths(spec: launch.spec, home: launch.home)
+        let logs = try? JobLogPaths(spec: launch.spec, tool: launch.tool.name, home: launch.home)
+        let files = ConfinedDirectory(path: launch.home, owner: FileOwner(launch.tool.unixUser))
+        // A log the tool made unusable (a link, a FIFO) is left out of the mail, not followed.
+        func tail(_ path: HomePath?) -> [String] {
+            path.flatMap { try? LogFile(in: files, at: $0).lastLines(configuration.mailLines) } ?? []
+        }
         let notice = JobNotice(
             tool: run.tool, maintainers: launch.tool.maintainers, job: run.job, run: run,
-            outputTail: logs.output.map { LogFile(path: $0).lastLines(configuration.mailLines) } ?? [],
-            errorTail: logs.error.map { LogFile(path: $0).lastLines(configuration.mailLines) } ?? [])
+            outputTail: tail(logs?.output), errorTail: tail(logs?.error))
         guard launch.spec.emails.wants(notice) else { return }
         guard let mailer else {
             logger.notice("a job asks for mail but the server has no --smtp", metadata: ["tool": "\(run.tool)", "job": "\(run.job)"])
@@ -242,7 +247,7 @@ public actor JobMonitor: Service {
         return ContinuousReplicaDriver(
             record: record, job: launch.spec.name, spec: launch.spec, policy: configuration.policy, backend: backend,
             store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger,
-            submission: { run, attempt in launch.submission(run: run, attempt: attempt, port: port) },
+            submission: { run, attempt throws(KilnError) in try launch.submission(run: run, attempt: attempt, port: port) },
             onLifeEnded: { [weak self] run in await self?.notify(run) })
     }
 

@@ -14,7 +14,7 @@ actor RunDriver {
     nonisolated let runID: Int64
     nonisolated let tool: ToolName
     nonisolated let job: String
-    let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
+    let submission: @Sendable (_ run: JobRun, _ attempt: Int) throws(KilnError) -> JobSubmission
     let backend: any JobBackend
     let recorder: RunRecorder
     let clock: any JobClock
@@ -29,7 +29,7 @@ actor RunDriver {
 
     init(
         run: JobRun, spec: JobSpec, backend: any JobBackend, recorder: RunRecorder, clock: any JobClock, logger: Logger,
-        submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onFinish: @escaping @Sendable (JobRun) async -> Void
+        submission: @escaping @Sendable (JobRun, Int) throws(KilnError) -> JobSubmission, onFinish: @escaping @Sendable (JobRun) async -> Void
     ) {
         runID = run.id
         tool = run.tool

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import KilnFormats
 import KilnRunner
 import KilnStore
@@ -30,6 +31,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     let registrar: any BackendRegistrar
     let homeOf: @Sendable (ToolName) -> String
     let kilnExecutable: String
+    let runtimeDirectory: RuntimeDirectory?
     let configuration: Configuration
     let logger: Logger
     /// Told when a tool's webservice fails (with the reason) or comes back (nil), so that the
@@ -39,9 +41,10 @@ public actor WebserviceMonitor: Service, WebserviceControl {
 
     public init(
         store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
-        kilnExecutable: String, configuration: Configuration = Configuration(), logger: Logger,
-        onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
+        kilnExecutable: String, runtimeDirectory: RuntimeDirectory? = nil, configuration: Configuration = Configuration(),
+        logger: Logger, onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
     ) {
+        self.runtimeDirectory = runtimeDirectory
         self.store = store
         self.registrar = registrar
         self.homeOf = homeOf
@@ -100,8 +103,13 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             try? await store.forgetWebserviceRoute(route)
         }
         for tool in drivers.keys {
+            guard let files = await files(of: tool) else { continue }
             for stream in LogStream.allCases {
-                LogFile(path: logPath(of: tool, stream)).rotate(ifLargerThan: configuration.logLimitBytes)
+                do {
+                    try LogFile(in: files, at: stream.webserviceLog).rotate(ifLargerThan: configuration.logLimitBytes)
+                } catch {
+                    logger.warning("cannot rotate a log", metadata: ["tool": "\(tool)", "error": "\(error)"])
+                }
             }
         }
     }
@@ -133,7 +141,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         }
         await stopDrivers(of: tool)
         try await store.removeWebservice(of: tool)
-        try? FileManager.default.removeItem(atPath: homeOf(tool) + "/" + ServiceManifest.fileName)
+        await files(of: tool)?.removeFile(HomePath(platform: ServiceManifest.fileName))
         onFailureChange(tool, nil)
         logger.notice("webservice stopped", metadata: ["tool": "\(tool)"])
         return try await status(tool: tool)
@@ -143,17 +151,16 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         let record = try await store.webservice(of: tool)
         let replicas = record == nil ? [] : try await store.replicas(of: tool)
         let limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
+        // A log the tool replaced with something unusable (a link, a FIFO) shows no tail.
+        let errorLogTail = await files(of: tool).flatMap { try? LogFile(in: $0, at: LogStream.err.webserviceLog).lastLines(10) }
         return WebserviceStatus(
-            tool: tool, record: record, replicas: replicas, limitEnforcement: limits,
-            errorLogTail: LogFile(path: logPath(of: tool, .err)).lastLines(10))
+            tool: tool, record: record, replicas: replicas, limitEnforcement: limits, errorLogTail: errorLogTail ?? [])
     }
 
-    public func logPath(tool: ToolName, stream: LogStream) async throws(KilnError) -> String {
-        logPath(of: tool, stream)
-    }
-
-    nonisolated func logPath(of tool: ToolName, _ stream: LogStream) -> String {
-        homeOf(tool) + "/logs/web.\(stream.rawValue)"
+    /// The tool's home, reached as its own (nil for a tool that no longer exists).
+    func files(of tool: ToolName) async -> ConfinedDirectory? {
+        guard let account = try? await store.tool(named: tool) else { return nil }
+        return ConfinedDirectory(path: homeOf(tool), owner: FileOwner(account.unixUser))
     }
 
     // MARK: Drivers
@@ -252,14 +259,15 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     }
 
     private func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
-        WebserviceLaunch(tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable)
+        WebserviceLaunch(
+            tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable,
+            runtimeDirectory: runtimeDirectory)
     }
 
     private func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {
-        let path = homeOf(tool) + "/" + ServiceManifest.fileName
+        let files = ConfinedDirectory(path: homeOf(tool), owner: FileOwner(owner))
         do {
-            try Data(ServiceManifest.render(spec).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            if let owner { chown(path, owner.uid, owner.gid) }
+            try files.write(Array(ServiceManifest.render(spec).utf8), to: HomePath(platform: ServiceManifest.fileName))
         } catch {
             logger.warning("cannot write service.manifest", metadata: ["tool": "\(tool)", "error": "\(error)"])
         }

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnFiles
 
 /// Where jobs' processes run: the local supervisor, or a batch grid (Son of Grid Engine, Slurm).
 /// Kept to what a grid can do, so one monitor drives them all: submit an attempt, ask after it,
@@ -35,9 +36,9 @@ public struct JobSubmission: Sendable, Hashable {
     public var user: UnixIdentity?
     public var home: String
     public var workingDirectory: String
-    /// nil discards the stream.
-    public var outputPath: String?
-    public var errorPath: String?
+    /// Where the streams go in the tool's home; nil discards the stream.
+    public var output: HomePath?
+    public var error: HomePath?
     public var memory: MemorySize
     public var cpu: CPUQuantity
     /// nil for a continuous job; a grid is told it as the run's hard limit.
@@ -46,7 +47,7 @@ public struct JobSubmission: Sendable, Hashable {
 
     public init(
         tool: ToolName, job: String, runID: Int64, attempt: Int, command: String, image: JobImage, user: UnixIdentity?,
-        home: String, workingDirectory: String, outputPath: String?, errorPath: String?, memory: MemorySize,
+        home: String, workingDirectory: String, output: HomePath?, error: HomePath?, memory: MemorySize,
         cpu: CPUQuantity, timeout: Int?, environment: [String: String]
     ) {
         self.tool = tool
@@ -58,11 +59,16 @@ public struct JobSubmission: Sendable, Hashable {
         self.user = user
         self.home = home
         self.workingDirectory = workingDirectory
-        self.outputPath = outputPath
-        self.errorPath = errorPath
+        self.output = output
+        self.error = error
         self.memory = memory
         self.cpu = cpu
         self.timeout = timeout
         self.environment = environment
     }
+}
+
+extension JobSubmission {
+    /// The tool's home, reached as the tool's own.
+    public var files: ConfinedDirectory { ConfinedDirectory(path: home, owner: FileOwner(user)) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,8 +11,8 @@ import Glibc
 /// user in its working directory, with its memory limit and CPU group, output appended to its
 /// log files.
 ///
-/// The command runs under a small shell wrapper that writes its exit status to a file in the
-/// tool's home, so that an attempt which outlives the platform (a `kill -9` of `kiln serve`) and
+/// The command runs under a small shell wrapper that writes its exit status to a file the
+/// platform made for it (`RuntimeDirectory`), so that an attempt which outlives the platform (a `kill -9` of `kiln serve`) and
 /// ends while it is down still reports its exit code once it is adopted.
 public final class LocalJobBackend: JobBackend {
     public let name = "local"
@@ -21,19 +22,28 @@ public final class LocalJobBackend: JobBackend {
     /// The attempts this process spawned, by leader pid: their end, from waitpid.
     private let children = Mutex<[String: AttemptEnd]>([:])
 
-    /// Where exit files go (see `exitFile(of:)`); nil: in the tool's home.
-    let exitRoot: String?
+    /// Where exit files go; nil when the host gave no folder for them (then nothing can run).
+    let runtimeDirectory: RuntimeDirectory?
 
-    public init(instance: String, runtimes: HostRuntimes = .shared) {
+    /// `runtimeDirectory` nil: `/dev/shm/kiln-TAG`, else `/tmp/kiln-TAG`, when either can be had
+    /// as the platform's own.
+    public init(instance: String, runtimeDirectory: RuntimeDirectory? = nil, runtimes: HostRuntimes = .shared) {
         self.instance = instance
         self.runtimes = runtimes
-        exitRoot = Self.memoryExitRoot(instance: instance)
+        let tag = InstanceTag.of(instance)
+        self.runtimeDirectory = runtimeDirectory ?? RuntimeDirectory.prepare(tag: tag, fallback: "/tmp/kiln-\(tag)")
     }
 
     public func submit(_ submission: JobSubmission) async throws(KilnError) -> JobHandle {
         let runtime = try runtimes.check(submission.image)
-        let exitFile = exitFile(of: submission)
-        prepareExitFile(exitFile, owner: submission.user)
+        guard let runtimeDirectory else {
+            throw KilnError(.unavailable, "this host gave the platform no folder for jobs' exit files (/dev/shm or the data directory)")
+        }
+        guard submission.user != nil || geteuid() != 0 else {
+            throw KilnError(.forbidden, "refusing to run the job of '\(submission.tool)' as root: the tool has no Unix user", context: ["job": submission.job])
+        }
+        let exitFile = try runtimeDirectory.makeExitFile(
+            "run-\(submission.runID).\(submission.attempt).exit", of: submission.tool, owner: FileOwner(submission.user))
         let spec = processSpec(submission, runtime: runtime, exitFile: exitFile)
         let started = AsyncStream<Int32>.makeStream()
         let end = AttemptEnd()
@@ -67,7 +77,7 @@ public final class LocalJobBackend: JobBackend {
     public func waitForEnd(_ handle: JobHandle) async throws -> ExitStatus {
         // Whoever learns the end removes the exit file (the spawner may be gone by then).
         func learned(_ status: ExitStatus) -> ExitStatus {
-            if let file = handle.exitFile { try? FileManager.default.removeItem(atPath: file) }
+            if let file = handle.exitFile { unlink(file) }
             return status
         }
         if let end = children.withLock({ $0[handle.id] }) {
@@ -97,11 +107,11 @@ public final class LocalJobBackend: JobBackend {
     // MARK: Launch
 
     func processSpec(_ submission: JobSubmission, runtime: HostRuntimes.Found, exitFile: String) -> ProcessSpec {
-        let runtimeDirectory = (runtime.path as NSString).deletingLastPathComponent
+        let runtimeFolder = (runtime.path as NSString).deletingLastPathComponent
         var path = ["/usr/local/bin", "/usr/bin", "/bin"]
-        path.removeAll { $0 == runtimeDirectory }
+        path.removeAll { $0 == runtimeFolder }
         var environment = [
-            "PATH": ([runtimeDirectory] + path).joined(separator: ":"), "HOME": submission.home, "LANG": "C.UTF-8",
+            "PATH": ([runtimeFolder] + path).joined(separator: ":"), "HOME": submission.home, "LANG": "C.UTF-8",
             "TOOL_NAME": submission.tool.rawValue, "TOOL_DATA_DIR": submission.home, "KILN_TOOL": submission.tool.rawValue,
             "JOB_NAME": submission.job, "KILN_JOB": submission.job, "KILN_JOB_RUN": String(submission.runID),
             "KILN_JOB_ATTEMPT": String(submission.attempt), "KILN_IMAGE": submission.image.shortName,
@@ -121,8 +131,8 @@ public final class LocalJobBackend: JobBackend {
             executable: "/bin/sh",
             arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile, String(submission.memory.bytes / 1024)],
             environment: environment, workingDirectory: submission.workingDirectory, user: submission.user,
-            standardOutputPath: submission.outputPath ?? ProcessRunner.discardPath,
-            standardErrorPath: submission.errorPath ?? ProcessRunner.discardPath, stopGracePeriod: .seconds(5), limits: limits)
+            standardOutput: submission.output.map { .file(submission.files, $0) } ?? .discard,
+            standardError: submission.error.map { .file(submission.files, $0) } ?? .discard, stopGracePeriod: .seconds(5), limits: limits)
     }
 
     /// Sets the memory limit (`$3` KiB of data segment, as `prlimit --data` does for webservices;
@@ -144,59 +154,17 @@ public final class LocalJobBackend: JobBackend {
         exit "$status"
         """
 
-    /// Where an attempt's wrapper writes its exit status: in a folder of the tool's own (0700), in
-    /// memory (`/dev/shm`) where the host has it (a thousand runs a minute would otherwise create
-    /// and delete a thousand files on disk), else in the tool's home.
-    func exitFile(of submission: JobSubmission) -> String {
-        let name = "run-\(submission.runID).\(submission.attempt).exit"
-        guard let exitRoot else { return submission.home + "/.kiln/jobs/" + name }
-        return exitRoot + "/" + submission.tool.rawValue + "/" + name
-    }
-
     /// Removes the folders of exit files that are empty (at a clean shutdown, and after tests), so
-    /// that nothing is left in `/dev/shm` once no run is left to adopt.
+    /// that nothing is left once no run is left to adopt.
     /// With `removingFiles` (tests, once no run is left), the exit files go too.
     public func tidy(removingFiles: Bool = false) {
-        guard let exitRoot else { return }
-        if removingFiles {
-            try? FileManager.default.removeItem(atPath: exitRoot)
-            return
-        }
-        for tool in (try? FileManager.default.contentsOfDirectory(atPath: exitRoot)) ?? [] { rmdir(exitRoot + "/" + tool) }
-        rmdir(exitRoot)
-    }
-
-    /// `/dev/shm/kiln-HASH` (per platform instance), when `/dev/shm` is there to write in.
-    static func memoryExitRoot(instance: String) -> String? {
-        guard FileManager.default.isWritableFile(atPath: "/dev/shm") else { return nil }
-        let root = "/dev/shm/kiln-jobs-\(InstanceTag.of(instance))"
-        if !FileManager.default.fileExists(atPath: root) {
-            guard (try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)) != nil else { return nil }
-        }
-        chmod(root, 0o711)
-        return root
+        runtimeDirectory?.tidy(removingFiles: removingFiles)
     }
 
     static func readExitFile(_ path: String) -> ExitStatus? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+        guard let text = RuntimeDirectory.readExitFile(path),
             let code = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else { return nil }
         return code > 128 && code < 160 ? .signaled(signal: code - 128) : .exited(code: code)
-    }
-
-    /// The exit file's folder belongs to the tool alone, so no other tool can write (or forge)
-    /// its runs' statuses.
-    func prepareExitFile(_ path: String, owner: UnixIdentity?) {
-        let directory = (path as NSString).deletingLastPathComponent
-        for folder in [(directory as NSString).deletingLastPathComponent, directory]
-        where !FileManager.default.fileExists(atPath: folder) {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            if let owner { chown(folder, owner.uid, owner.gid) }
-            if folder == directory { chmod(folder, 0o700) }
-        }
-        // There from the start (empty until the run ends), so the folder is never taken for an
-        // empty one by `tidy` while a run may still write to it.
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        if let owner { chown(path, owner.uid, owner.gid) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 import Subprocess
 import SystemPackage
 
@@ -14,9 +15,20 @@ public enum ProcessRunner {
     /// the process may outlive it. Cancelling the calling task stops the whole process group
     /// (TERM, then KILL after the spec's grace period), so no orphan survives a stop.
     public static func run(_ spec: ProcessSpec, whileRunning: @escaping @Sendable (Int32) async -> Void = { _ in }) async -> ExitStatus {
+        // The last word on identity: a tool's code never runs as root (a tool with no Unix user
+        // runs only under a server that is not root: single-user mode).
+        guard spec.user != nil || geteuid() != 0 else {
+            return .couldNotStart(reason: "refusing to run a tool's process as root: the tool has no Unix user")
+        }
         do {
-            let output = try openLog(spec.standardOutputPath, owner: spec.user)
-            let error = try openLog(spec.standardErrorPath, owner: spec.user)
+            let output = try open(spec.standardOutput)
+            let error: FileDescriptor
+            do {
+                error = try open(spec.standardError)
+            } catch {
+                try? output.close()
+                throw error
+            }
             var options = PlatformOptions()
             options.processGroupID = 0
             options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
@@ -37,7 +49,7 @@ public enum ProcessRunner {
                     try spec.limits?.placeInCPUGroup(pid)
                 } catch {
                     // Said where the tool's maintainers look: the server runs, unlimited.
-                    appendLine("kiln: \(error)", to: spec.standardErrorPath)
+                    appendLine("kiln: \(error)", to: spec.standardError)
                 }
                 await whileRunning(pid)
             }
@@ -65,27 +77,24 @@ public enum ProcessRunner {
         (setprivPath, ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", executable] + arguments)
     }
 
-    /// Where a stream that is not kept goes.
-    public static let discardPath = "/dev/null"
-
-    static func appendLine(_ line: String, to path: String) {
-        guard let handle = FileHandle(forWritingAtPath: path) else { return }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        try? handle.write(contentsOf: Data((line + "\n").utf8))
+    /// Appends a line of the platform's to a stream of the process (a limit it could not set).
+    static func appendLine(_ line: String, to destination: OutputDestination) {
+        guard case .file(let directory, let path) = destination,
+            let descriptor = try? directory.openForAppending(path)
+        else { return }
+        defer { close(descriptor) }
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
-    /// Opens a log for appending, creating it (and its folder) owned by the tool.
-    static func openLog(_ path: String, owner: UnixIdentity?) throws -> FileDescriptor {
-        let directory = (path as NSString).deletingLastPathComponent
-        if path != discardPath, !FileManager.default.fileExists(atPath: directory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            if let owner { chown(directory, owner.uid, owner.gid) }
+    /// Opens a stream's file for appending, through the tool's home (never by path: see
+    /// `ConfinedDirectory`), or /dev/null.
+    static func open(_ destination: OutputDestination) throws -> FileDescriptor {
+        switch destination {
+        case .discard:
+            return try FileDescriptor.open(FilePath("/dev/null"), .writeOnly)
+        case .file(let directory, let path):
+            return FileDescriptor(rawValue: try directory.openForAppending(path))
         }
-        let fd = try FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead])
-        // Only the tool's own files change hands (a discarded stream is /dev/null).
-        if let owner, path != discardPath { fchown(fd.rawValue, owner.uid, owner.gid) }
-        return fd
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -15,20 +16,26 @@ public struct WebserviceLaunch: Sendable {
     public var spec: WebserviceSpec
     /// The `kiln` executable, which serves the `static` type itself.
     public var kilnExecutable: String
+    /// Where servers that talk over a Unix socket (PHP's FastCGI) make it: a folder of the tool's own.
+    public var runtimeDirectory: RuntimeDirectory?
 
-    public init(tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String) {
+    public init(
+        tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
+        runtimeDirectory: RuntimeDirectory? = nil
+    ) {
         self.tool = tool
         self.user = user
         self.home = home
         self.spec = spec
         self.kilnExecutable = kilnExecutable
+        self.runtimeDirectory = runtimeDirectory
     }
 
-    public var logDirectory: String { home + "/logs" }
-    public var standardOutputPath: String { logDirectory + "/web.out" }
-    public var standardErrorPath: String { logDirectory + "/web.err" }
+    /// The tool's home, reached as the tool's own.
+    public var files: ConfinedDirectory { ConfinedDirectory(path: home, owner: FileOwner(user)) }
     /// Files the platform writes for the tool's servers (configuration, shims), inside its home.
-    var runtimeDirectory: String { home + "/.kiln" }
+    static let generatedFolder = HomePath(platform: ".kiln")
+    var generatedFolderPath: String { Self.generatedFolder.absolute(in: home) }
     /// The path prefix under which the proxy passes requests on (`/TOOL`); servers answer under
     /// it and under `/` (host routing), as Toolforge's do.
     var pathPrefix: String { "/" + tool.rawValue }
@@ -41,7 +48,7 @@ public struct WebserviceLaunch: Sendable {
 
     /// The process spec of replica `index` listening on `port`; writes the generated files.
     public func processSpec(replica index: Int, port: Int) throws(KilnError) -> ProcessSpec {
-        try makeRuntimeDirectory()
+        try files.makeDirectory(Self.generatedFolder)
         let (executable, arguments, workingDirectory, extraEnvironment) = try program(port: port, replica: index, write: true)
         var environment = [
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "PORT": String(port),
@@ -55,7 +62,8 @@ public struct WebserviceLaunch: Sendable {
         environment.merge(extraEnvironment) { _, new in new }
         return ProcessSpec(
             executable: executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
-            user: user, standardOutputPath: standardOutputPath, standardErrorPath: standardErrorPath,
+            user: user, standardOutput: .file(files, LogStream.out.webserviceLog),
+            standardError: .file(files, LogStream.err.webserviceLog),
             stopGracePeriod: .seconds(5), limits: limits(replica: index))
     }
 
@@ -77,7 +85,7 @@ public struct WebserviceLaunch: Sendable {
             if write { try writeFile("kiln_wsgi.py", Self.wsgiShim) }
             return (
                 gunicorn,
-                ["--bind", bind, "--workers", "2", "--chdir", appDirectory, "--pythonpath", "\(runtimeDirectory),\(appDirectory)",
+                ["--bind", bind, "--workers", "2", "--chdir", appDirectory, "--pythonpath", "\(generatedFolderPath),\(appDirectory)",
                  "--access-logfile", "-", "--graceful-timeout", "4", "kiln_wsgi:application"] + spec.extraArguments,
                 appDirectory, ["KILN_PATH_PREFIX": pathPrefix, "PYTHONUNBUFFERED": "1"])
         case .php82:
@@ -86,9 +94,10 @@ public struct WebserviceLaunch: Sendable {
             let phpCGI = try hostProgram("php-cgi", package: "php8.2-cgi")
             let configuration = "lighttpd-\(replica).conf"
             if write {
-                try writeFile(configuration, lighttpdConfiguration(root: root, port: port, replica: replica, phpCGI: phpCGI))
+                let socket = try socketFolder() + "/php-\(replica).sock"
+                try writeFile(configuration, lighttpdConfiguration(root: root, port: port, replica: replica, phpCGI: phpCGI, socket: socket))
             }
-            return (lighttpd, ["-D", "-f", runtimeDirectory + "/" + configuration] + spec.extraArguments, home, [:])
+            return (lighttpd, ["-D", "-f", generatedFolderPath + "/" + configuration] + spec.extraArguments, home, [:])
         case .node18:
             let directory = try directory(home + "/www/js", "a node18 webservice runs `npm start` in www/js in the tool's home")
             guard FileManager.default.fileExists(atPath: directory + "/package.json") else {
@@ -137,35 +146,23 @@ public struct WebserviceLaunch: Sendable {
 
     func isExecutable(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
 
-    func makeRuntimeDirectory() throws(KilnError) {
-        do {
-            try FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError(.internalError, "cannot create \(runtimeDirectory): \(error)")
-        }
-        if let user {
-            chown(runtimeDirectory, user.uid, user.gid)
-            chown(logDirectory, user.uid, user.gid)
-        }
+    /// Writes a generated file into `.kiln/` (replacing whatever had its name, a link included).
+    func writeFile(_ name: String, _ contents: String) throws(KilnError) {
+        try files.write(Array(contents.utf8), to: Self.generatedFolder.appending(name), mode: 0o644)
     }
 
-    func writeFile(_ name: String, _ contents: String) throws(KilnError) {
-        let path = runtimeDirectory + "/" + name
-        do {
-            try Data(contents.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw KilnError(.internalError, "cannot write \(path): \(error)")
+    /// The folder of the tool's own where its PHP server makes its socket: out of every other
+    /// tool's reach, unlike a name in the shared /tmp that another tool could take first.
+    func socketFolder() throws(KilnError) -> String {
+        guard let runtimeDirectory else {
+            throw KilnError(.unavailable, "this host gave the platform no folder for tools' sockets (/dev/shm or the data directory)")
         }
-        chmod(path, 0o644)
-        if let user { chown(path, user.uid, user.gid) }
+        return try runtimeDirectory.socketFolder(of: tool, owner: FileOwner(user))
     }
 
     /// lighttpd serving `public_html` at `/` and at `/TOOL/`, PHP through php-cgi over FastCGI.
-    func lighttpdConfiguration(root: String, port: Int, replica: Int, phpCGI: String) -> String {
-        // A Unix socket's path is limited to 107 bytes: keep it short, and apart per replica.
-        let socket = "/tmp/kiln-php-\(tool.rawValue)-\(port).sock"
-        return """
+    func lighttpdConfiguration(root: String, port: Int, replica: Int, phpCGI: String, socket: String) -> String {
+        """
             # Written by Kiln for \(tool.rawValue)'s php8.2 webservice, replica \(replica): regenerated at every start.
             server.modules = ("mod_access", "mod_alias", "mod_fastcgi")
             server.document-root = "\(root)"

@@ -45,6 +45,17 @@ extension KilnStore {
         }
     }
 
+    /// Gives a stored tool the Unix user it runs as (a tool made before the platform managed
+    /// users, given one before anything of it runs again).
+    public func setUnixUser(_ identity: UnixIdentity, of name: ToolName) async throws(KilnError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE tools SET unix_user = ?, uid = ?, gid = ? WHERE name = ?",
+                arguments: [identity.name, Int64(identity.uid), Int64(identity.gid), name.rawValue])
+            guard db.changesCount == 1 else { throw KilnError(.notFound, "no tool '\(name)'", context: ["tool": name.rawValue]) }
+        }
+    }
+
     /// The tool that runs as Unix user `uid`, if any.
     public func tool(forUID uid: UInt32) async throws(KilnError) -> ToolName? {
         try await read { db in

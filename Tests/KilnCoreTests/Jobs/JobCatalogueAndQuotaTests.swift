@@ -154,16 +154,31 @@ import Testing
         #expect(throws: KilnError.self) { try spec.validate() }
     }
 
-    @Test func logPathsFollowToolforge() {
+    @Test func logPathsFollowToolforgeInsideTheHome() throws {
+        let tool = try ToolName("bot")
         var spec = JobSpec(name: "j", command: "true", image: "bookworm")
-        #expect(JobLogPaths(spec: spec, home: "/h").output == "/h/j.out")
-        #expect(JobLogPaths(spec: spec, home: "/h").error == "/h/j.err")
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").outputPath == "/h/j.out")
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").errorPath == "/h/j.err")
         spec.filelogStdout = "logs/x.log"
-        spec.filelogStderr = "/var/tmp/y.log"
-        #expect(JobLogPaths(spec: spec, home: "/h").output == "/h/logs/x.log")
-        #expect(JobLogPaths(spec: spec, home: "/h").error == "/var/tmp/y.log")
+        spec.filelogStderr = "/data/project/bot/logs/y.log"
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").outputPath == "/h/logs/x.log")
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").errorPath == "/h/logs/y.log")
+        spec.filelogStderr = "/h/./a/../b.log"
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").errorPath == "/h/b.log")
         spec = JobSpec(name: "j", command: "true", image: "bookworm", filelog: false)
-        #expect(JobLogPaths(spec: spec, home: "/h").output == nil)
+        #expect(try JobLogPaths(spec: spec, tool: tool, home: "/h").output == nil)
+    }
+
+    @Test(arguments: [
+        ("filelog-stdout", "/etc/passwd"), ("filelog-stdout", "../other/x.out"), ("filelog-stderr", "logs/../../x"),
+        ("filelog-stderr", "/data/project/other/x.err"), ("filelog-stdout", "/h2/x"), ("filelog-stdout", "~"), ("filelog-stderr", "/h"),
+    ])
+    func aLogPathOutsideTheHomeIsRefusedNamingItsField(field: String, path: String) throws {
+        var spec = JobSpec(name: "j", command: "true", image: "bookworm")
+        if field == "filelog-stdout" { spec.filelogStdout = path } else { spec.filelogStderr = path }
+        let error = #expect(throws: KilnError.self) { try JobLogPaths(spec: spec, tool: try ToolName("bot"), home: "/h") }
+        #expect(error?.context["field"] == field)
+        #expect(error?.message.contains(path) == true)
     }
 
     @Test func aContinuousJobsAddressIsItsOwnAndStable() throws {

@@ -1,0 +1,99 @@
+import KilnCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Folders of the platform's own (the data directory, the runtime folder and what is in them),
+/// made so that one found in their place (a link, another user's folder in a world-writable
+/// parent such as /dev/shm) is refused rather than used.
+public enum PrivateDirectory {
+    /// Creates `path` when missing; then it must be a real folder (not a link) of `owner`, and
+    /// gets `mode`. With `claiming`, a folder found there is given to `owner` (the platform decides
+    /// whose it is: a tool's home at provisioning) rather than refused.
+    public static func ensure(_ path: String, mode: mode_t, owner: FileOwner, claiming: Bool = false) throws(KilnError) {
+        let created = mkdir(path, mode) == 0
+        guard created || errno == EEXIST else { throw failure("cannot create", path) }
+        let opened = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard opened >= 0 else { throw failure("cannot open", path) }
+        let folder = Descriptor(opened)
+        let givesAway = created ? owner != .process : claiming
+        if givesAway, fchown(folder.rawValue, owner.uid, owner.gid) != 0 {
+            throw failure("cannot change the owner of", path)
+        }
+        guard let info = folder.status() else { throw failure("cannot inspect", path) }
+        guard info.st_uid == owner.uid else {
+            throw KilnError(
+                .storage, "\(path) belongs to uid \(info.st_uid), not to uid \(owner.uid): refusing to use it",
+                context: ["path": path])
+        }
+        guard (info.st_mode & 0o7777) == mode || fchmod(folder.rawValue, mode) == 0 else {
+            throw failure("cannot set the mode of", path)
+        }
+    }
+
+    /// Sets the mode of the platform's own file or folder at `path`, which must not be a link.
+    public static func restrict(_ path: String, mode: mode_t) throws(KilnError) {
+        let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else {
+            if errno == ENOENT { return }
+            throw failure("cannot open", path)
+        }
+        let file = Descriptor(opened)
+        guard fchmod(file.rawValue, mode) == 0 else { throw failure("cannot set the mode of", path) }
+    }
+
+    /// Writes a secret of the platform's (mode 0600) through a new file and a rename, so that a
+    /// reader never sees half of it and a crash leaves the old one or the new one.
+    public static func writeSecret(_ contents: String, to path: String) throws(KilnError) {
+        let temporary = path + ".tmp.\(getpid())"
+        unlink(temporary)
+        let opened = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard opened >= 0 else { throw failure("cannot write", temporary) }
+        let bytes = Array(contents.utf8)
+        do throws(KilnError) {
+            let file = Descriptor(opened)
+            let written = bytes.withUnsafeBytes { write(file.rawValue, $0.baseAddress, $0.count) }
+            guard written == bytes.count, fsync(file.rawValue) == 0 else { throw failure("cannot write", temporary) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("cannot rename into", path)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Reads a small secret of the platform's (at most 4 KiB), without its trailing newline; nil
+    /// when there is none (or a link is found in its place).
+    public static func readSecret(_ path: String) -> String? {
+        let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else { return nil }
+        let file = Descriptor(opened)
+        guard let info = file.status(), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = bytes.withUnsafeMutableBytes { read(file.rawValue, $0.baseAddress, $0.count) }
+        var end = max(0, count)
+        while end > 0, [0x0A, 0x0D, 0x20, 0x09].contains(bytes[end - 1]) { end -= 1 }
+        return end > 0 ? String(decoding: bytes[..<end], as: UTF8.self) : nil
+    }
+
+    /// The names in a folder of the platform's (none when it cannot be read).
+    static func entries(of path: String) -> [String] {
+        guard let stream = opendir(path) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func failure(_ what: String, _ path: String) -> KilnError {
+        let code = errno
+        return KilnError(.storage, "\(what) \(path): \(String(cString: strerror(code)))", context: ["path": path, "errno": String(code)])
+    }
+}

@@ -1,0 +1,90 @@
+import KilnCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The platform's folder for what lives only while tools run: jobs' exit files and the sockets of
+/// tools' servers (PHP's FastCGI). In memory, `/dev/shm/kiln-TAG`, where the host has it (a
+/// thousand runs a minute would otherwise create and delete a thousand files on disk), else a
+/// folder of the data directory.
+///
+/// It is root's (0711: tools may pass through, not list or add). Below it, `exits/TOOL` is root's
+/// too: a tool's wrapper writes its exit status into the file made for it there, and can neither
+/// add nor replace one, so the platform reads what it made. `sockets/TOOL` is the tool's own
+/// (0700), where its servers make their sockets, out of every other tool's reach.
+public struct RuntimeDirectory: Sendable, Hashable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// `/dev/shm/kiln-TAG` when it can be had as the platform's own, else `fallback`; nil when
+    /// neither can.
+    public static func prepare(tag: String, fallback: String) -> RuntimeDirectory? {
+        for candidate in ["/dev/shm/kiln-\(tag)", fallback] {
+            if (try? PrivateDirectory.ensure(candidate, mode: 0o711, owner: .process)) != nil {
+                return RuntimeDirectory(path: candidate)
+            }
+        }
+        return nil
+    }
+
+    /// Where the exit files of `tool`'s jobs go: a folder only the platform writes.
+    public func exitFolder(of tool: ToolName) throws(KilnError) -> String {
+        try PrivateDirectory.ensure(path + "/exits", mode: 0o711, owner: .process)
+        let folder = path + "/exits/" + tool.rawValue
+        try PrivateDirectory.ensure(folder, mode: 0o711, owner: .process)
+        return folder
+    }
+
+    /// A folder of the tool's own for its servers' sockets.
+    public func socketFolder(of tool: ToolName, owner: FileOwner) throws(KilnError) -> String {
+        try PrivateDirectory.ensure(path + "/sockets", mode: 0o711, owner: .process)
+        let folder = path + "/sockets/" + tool.rawValue
+        try PrivateDirectory.ensure(folder, mode: 0o700, owner: owner)
+        return folder
+    }
+
+    /// Creates, for `owner` (by descriptor), the file `name` in the exit folder of `tool`,
+    /// replacing whatever had that name; the tool's wrapper writes into it.
+    public func makeExitFile(_ name: String, of tool: ToolName, owner: FileOwner) throws(KilnError) -> String {
+        let folder = try exitFolder(of: tool)
+        let path = folder + "/" + name
+        unlink(path)
+        let opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard opened >= 0 else { throw PrivateDirectory.failure("cannot create", path) }
+        let file = Descriptor(opened)
+        if owner != .process, fchown(file.rawValue, owner.uid, owner.gid) != 0 {
+            throw PrivateDirectory.failure("cannot give the tool", path)
+        }
+        return path
+    }
+
+    /// What an exit file says (its first bytes), read without following a link or blocking.
+    public static func readExitFile(_ path: String) -> String? {
+        let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else { return nil }
+        let file = Descriptor(opened)
+        guard let info = file.status(), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = bytes.withUnsafeMutableBytes { read(file.rawValue, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        return String(decoding: bytes[..<count], as: UTF8.self)
+    }
+
+    /// Removes the folders that are empty (at a clean shutdown), so nothing is left once no run
+    /// is left to adopt; with `removingFiles` (tests), everything.
+    public func tidy(removingFiles: Bool = false) {
+        for group in ["exits", "sockets"] {
+            let folder = path + "/" + group
+            for tool in PrivateDirectory.entries(of: folder) {
+                if removingFiles {
+                    for file in PrivateDirectory.entries(of: folder + "/" + tool) { unlink(folder + "/" + tool + "/" + file) }
+                }
+                rmdir(folder + "/" + tool)
+            }
+            rmdir(folder)
+        }
+        rmdir(path)
+    }
+}
