@@ -28,3 +28,18 @@ public enum TestToolUser {
         if let identity { chown(path, identity.uid, identity.gid) }
     }
 }
+
+/// Writes `contents` to `relativePath` in a tool's home as the tool would have: the file and the
+/// folders made on its way belong to the home's owner (the platform uses only a tool's own files).
+public func writeAsTool(_ contents: String, to relativePath: String, inHome home: String) throws {
+    var info = stat()
+    guard stat(home, &info) == 0 else { throw TestFailure("no home \(home)") }
+    var folder = home
+    for component in relativePath.split(separator: "/").dropLast() {
+        folder += "/" + component
+        if mkdir(folder, 0o755) == 0 { chown(folder, info.st_uid, info.st_gid) }
+    }
+    let path = home + "/" + relativePath
+    try contents.write(toFile: path, atomically: true, encoding: .utf8)
+    chown(path, info.st_uid, info.st_gid)
+}

@@ -18,7 +18,7 @@ import Testing
             dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-api-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             let store = try KilnStore(path: dataDirectory + "/kiln.sqlite")
-            let accounts = try HostAccounts(dataDirectory: dataDirectory, userMode: .off)
+            let accounts = try HostAccounts(dataDirectory: dataDirectory, userMode: .auto)
             let router = ControlPlaneRouter.build(
                 authenticator: Authenticator(adminToken: adminToken, store: store),
                 tools: ToolService(store: store, accounts: accounts), store: store, routes: StoreRouteRegistry(store: store))

@@ -55,7 +55,7 @@ import Testing
         }
 
         func write(_ relativePath: String, _ contents: String) throws {
-            try contents.write(toFile: home + "/" + relativePath, atomically: true, encoding: .utf8)
+            try writeAsTool(contents, to: relativePath, inHome: home)
         }
 
         /// The pids a job's command wrote, one a line, to a file in the home.

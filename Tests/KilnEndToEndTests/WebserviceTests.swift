@@ -21,10 +21,7 @@ import Testing
         }
 
         func write(_ relativePath: String, _ contents: String) throws {
-            let path = home + "/" + relativePath
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try contents.write(toFile: path, atomically: true, encoding: .utf8)
+            try writeAsTool(contents, to: relativePath, inHome: home)
         }
 
         /// `kiln webservice ARGUMENTS --tool TOOL --data DATA`, as the admin.
@@ -144,7 +141,9 @@ import Testing
         #expect(status["memory"] as? String == "256Mi")
         #expect(status["cpu"] as? String == "250m")
         #expect(status["health_check_path"] as? String == "/index.html")
-        #expect((status["limit_enforcement"] as? [String: String])?["mem"] == "RLIMIT_DATA (prlimit)")
+        let enforcement = status["limit_enforcement"] as? [String: String]
+        #expect(enforcement?["mem"] == "cgroup v1 memory limit (OOM kill)" || enforcement?["mem"] == "cgroup v2 memory limit (OOM kill)" || enforcement?["mem"] == "RLIMIT_DATA", "\(status)")
+        #expect(enforcement?["pids"] != nil, "\(status)")
         #expect((status["limit_enforcement"] as? [String: String])?["cpu"]?.contains("CPU quota") == true, "\(status)")
         let human = try fixture.webservice("status")
         #expect(human.standardOutput.contains("256Mi, enforced by RLIMIT_DATA"), "\(human)")

@@ -40,9 +40,13 @@ import Testing
         #expect(spec.environment["PORT"] == "8000" && spec.environment["HOME"] == launch.home)
         #expect(spec.standardError.hostPath == launch.home + "/logs/web.err")
         #expect(FileManager.default.fileExists(atPath: launch.home + "/.kiln/kiln_wsgi.py"))
-        let wrapped = try #require(spec.limits).wrapping(spec.executable, spec.arguments)
-        #expect(wrapped.executable == ResourceLimits.prlimitPath)
-        #expect(wrapped.arguments.prefix(4) == ["--data=\(256 << 20):\(256 << 20)", "--core=0:0", "--", spec.executable])
+        let limits = try #require(spec.limits)
+        #expect(limits.memory == MemorySize(bytes: 256 << 20) && limits.unit?.group.hasSuffix("/demo/web-0") == true)
+        // Without control groups the entry shell sets the data segment limit, then runs the server.
+        let entry = ResourceLimits.Entry(dataLimitKiB: String((256 << 20) / 1024), groupFiles: [], placeAfterSpawn: false)
+        let wrapped = limits.wrapping(spec.executable, spec.arguments, entry: entry)
+        #expect(wrapped.executable == "/bin/sh")
+        #expect(wrapped.arguments.dropFirst(2).prefix(4) == ["kiln-limits", "262144", "0", spec.executable])
     }
 
     @Test func aToolsOwnVirtualenvWins() throws {

@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
             kilnExecutable: Self.executablePath(), runtimeDirectory: runtimeDirectory, logger: logger,
             onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
-        let jobBackend = LocalJobBackend(instance: directory.path, runtimeDirectory: runtimeDirectory)
+        let jobBackend = LocalJobBackend(instance: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: try mailer(logger: logger),

@@ -2,6 +2,8 @@
 public enum ExitStatus: Sendable, Hashable, Codable, CustomStringConvertible {
     case exited(code: Int32)
     case signaled(signal: Int32)
+    /// The kernel killed it (SIGKILL) for going over its memory limit.
+    case outOfMemory(limit: MemorySize)
     /// It never ran: the program was missing, not executable, or refused to start.
     case couldNotStart(reason: String)
     /// It ran but never answered its health check in time, and was stopped.
@@ -17,6 +19,7 @@ public enum ExitStatus: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .exited(let code): code
         case .signaled(let signal): 128 + signal
+        case .outOfMemory: 128 + 9
         case .couldNotStart, .unhealthy, .unknown: nil
         }
     }
@@ -25,6 +28,7 @@ public enum ExitStatus: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .exited(let code): "exited with code \(code)"
         case .signaled(let signal): "killed by signal \(signal)\(Self.signalNames[signal].map { " (\($0))" } ?? "")"
+        case .outOfMemory(let limit): "killed by the kernel for using more than its memory limit (\(limit))"
         case .couldNotStart(let reason): "could not start: \(reason)"
         case .unhealthy(let reason): "unhealthy: \(reason)"
         case .unknown: "ended (how is not known: it had been started before the platform restarted)"

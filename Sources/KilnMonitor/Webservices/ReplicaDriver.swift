@@ -74,7 +74,7 @@ actor ReplicaDriver {
         await task?.value
         task = nil
         // Awaited here (not left to the exit's own clean-up task), so a shutdown leaves no group.
-        await launch.limits(replica: index).removeCPUGroup()
+        await launch.limits(replica: index).removeGroups()
         record.phase = .stopped
         record.pid = nil
         record.processStart = nil
@@ -188,7 +188,7 @@ actor ReplicaDriver {
         await deregister()
         if let leader = record.pid { ProcessInspector.signalGroup(leader, SIGKILL) }
         let limits = launch.limits(replica: index)
-        Task { await limits.removeCPUGroup() }
+        Task { await limits.removeGroups() }
         let now = Self.now()
         let action = lifecycle.exited(status, at: now)
         if case .stopping = lifecycle.state {} else if case .idle = lifecycle.state {} else {

@@ -16,7 +16,8 @@ import Glibc
 /// ends while it is down still reports its exit code once it is adopted.
 public final class LocalJobBackend: JobBackend {
     public let name = "local"
-    /// Instance name for CPU groups (the data directory), so two platforms on one host stay apart.
+    /// Instance name for control groups (the folder of tools' homes, as for webservices), so two
+    /// platforms on one host stay apart.
     let instance: String
     let runtimes: HostRuntimes
     /// The attempts this process spawned, by leader pid: their end, from waitpid.
@@ -58,7 +59,7 @@ public final class LocalJobBackend: JobBackend {
             started.continuation.finish()
             // What the command left running in its group ends with it, as in a container.
             if let pid = leader.withLock({ $0 }) { ProcessInspector.signalGroup(pid, SIGKILL) }
-            await spec.limits?.removeCPUGroup()
+            await spec.limits?.removeGroups()
             end.finish(status)
         }
         var iterator = started.stream.makeAsyncIterator()
@@ -122,27 +123,26 @@ public final class LocalJobBackend: JobBackend {
             environment["LOGNAME"] = user.name
         }
         environment.merge(submission.environment) { _, given in given }
-        var limits = ResourceLimits(
+        let limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
-            cgroupName: CPUCgroup.groupName(
-                instance: instance, tool: submission.tool, unit: "job-\(submission.job).\(submission.runID).\(submission.attempt)"))
-        limits.wrapsWithPrlimit = false
-        return ProcessSpec(
+            unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: "job-\(submission.job).\(submission.runID).\(submission.attempt)"))
+        var spec = ProcessSpec(
             executable: "/bin/sh",
-            arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile, String(submission.memory.bytes / 1024)],
+            arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile],
             environment: environment, workingDirectory: submission.workingDirectory, user: submission.user,
             standardOutput: submission.output.map { .file(submission.files, $0) } ?? .discard,
             standardError: submission.error.map { .file(submission.files, $0) } ?? .discard, stopGracePeriod: .seconds(5), limits: limits)
+        spec.limitEntry = .ownScript
+        return spec
     }
 
-    /// Sets the memory limit (`$3` KiB of data segment, as `prlimit --data` does for webservices;
-    /// no core files), runs the command (`$1`) in a subshell with no positional parameters,
-    /// writes its status to `$2`, and ends as it ended: a command killed by a signal has its
-    /// wrapper end by the same signal, so the runner tells a kill (an out-of-memory kill among
-    /// them) from an exit code. One shell and a fork, no further exec, before the command.
-    static let wrapper = """
-        ulimit -d "$3"
-        ulimit -c 0
+    /// Enters the run's limits (`ResourceLimits.entryPrologue`: its control groups, or the data
+    /// segment limit where there are none), runs the command (`$1`) in a subshell with no
+    /// positional parameters, writes its status to `$2`, and ends as it ended: a command killed
+    /// by a signal has its wrapper end by the same signal, so the runner tells a kill (an
+    /// out-of-memory kill among them) from an exit code. One shell and a fork, no further exec,
+    /// before the command.
+    static let wrapper = ResourceLimits.entryPrologue + """
         __kiln_command=$1 __kiln_exit_file=$2
         ( set --; eval "$__kiln_command" )
         status=$?

@@ -32,7 +32,8 @@ public enum ProcessRunner {
             var options = PlatformOptions()
             options.processGroupID = 0
             options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
-            let (limited, limitedArguments) = spec.limits?.wrapping(spec.executable, spec.arguments) ?? (spec.executable, spec.arguments)
+            let entry = try spec.limits?.prepare(owner: FileOwner(spec.user))
+            let (limited, limitedArguments) = Self.entering(spec, entry)
             let (executable, arguments) = spec.user.map { Self.asUser($0, limited, limitedArguments) } ?? (limited, limitedArguments)
             let result = try await Subprocess.run(
                 .path(FilePath(executable)),
@@ -45,22 +46,41 @@ public enum ProcessRunner {
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)
             ) { execution in
                 let pid = execution.processIdentifier.value
-                do {
-                    try spec.limits?.placeInCPUGroup(pid)
-                } catch {
-                    // Said where the tool's maintainers look: the server runs, unlimited.
-                    appendLine("kiln: \(error)", to: spec.standardError)
+                if entry?.placeAfterSpawn == true, let limits = spec.limits, let groups = limits.controlGroups, let unit = limits.unit {
+                    do {
+                        try groups.place(pid, in: unit)
+                    } catch {
+                        // Said where the tool's maintainers look.
+                        appendLine("kiln: \(error)", to: spec.standardError)
+                    }
                 }
                 await whileRunning(pid)
             }
             switch result.terminationStatus {
             case .exited(let code): return .exited(code: code)
-            case .signaled(let signal): return .signaled(signal: signal)
+            case .signaled(let signal):
+                if signal == SIGKILL, let limits = spec.limits, limits.wasOutOfMemory {
+                    appendLine("kiln: killed by the kernel for using more than its memory limit (\(limits.memory))", to: spec.standardError)
+                    return .outOfMemory(limit: limits.memory)
+                }
+                return .signaled(signal: signal)
             }
         } catch is CancellationError {
             return .signaled(signal: SIGTERM)
         } catch {
             return .couldNotStart(reason: "\(error)")
+        }
+    }
+
+    /// The program and arguments with the entry into its limits before it.
+    static func entering(_ spec: ProcessSpec, _ entry: ResourceLimits.Entry?) -> (String, [String]) {
+        guard let limits = spec.limits, let entry else { return (spec.executable, spec.arguments) }
+        switch spec.limitEntry {
+        case .entryShell:
+            return limits.wrapping(spec.executable, spec.arguments, entry: entry)
+        case .ownScript:
+            let head = spec.arguments.prefix(3)
+            return (spec.executable, Array(head) + entry.arguments + spec.arguments.dropFirst(3))
         }
     }
 

@@ -28,8 +28,18 @@ public struct ProcessSpec: Sendable, Hashable {
     public var standardError: OutputDestination
     /// How long a stop waits after SIGTERM to the process group before SIGKILL.
     public var stopGracePeriod: Duration
-    /// Memory and CPU limits; nil runs the program without any.
+    /// Memory, CPU and process limits; nil runs the program without any.
     public var limits: ResourceLimits?
+    /// How the process enters its limits.
+    public var limitEntry: LimitEntry = .entryShell
+
+    public enum LimitEntry: Sendable, Hashable {
+        /// The runner puts the entry shell (`ResourceLimits.wrapping`) in front of the program.
+        case entryShell
+        /// The program is `/bin/sh -c SCRIPT NAME ARGS…` whose script begins with
+        /// `ResourceLimits.entryPrologue`: the runner puts the entry's arguments after NAME.
+        case ownScript
+    }
 
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,

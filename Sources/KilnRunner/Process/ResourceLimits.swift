@@ -1,57 +1,107 @@
 import KilnCore
+import KilnFiles
 
-/// The memory and CPU a tool's process may use, and how the host enforces them.
+/// The memory, CPU and processes a tool's process may use, and how the host enforces them.
 ///
-/// Memory is capped by RLIMIT_DATA (set by util-linux `prlimit` in front of the program): unlike
-/// RLIMIT_AS it does not count address space reserved but never written, which runtimes such as
-/// V8 reserve by gigabytes. A CPU share cannot be an rlimit (RLIMIT_CPU is total seconds, which
-/// would kill a long-running server): it is the kernel's CPU controller's quota, in a cgroup of
-/// the replica's own (`CPUCgroup`), where the host lets the platform write one.
+/// Where the host offers control groups (`ControlGroups`), each process runs in a group of its
+/// unit's: memory is a hard limit (past it the kernel OOM-kills, and the end is reported as
+/// such), CPU a quota of the scheduler's period, and the tool's group caps its processes. The
+/// process enters its groups itself, from the shell that comes before the tool's command
+/// (`entryPrologue`), so nothing of the tool runs outside them. Without a memory controller,
+/// memory is capped by RLIMIT_DATA, which (unlike RLIMIT_AS) does not count address space
+/// reserved but never written, which runtimes such as V8 reserve by gigabytes.
 public struct ResourceLimits: Sendable, Hashable {
     public var memory: MemorySize
     public var cpu: CPUQuantity
-    /// Where the CPU share is enforced; nil when this host offers no writable CPU controller.
-    public var cpuCgroup: CPUCgroup?
-    /// The replica's group in `cpuCgroup`.
-    public var cgroupName: String?
-    /// Whether `wrapping` puts `prlimit` in front of the program; false when the program sets its
-    /// memory limit itself (a job's wrapper shell does, saving an exec per run).
-    public var wrapsWithPrlimit = true
+    /// Where limits are enforced; nil when this host offers no writable control group.
+    public var controlGroups: ControlGroups?
+    /// The process's unit; nil runs it in no group of its own.
+    public var unit: ControlGroupUnit?
+    /// How many processes the whole tool may have at once.
+    public var toolProcessLimit: Int
 
-    public init(memory: MemorySize, cpu: CPUQuantity, cpuCgroup: CPUCgroup? = CPUCgroup.available, cgroupName: String? = nil) {
+    public static let defaultToolProcessLimit = 512
+
+    public init(
+        memory: MemorySize, cpu: CPUQuantity, controlGroups: ControlGroups? = ControlGroups.available, unit: ControlGroupUnit? = nil,
+        toolProcessLimit: Int = Self.defaultToolProcessLimit
+    ) {
         self.memory = memory
         self.cpu = cpu
-        self.cpuCgroup = cpuCgroup
-        self.cgroupName = cgroupName
+        self.controlGroups = controlGroups
+        self.unit = unit
+        self.toolProcessLimit = toolProcessLimit
     }
 
-    public static let prlimitPath = "/usr/bin/prlimit"
+    /// What the entry shell is told: the data segment limit in KiB (`-` for none: the memory
+    /// group holds), how many group files follow, and the files.
+    public struct Entry: Sendable, Hashable {
+        public var dataLimitKiB: String
+        public var groupFiles: [String]
+        /// The process could not enter by itself (cgroup v2): the platform places it once spawned.
+        public var placeAfterSpawn: Bool
 
-    /// What wraps the program so that the limits hold from its first instruction.
-    public func wrapping(_ executable: String, _ arguments: [String]) -> (executable: String, arguments: [String]) {
-        guard wrapsWithPrlimit else { return (executable, arguments) }
-        let bytes = String(memory.bytes)
-        return (Self.prlimitPath, ["--data=\(bytes):\(bytes)", "--core=0:0", "--", executable] + arguments)
+        public init(dataLimitKiB: String, groupFiles: [String], placeAfterSpawn: Bool) {
+            self.dataLimitKiB = dataLimitKiB
+            self.groupFiles = groupFiles
+            self.placeAfterSpawn = placeAfterSpawn
+        }
+
+        public var arguments: [String] { [dataLimitKiB, String(groupFiles.count)] + groupFiles }
     }
 
-    /// Moves the just-spawned `pid` into its CPU group (a no-op where there is none).
-    public func placeInCPUGroup(_ pid: Int32) throws(KilnError) {
-        guard let cpuCgroup, let cgroupName else { return }
-        try cpuCgroup.place(pid, in: cgroupName, cpu: cpu)
+    /// Makes the unit's groups with their limits (before the process is spawned).
+    public func prepare(owner: FileOwner) throws(KilnError) -> Entry {
+        guard let controlGroups, let unit else {
+            return Entry(dataLimitKiB: String(memory.bytes / 1024), groupFiles: [], placeAfterSpawn: false)
+        }
+        let files = try controlGroups.prepare(unit, memory: memory, cpu: cpu, toolProcessLimit: toolProcessLimit, owner: owner)
+        let heldByGroup = controlGroups.roots[.memory] != nil
+        return Entry(
+            dataLimitKiB: heldByGroup ? "-" : String(memory.bytes / 1024), groupFiles: files,
+            placeAfterSpawn: files.isEmpty && !controlGroups.roots.isEmpty)
     }
 
-    /// Removes the CPU group once its processes are gone.
-    public func removeCPUGroup() async {
-        guard let cpuCgroup, let cgroupName else { return }
-        await cpuCgroup.remove(cgroupName)
+    /// The first lines of the shell that comes before a tool's command: no core files, the data
+    /// limit when no memory group holds, then into each group (`$1` KiB or `-`, `$2` files, the
+    /// files), leaving the rest of the arguments. A group it cannot enter stops it before
+    /// anything of the tool runs.
+    public static let entryPrologue = """
+        ulimit -c 0
+        [ "$1" = - ] || ulimit -d "$1"
+        __kiln_groups=$2
+        shift 2
+        while [ "$__kiln_groups" -gt 0 ]; do
+          echo $$ 2>/dev/null > "$1" || { echo "kiln: cannot enter the control group $1" >&2; exit 125; }
+          shift
+          __kiln_groups=$((__kiln_groups - 1))
+        done
+        unset __kiln_groups
+
+        """
+
+    /// The program run behind the entry shell.
+    public func wrapping(_ executable: String, _ arguments: [String], entry: Entry) -> (executable: String, arguments: [String]) {
+        ("/bin/sh", ["-c", Self.entryPrologue + "exec \"$@\"", "kiln-limits"] + entry.arguments + [executable] + arguments)
+    }
+
+    /// Removes the unit's groups once its processes are gone.
+    public func removeGroups() async {
+        guard let controlGroups, let unit else { return }
+        await controlGroups.remove(unit)
+    }
+
+    /// Whether the kernel killed the unit for its memory.
+    public var wasOutOfMemory: Bool {
+        guard let controlGroups, let unit else { return false }
+        return controlGroups.outOfMemoryKills(in: unit) > 0
     }
 
     /// How each limit is enforced on this host, for status.
     public var enforcement: [String: String] {
-        [
-            "mem": "RLIMIT_DATA (prlimit)",
-            "cpu": cpuCgroup.map { "\($0.version.rawValue) CPU quota" }
-                ?? "not enforced: this host gives no writable cgroup CPU controller",
+        controlGroups?.enforcement ?? [
+            "mem": "RLIMIT_DATA", "cpu": "not enforced: this host gives no writable cgroup CPU controller",
+            "pids": "not enforced: this host gives no writable cgroup pids controller",
         ]
     }
 }

@@ -67,10 +67,12 @@ public struct WebserviceLaunch: Sendable {
             stopGracePeriod: .seconds(5), limits: limits(replica: index))
     }
 
-    /// The replica's limits, with its own CPU group.
+    /// The replica's limits, in its own control groups within its tool's. The instance is the
+    /// folder of homes, as for jobs, so the tool's process limit counts its jobs and replicas together.
     public func limits(replica index: Int) -> ResourceLimits {
         ResourceLimits(
-            memory: spec.memory, cpu: spec.cpu, cgroupName: CPUCgroup.groupName(instance: home, tool: tool, replica: index))
+            memory: spec.memory, cpu: spec.cpu,
+            unit: ControlGroupUnit(instance: (home as NSString).deletingLastPathComponent, tool: tool, unit: "web-\(index)"))
     }
 
     typealias Program = (executable: String, arguments: [String], workingDirectory: String, environment: [String: String])

@@ -122,6 +122,7 @@ extension JobsCommand {
             switch run.lastStatus {
             case .exited(let code)?: return code
             case .signaled(let signal)?: return 128 + signal
+            case .outOfMemory?: return 128 + 9
             case .couldNotStart?: return 127
             default: return 1
             }
