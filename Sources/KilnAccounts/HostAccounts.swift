@@ -100,6 +100,33 @@ public struct HostAccounts: Sendable {
         return archived
     }
 
+    /// Kills every process of `user`: `kill -KILL -1` run as the user, which the kernel delivers to
+    /// all the user's processes at once (those that left their process group with setsid
+    /// included, and a fork bomb's children, which cannot fork faster than they are killed);
+    /// repeated until none is left.
+    public func killProcesses(of user: UnixIdentity) async throws(KilnError) {
+        guard managesUnixUsers, user.uid != 0, user.uid != geteuid() else { return }
+        for _ in 0..<20 {
+            guard Self.hasProcesses(uid: user.uid) else { return }
+            try? await Self.command(
+                "/usr/bin/setpriv", ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", "/bin/kill", "-s", "KILL", "--", "-1"])
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !Self.hasProcesses(uid: user.uid) else {
+            throw KilnError(.hostAccount, "processes of \(user.name) are still running after being killed", context: ["user": user.name])
+        }
+    }
+
+    /// Whether any process runs as `uid` (from /proc).
+    static func hasProcesses(uid: uid_t) -> Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries where entry.first?.isNumber == true {
+            var info = stat()
+            if stat("/proc/" + entry, &info) == 0, info.st_uid == uid { return true }
+        }
+        return false
+    }
+
     func ensureUnixUser(for tool: ToolName) async throws(KilnError) -> UnixIdentity {
         let name = UnixAccountName.forTool(tool, prefix: userPrefix)
         if let existing = Self.lookUpUser(name) { return existing }

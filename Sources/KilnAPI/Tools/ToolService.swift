@@ -58,11 +58,29 @@ public actor ToolService {
         }
     }
 
-    /// Deletes a tool: its routes and tokens go from the store first (so nothing routes to it or
-    /// acts for it), then its Unix account; its home is archived, not erased.
+    /// Begins a tool's deletion: its tokens go, so nothing acts for it with one, and every process
+    /// of its user is killed (the stops that follow then find nothing of it still running to call
+    /// the API through the socket).
+    public func beginDeletion(of name: ToolName) async throws(KilnError) -> Tool {
+        guard let tool = try await store.tool(named: name) else {
+            throw KilnError(.notFound, "tool '\(name)' does not exist", context: ["tool": name.rawValue])
+        }
+        try await store.revokeTokens(of: name)
+        if let user = tool.unixUser { try await accounts.killProcesses(of: user) }
+        return tool
+    }
+
+    /// Ends a tool's deletion, once its servers and jobs are stopped: every process of its user is
+    /// killed again (what escaped its process groups with setsid among them), its Unix user is
+    /// removed and its home archived; only then is it forgotten (its row, routes and tokens), so a
+    /// failure part-way leaves a tool that can be deleted again, never a user with no tool.
     public func delete(name: ToolName) async throws(KilnError) -> (tool: Tool, archivedHome: String?) {
-        let tool = try await store.deleteTool(named: name)
+        guard let tool = try await store.tool(named: name) else {
+            throw KilnError(.notFound, "tool '\(name)' does not exist", context: ["tool": name.rawValue])
+        }
+        if let user = tool.unixUser { try await accounts.killProcesses(of: user) }
         let archived = try await accounts.retire(tool)
+        try await store.deleteTool(named: name)
         logger.info("tool deleted", metadata: ["tool": "\(name)", "archive": "\(archived ?? "-")"])
         return (tool, archived)
     }

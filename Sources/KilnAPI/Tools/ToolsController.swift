@@ -56,6 +56,7 @@ struct ToolsController {
     @Sendable func delete(_ request: Request, context: KilnRequestContext) async throws -> DeleteToolResponse {
         try context.caller().authorizeAdmin(for: "deleting a tool")
         let name = try Self.toolName(context)
+        _ = try await service.beginDeletion(of: name)
         // The tool's servers go before its account does: nothing keeps running as a deleted user.
         if let webservices, try await webservices.status(tool: name).state != .stopped {
             _ = try await webservices.stop(tool: name)

@@ -150,7 +150,12 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     public func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
         let record = try await store.webservice(of: tool)
         let replicas = record == nil ? [] : try await store.replicas(of: tool)
-        let limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
+        var limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
+        if record != nil, let account = try await store.tool(named: tool) {
+            // Said where the maintainers look, as kiln serve says it at start.
+            limits["user"] = account.unixUser.map { "\($0.name) (uid \($0.uid))" }
+                ?? "single-user mode: the server's own user (uid \(geteuid())), not apart from other tools"
+        }
         // A log the tool replaced with something unusable (a link, a FIFO) shows no tail.
         let errorLogTail = await files(of: tool).flatMap { try? LogFile(in: $0, at: LogStream.err.webserviceLog).lastLines(10) }
         return WebserviceStatus(

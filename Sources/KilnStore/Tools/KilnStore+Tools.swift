@@ -64,6 +64,11 @@ extension KilnStore {
         }
     }
 
+    /// Removes the tool's tokens: from now on nothing acts for it with a token (its deletion has begun).
+    public func revokeTokens(of name: ToolName) async throws(KilnError) {
+        try await write { db in try db.execute(sql: "DELETE FROM tool_tokens WHERE tool = ?", arguments: [name.rawValue]) }
+    }
+
     /// Removes the tool, its tokens and its routes in one transaction. Returns the removed tool.
     @discardableResult
     public func deleteTool(named name: ToolName) async throws(KilnError) -> Tool {
