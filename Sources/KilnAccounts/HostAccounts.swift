@@ -100,7 +100,7 @@ public struct HostAccounts: Sendable {
         return archived
     }
 
-    /// Kills every process of `user`: `kill -KILL -1` run as the user, which the kernel delivers to
+    /// Kills every process of `user`: `kill -9 -1` run as the user, which the kernel delivers to
     /// all the user's processes at once (those that left their process group with setsid
     /// included, and a fork bomb's children, which cannot fork faster than they are killed);
     /// repeated until none is left.
@@ -109,7 +109,7 @@ public struct HostAccounts: Sendable {
         for _ in 0..<20 {
             guard Self.hasProcesses(uid: user.uid) else { return }
             try? await Self.command(
-                "/usr/bin/setpriv", ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", "/bin/kill", "-s", "KILL", "--", "-1"])
+                "/usr/bin/setpriv", ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", "/bin/kill", "-9", "-1"])
             try? await Task.sleep(for: .milliseconds(50))
         }
         guard !Self.hasProcesses(uid: user.uid) else {
@@ -117,12 +117,18 @@ public struct HostAccounts: Sendable {
         }
     }
 
-    /// Whether any process runs as `uid` (from /proc).
+    /// Whether any process runs as `uid` (from /proc). A zombie (dead, waiting for its parent to
+    /// collect its status) runs nothing and is not counted.
     static func hasProcesses(uid: uid_t) -> Bool {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries where entry.first?.isNumber == true {
             var info = stat()
-            if stat("/proc/" + entry, &info) == 0, info.st_uid == uid { return true }
+            guard stat("/proc/" + entry, &info) == 0, info.st_uid == uid else { continue }
+            let status = (try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8)) ?? ""
+            // The state follows the command's closing parenthesis.
+            guard let close = status.lastIndex(of: ")") else { continue }
+            let state = status[status.index(after: close)...].drop { $0 == " " }.first
+            if state != "Z" && state != "X" && !status.isEmpty { return true }
         }
         return false
     }
