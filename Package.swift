@@ -115,6 +115,8 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
         .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
+        // bench/route-match.sh: nanoseconds per route-pattern match (release build).
+        .executableTarget(name: "KilnRouteBench", dependencies: ["KilnCore"]),
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
             "KilnRunner",
