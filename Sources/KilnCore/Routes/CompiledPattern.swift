@@ -10,8 +10,9 @@ final class CompiledPattern: @unchecked Sendable {
     let isJITCompiled: Bool
 
     /// Compiles `source` as UTF-8 (a path is matched code point by code point, as ngx.re does with
-    /// its `u` option); `\C`, which could split a code point, is refused.
-    init(_ source: String) throws(KilnError) {
+    /// its `u` option); `\C`, which could split a code point, is refused. `jit: false` keeps to
+    /// the interpreter, as on a platform without a JIT.
+    init(_ source: String, jit: Bool = true) throws(KilnError) {
         var errorCode: Int32 = 0
         var errorOffset = 0
         let options = UInt32(PCRE2_UTF) | UInt32(PCRE2_NEVER_BACKSLASH_C)
@@ -27,7 +28,7 @@ final class CompiledPattern: @unchecked Sendable {
         code = compiled
         // A platform without a JIT (or one that refuses executable memory) answers an error:
         // the interpreter, bounded by the same limits, does the matching then.
-        isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        isJITCompiled = jit && pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
     }
 
     deinit {
