@@ -56,6 +56,62 @@ import Testing
         #expect(server.isRunning)
     }
 
+    /// Routes other software wrote into Redis past the limits: a proxy routes a tool's first 100
+    /// patterns and leaves out the rest and a pattern over 512 bytes, without compiling them, and
+    /// says so once, not again at every resync.
+    @Test func routesInRedisPastTheLimitsAreLeftOutAndLoggedOnce() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let backend = try BackendProcess(name: "redis-routed")
+        defer { backend.stop() }
+        let many = uniqueToolName("rtmany")
+        let long = uniqueToolName("rtlong")
+        // Fewer than 128 fields: Redis keeps the hash in insertion order, so "first" is defined.
+        for index in 0...100 {
+            try redis.cli("HSET", "prefix:\(many)", "^/p\(index)/", backend.address)
+        }
+        try redis.cli("HSET", "prefix:\(long)", "^/" + String(repeating: "x", count: 600), backend.address)
+        try redis.cli("HSET", "prefix:\(long)", "^/short/", backend.address)
+
+        let directory = try makeTemporaryDirectory(prefix: "kr")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let httpPort = freeLoopbackPort()
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: KilnBinary.path)
+        proxy.arguments = [
+            "proxy", "--routes", redis.url, "--http", "127.0.0.1:\(httpPort)", "--https", "off", "--allow-http",
+            "--data", directory, "--routes-resync", "1",
+        ]
+        let logPath = directory + "/proxy.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        proxy.standardOutput = log
+        proxy.standardError = log
+        try proxy.run()
+        defer {
+            proxy.terminate()
+            proxy.waitUntilExit()
+        }
+        func status(_ path: String) -> Int {
+            (try? curl(["http://127.0.0.1:\(httpPort)" + path], timeout: .seconds(5)))?.status ?? 0
+        }
+        var routed = false
+        for _ in 0..<100 where !routed {
+            routed = status("/\(many)/p0/") == 200
+            if !routed { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(routed)
+        #expect(status("/\(many)/p99/") == 200)
+        #expect(status("/\(many)/p100/") == 503, "the 101st pattern is not routed")
+        #expect(status("/\(long)/short/") == 200)
+        // Several resyncs later, each is still reported once.
+        try await Task.sleep(for: .seconds(3))
+        let logged = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let leftOut = logged.split(separator: "\n").filter { $0.contains("route left out") }
+        #expect(leftOut.filter { $0.contains(many) && $0.contains("100 route patterns") }.count == 1, "\(logged)")
+        #expect(leftOut.filter { $0.contains(long) && $0.contains("512 bytes") }.count == 1, "\(logged)")
+    }
+
     @Test func patternsPastTheLimitsAreRefusedAtRegistration() throws {
         let server = try KilnServerProcess(extraArguments: ["--allow-http"])
         defer { server.terminate() }

@@ -91,7 +91,8 @@ public struct RouteTable: Sendable {
     static func tooManyPatterns(tool: String, skipped: Int) -> KilnError {
         KilnError(
             .quotaExceeded,
-            "tool '\(tool)' has more than \(RouteLimits.patternsPerTool) route patterns; the \(skipped) after the first \(RouteLimits.patternsPerTool) are not routed",
+            "tool '\(tool)' has more than \(RouteLimits.patternsPerTool) route patterns, the most a tool may have: "
+                + "its patterns after the first \(RouteLimits.patternsPerTool) (\(skipped)) are not routed",
             context: ["tool": tool, "field": "pattern", "limit": "\(RouteLimits.patternsPerTool) patterns"])
     }
 
