@@ -150,9 +150,12 @@ import Testing
         try await fixture.application.test(.router) { client in
             let admin = bearer(fixture.adminToken)
             for name in ["many", "long"] {
-                try await client.execute(uri: "/v1/tools", method: .post, headers: admin, body: ByteBuffer(string: #"{"name":"\#(name)"}"#)) { _ in }
+                let body = ByteBuffer(string: #"{"name":"\#(name)"}"#)
+                try await client.execute(uri: "/v1/tools", method: .post, headers: admin, body: body) { _ in }
             }
-            func post(_ tool: String, pattern: String, backend: String = "127.0.0.1:1", replace: Bool = false) async throws -> (HTTPResponse.Status, String) {
+            func post(
+                _ tool: String, pattern: String, backend: String = "127.0.0.1:1", replace: Bool = false
+            ) async throws -> (HTTPResponse.Status, String) {
                 let body = try JSONSerialization.data(withJSONObject: ["pattern": pattern, "backend": backend, "replace": replace])
                 return try await client.execute(
                     uri: "/v1/tools/\(tool)/routes", method: .post, headers: admin, body: ByteBuffer(bytes: body)

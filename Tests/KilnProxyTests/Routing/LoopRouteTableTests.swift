@@ -65,10 +65,10 @@ import Testing
             for _ in 0..<4 {
                 group.addTask {
                     let loop = LoopRouteTable(reference)
+                    let either: [RouteResolution] = [.backend(BackendGroup(one), tool: "t"), .backend(BackendGroup(two), tool: "t")]
                     var whole = true
                     for _ in 0..<2_000 {
-                        let resolution = loop.resolve(host: nil, path: "/t/api/v2/x", domain: "d")
-                        whole = whole && (resolution == .backend(BackendGroup(one), tool: "t") || resolution == .backend(BackendGroup(two), tool: "t"))
+                        whole = whole && either.contains(loop.resolve(host: nil, path: "/t/api/v2/x", domain: "d"))
                     }
                     return whole
                 }
