@@ -72,13 +72,29 @@ import Testing
     }
 
     /// A usual pattern that scans and backtracks over a path as long as the proxy reads (32 KiB
-    /// heads) stays within the limit.
-    @Test func ordinaryPatternsOnLongPathsStayWithinTheLimit() throws {
-        let long = "/" + String(repeating: "segment/", count: 3_000) + "index.php"
-        #expect(try outcome("\\.php$", long) == .matched)
-        #expect(try outcome(".*/index\\.php$", long) == .matched)
-        #expect(try outcome("^/(segment/)+index\\.php$", long) == .matched)
-        #expect(try outcome("\\.html$", long) == .unmatched)
+    /// heads) stays within the limits, with the JIT and on the interpreter.
+    @Test(arguments: [
+        ("\\.php$", RoutePatternMatch.matched), (".*/index\\.php$", .matched), ("^/(segment/)+index\\.php$", .matched),
+        ("^/(?:[a-z]+/)*index\\.php$", .matched), ("\\.html$", .unmatched), ("^/(segment/)+x", .unmatched),
+        ("^/(.*)/(.*)/index\\.(php|html)$", .matched),
+    ])
+    func ordinaryPatternsOnLongPathsStayWithinTheLimits(pattern: String, expected: RoutePatternMatch) throws {
+        let long = Substring("/" + String(repeating: "segment/", count: 3_000) + "index.php")
+        let scratch = try #require(PatternMatchScratch.current)
+        #expect(try CompiledPattern(pattern).match(long, using: scratch) == expected)
+        #expect(try CompiledPattern(pattern, jit: false).match(long, using: scratch) == expected)
+    }
+
+    /// One long segment, which backtracking patterns walk back over a byte at a time.
+    @Test(arguments: [
+        (".*\\.php$", RoutePatternMatch.matched), ("^/[a-z]+\\.php$", .matched), ("^/(.*)\\.php$", .matched),
+        ("^/.*a\\.php$", .matched), ("^/.*b\\.php$", .unmatched), ("^/a*b", .unmatched),
+    ])
+    func ordinaryPatternsOnALongSegmentStayWithinTheLimits(pattern: String, expected: RoutePatternMatch) throws {
+        let long = Substring("/" + String(repeating: "a", count: 30_000) + ".php")
+        let scratch = try #require(PatternMatchScratch.current)
+        #expect(try CompiledPattern(pattern).match(long, using: scratch) == expected)
+        #expect(try CompiledPattern(pattern, jit: false).match(long, using: scratch) == expected)
     }
 
     @Test func thisPlatformHasTheJIT() throws {
