@@ -27,8 +27,10 @@ let package = Package(
     targets: [
         // The few C library calls Swift's Glibc module leaves out.
         .target(name: "CKilnSystem"),
+        // PCRE2 from the system (Debian's libpcre2-dev): route patterns, with JIT and match limits.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         // Pure model: names, routes, tokens, errors. No I/O.
-        .target(name: "KilnCore"),
+        .target(name: "KilnCore", dependencies: ["CPCRE2"]),
         // Users' files: service.template, service.manifest (later jobs.yaml), read with line numbers.
         .target(name: "KilnFormats", dependencies: [
             "KilnCore",
@@ -118,6 +120,8 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
         .executableTarget(name: "kiln", dependencies: ["KilnCLI"]),
+        // bench/route-match.sh: nanoseconds per route-pattern match (release build).
+        .executableTarget(name: "KilnRouteBench", dependencies: ["KilnCore"]),
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
             "KilnRunner", "KilnCore",

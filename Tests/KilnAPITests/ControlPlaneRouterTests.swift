@@ -143,6 +143,50 @@ import Testing
         }
     }
 
+    /// A tool's 101st pattern and a 513-byte pattern are refused, each naming the field and the
+    /// limit; the 100th and a 512-byte one are taken.
+    @Test func routePatternsAreLimitedInNumberAndLength() async throws {
+        let fixture = try Fixture()
+        try await fixture.application.test(.router) { client in
+            let admin = bearer(fixture.adminToken)
+            for name in ["many", "long"] {
+                let body = ByteBuffer(string: #"{"name":"\#(name)"}"#)
+                try await client.execute(uri: "/v1/tools", method: .post, headers: admin, body: body) { _ in }
+            }
+            func post(
+                _ tool: String, pattern: String, backend: String = "127.0.0.1:1", replace: Bool = false
+            ) async throws -> (HTTPResponse.Status, String) {
+                let body = try JSONSerialization.data(withJSONObject: ["pattern": pattern, "backend": backend, "replace": replace])
+                return try await client.execute(
+                    uri: "/v1/tools/\(tool)/routes", method: .post, headers: admin, body: ByteBuffer(bytes: body)
+                ) { response in (response.status, String(buffer: response.body)) }
+            }
+            for index in 0..<RouteLimits.patternsPerTool {
+                let (status, body) = try await post("many", pattern: "^/p\(index)/")
+                #expect(status == .created, "\(index): \(body)")
+            }
+            let (refused, refusal) = try await post("many", pattern: "^/one-more/")
+            #expect(refused == .unprocessableContent)
+            #expect(errorCode(ByteBuffer(string: refusal)) == "quota_exceeded")
+            #expect(refusal.contains("'pattern'") && refusal.contains("100 route patterns"), "\(refusal)")
+            #expect(try await post("many", pattern: "^/one-more/", replace: true).0 == .unprocessableContent)
+            // Another backend of a pattern it has is no new pattern.
+            #expect(try await post("many", pattern: "^/p7/", backend: "127.0.0.1:2").0 == .created)
+            #expect(try await post("many", pattern: "^/p8/", backend: "127.0.0.1:2", replace: true).0 == .created)
+
+            let longest = "^/" + String(repeating: "x", count: RouteLimits.patternBytes - 2)
+            #expect(longest.utf8.count == 512)
+            #expect(try await post("long", pattern: longest).0 == .created)
+            let (tooLong, tooLongBody) = try await post("long", pattern: longest + "x")
+            #expect(tooLong == .badRequest)
+            #expect(errorCode(ByteBuffer(string: tooLongBody)) == "invalid_route")
+            #expect(tooLongBody.contains("'pattern'") && tooLongBody.contains("at most 512 bytes"), "\(tooLongBody)")
+            let (invalid, invalidBody) = try await post("long", pattern: "^/(a+")
+            #expect(invalid == .badRequest)
+            #expect(invalidBody.contains("^/(a+") && invalidBody.contains("not a valid regular expression"), "\(invalidBody)")
+        }
+    }
+
     @Test func aPatternGathersBackendsUntilReplaced() async throws {
         let fixture = try Fixture()
         try await fixture.application.test(.router) { client in

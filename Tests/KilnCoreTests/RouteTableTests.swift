@@ -100,6 +100,44 @@ import Testing
         #expect(routes.toolCount == 0)
     }
 
+    @Test func aToolsPatternsPastTheLimitAreLeftOutWithOneError() {
+        var routes = RouteTable()
+        let patterns = (0...RouteLimits.patternsPerTool).map { "^/p\($0)/" }
+        var list = patterns.map { Route(tool: "t", pattern: $0, backend: one) }
+        // A second backend of a pattern inside the limit still joins its group.
+        list.append(Route(tool: "t", pattern: patterns[0], backend: two))
+        let refused = routes.replaceRoutes(of: "t", with: list)
+        #expect(refused.map(\.code) == [.quotaExceeded])
+        #expect(refused.first?.message.contains("100") == true)
+        #expect(refused.first?.context["tool"] == "t")
+        #expect(routes.match(tool: "t", path: "/p99/x") == BackendGroup(one))
+        #expect(routes.match(tool: "t", path: "/p100/x") == nil, "the 101st pattern is not routed")
+        #expect(routes.match(tool: "t", path: "/p0/x")?.backends == [one, two])
+    }
+
+    @Test func aResyncFindsRoutesPastTheLimitsUnchanged() throws {
+        var list = (0...RouteLimits.patternsPerTool).map { Route(tool: "t", pattern: "^/p\($0)/", backend: one) }
+        list.append(Route(tool: "u", pattern: "^/" + String(repeating: "x", count: RouteLimits.patternBytes), backend: one))
+        list.append(Route(tool: "u", pattern: ".*", backend: two))
+        var refused: [KilnError] = []
+        let table = RouteTable(routes: list, refused: &refused)
+        #expect(refused.count == 2, "one error for t's extra pattern, one for u's long pattern")
+        #expect(table.match(tool: "u", path: "/") == BackendGroup(two))
+        let difference = try #require(table.difference(to: list))
+        #expect(difference.isEmpty, "left out alike, so not reported again")
+    }
+
+    @Test func anAbandonedMatchIsNoMatchAndIsCounted() {
+        _ = PatternLimitHits.shared.take()
+        let routes = table([("slowtool", "^/(a+)+$", one), ("slowtool", ".*", two)])
+        let path = "/slowtool/" + String(repeating: "a", count: 40) + "b"
+        #expect(routes.resolve(host: nil, path: Substring(path), domain: "d") == .backend(BackendGroup(two), tool: "slowtool"))
+        let report = PatternLimitHits.shared.take()
+        #expect((report?.count ?? 0) >= 1)
+        #expect(report?.lastTool == "slowtool")
+        #expect(report?.lastPattern == "^/(a+)+$")
+    }
+
     @Test func aGroupHasEachBackendOnceAndNeverNone() {
         #expect(BackendGroup([]) == nil)
         let group = BackendGroup([two, one, two])

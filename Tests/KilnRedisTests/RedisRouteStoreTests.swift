@@ -38,6 +38,35 @@ extension RedisServerTests {
             await store.close()
         }
 
+        /// The 101st field of a tool's hash is refused by the script that writes it, by add and
+        /// by replace alike; existing fields still take backends.
+        @Test func aToolsHashTakesAtMostTheLimitOfPatterns() async throws {
+            let redis = try RedisServer()
+            defer { redis.stop() }
+            let store = RedisRouteStore(url: try RedisURL(parsing: redis.url))
+            for index in 0..<RouteLimits.patternsPerTool {
+                try await store.add(Route(tool: "t", pattern: "^/p\(index)/", backend: backend))
+            }
+            let added = await #expect(throws: KilnError.self) {
+                try await store.add(Route(tool: "t", pattern: "^/extra/", backend: backend))
+            }
+            #expect(added?.code == .quotaExceeded)
+            #expect(added?.context["field"] == "pattern")
+            let replaced = await #expect(throws: KilnError.self) {
+                try await store.replace(Route(tool: "t", pattern: "^/extra/", backend: backend))
+            }
+            #expect(replaced?.code == .quotaExceeded)
+            #expect(try redis.cli("HLEN", "prefix:t") == "100\n")
+            try await store.add(Route(tool: "t", pattern: "^/p0/", backend: other))
+            try await store.replace(Route(tool: "t", pattern: "^/p1/", backend: other))
+            #expect(try redis.cli("HGET", "prefix:t", "^/p0/") == "127.0.0.1:9000 127.0.0.1:9001\n")
+            #expect(try redis.cli("HGET", "prefix:t", "^/p1/") == "127.0.0.1:9001\n")
+            // Room again once one goes.
+            #expect(try await store.remove(tool: "t", pattern: "^/p2/", backend: nil))
+            try await store.add(Route(tool: "t", pattern: "^/extra/", backend: backend))
+            await store.close()
+        }
+
         @Test func removalWithABackendOnlyRemovesARouteStillPointingThere() async throws {
             let redis = try RedisServer()
             defer { redis.stop() }

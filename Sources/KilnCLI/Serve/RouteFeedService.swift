@@ -19,7 +19,7 @@ struct RouteFeedService: Service {
         let stream = try await changes()
         await cancelWhenGracefulShutdown {
             for await change in stream {
-                routes.apply(change)
+                report(refused: routes.apply(change))
                 if case .snapshot(let all) = change {
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
                     // Building a full table (and reading it) takes several times the memory the
@@ -27,6 +27,21 @@ struct RouteFeedService: Service {
                     Self.returnFreedMemory()
                 }
             }
+        }
+    }
+
+    /// Routes a change brought that the table left out (written by other software: the API
+    /// refuses them), logged when the change arrives. A periodic resync finds routes past the
+    /// limits unchanged, so they are not logged again until they change.
+    func report(refused: [KilnError]) {
+        let shown = 10
+        for error in refused.prefix(shown) {
+            logger.warning(
+                "route left out: \(error.message)",
+                metadata: ["source": "\(name)", "tool": "\(error.context["tool"] ?? "")"])
+        }
+        if refused.count > shown {
+            logger.warning("\(refused.count - shown) more routes left out", metadata: ["source": "\(name)"])
         }
     }
 }

@@ -1,43 +1,56 @@
 /// A route's pattern, compiled once when the route table changes, never per request.
 ///
-/// Patterns are regular expressions searched in the path (as the seed's `ngx.re.match` did). Nearly
-/// every tool has the single route `.*`, and most others anchor a literal prefix, so those two shapes
-/// are recognised and matched without the regex engine.
+/// Patterns are PCRE regular expressions searched in the path (as the seed's `ngx.re.match` did),
+/// run by PCRE2 with limits, so no pattern can take unbounded time on any path. Nearly every tool
+/// has the single route `.*`, and most others anchor a literal prefix, so those two shapes are
+/// recognised and matched without the regex engine.
 public struct RoutePattern: Sendable {
     enum Matcher: Sendable {
         case everything
         case literalPrefix(String)
-        case regex(CompiledRegex)
+        case compiled(CompiledPattern)
     }
 
     public let source: String
     let matcher: Matcher
 
+    /// Refuses a pattern longer than `RouteLimits.patternBytes` before compiling it, and one
+    /// that PCRE2 does not compile.
     public init(_ source: String) throws(KilnError) {
+        let length = source.utf8.count
+        guard length <= RouteLimits.patternBytes else {
+            throw KilnError(
+                .invalidRoute,
+                "'pattern' is \(length) bytes long; a route pattern may have at most \(RouteLimits.patternBytes) bytes",
+                context: ["field": "pattern", "limit": "\(RouteLimits.patternBytes) bytes"])
+        }
         self.source = source
         if Self.matchesEverything(source) {
             matcher = .everything
         } else if let literal = Self.anchoredLiteral(source) {
             matcher = .literalPrefix(literal)
         } else {
-            do {
-                matcher = .regex(try CompiledRegex(source))
-            } catch {
-                throw KilnError(
-                    .invalidRoute,
-                    "invalid route pattern '\(source)': \(error)",
-                    context: ["pattern": source]
-                )
-            }
+            matcher = .compiled(try CompiledPattern(source))
         }
     }
 
-    public func matches(_ path: Substring) -> Bool {
+    /// Whether the pattern is found in `path`; `.abandoned` when the engine hit a limit first.
+    public func match(_ path: Substring) -> RoutePatternMatch {
         switch matcher {
-        case .everything: true
-        case .literalPrefix(let prefix): path.hasPrefix(prefix)
-        case .regex(let regex): regex.matches(path)
+        case .everything:
+            return .matched
+        case .literalPrefix(let prefix):
+            // Bytes, as PCRE2 compares them (not Unicode canonical equivalence).
+            return path.utf8.starts(with: prefix.utf8) ? .matched : .unmatched
+        case .compiled(let compiled):
+            guard let scratch = PatternMatchScratch.current else { return .abandoned }
+            return compiled.match(path, using: scratch)
         }
+    }
+
+    /// Whether the pattern is found in `path` (an abandoned match is no match).
+    public func matches(_ path: Substring) -> Bool {
+        match(path) == .matched
     }
 
     /// Whether the pattern matches every path (`.*` and its spellings).
@@ -55,19 +68,5 @@ public struct RoutePattern: Sendable {
         guard !body.isEmpty else { return nil }
         let meta: Set<Character> = ["\\", ".", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "^", "$"]
         return body.contains(where: { meta.contains($0) }) ? nil : String(body)
-    }
-}
-
-/// A regular expression held so it can be shared between event loops.
-struct CompiledRegex: @unchecked Sendable {
-    // Regex holds a class reference internally; matching is read-only and thread-safe.
-    private let regex: Regex<AnyRegexOutput>
-
-    init(_ source: String) throws {
-        regex = try Regex(source)
-    }
-
-    func matches(_ path: Substring) -> Bool {
-        (try? regex.firstMatch(in: path)) != nil
     }
 }

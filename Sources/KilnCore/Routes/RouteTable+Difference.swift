@@ -29,8 +29,10 @@ extension RouteTable {
         return difference
     }
 
-    /// Whether the tool's routes, one per backend in the table's order, are exactly `routes`.
+    /// Whether the tool's routes, one per backend in the table's order, are exactly `routes` (as
+    /// far as the limits let them in: a resync finds routes past them unchanged, not new).
     func hasRoutes(of tool: String, equalTo routes: ArraySlice<Route>) -> Bool {
+        let routes = Self.withinLimits(routes)
         var index = routes.startIndex
         for entry in entries(of: tool) {
             for backend in entry.backends.backends {
@@ -40,5 +42,26 @@ extension RouteTable {
             }
         }
         return index == routes.endIndex
+    }
+}
+
+extension RouteTable {
+    /// `routes` without those `replaceRoutes` leaves out before compiling: patterns longer than
+    /// `RouteLimits.patternBytes`, and every pattern after the tool's first
+    /// `RouteLimits.patternsPerTool`. The slice itself when that is none, as it nearly always is.
+    static func withinLimits(_ routes: ArraySlice<Route>) -> ArraySlice<Route> {
+        guard routes.count > RouteLimits.patternsPerTool
+            || routes.contains(where: { $0.pattern.utf8.count > RouteLimits.patternBytes })
+        else { return routes }
+        var patterns: Set<String> = []
+        var kept: [Route] = []
+        for route in routes {
+            if !patterns.contains(route.pattern) {
+                guard patterns.count < RouteLimits.patternsPerTool else { continue }
+                patterns.insert(route.pattern)
+            }
+            if route.pattern.utf8.count <= RouteLimits.patternBytes { kept.append(route) }
+        }
+        return kept[...]
     }
 }

@@ -1,7 +1,9 @@
 /// The routes of every tool, as the proxy holds them in memory.
 ///
 /// Lookup is one hash of the tool's key plus a walk over that tool's few routes, so it costs the
-/// same for 10 tools as for 100,000.
+/// same for 10 tools as for 100,000. Tools are spread over a fixed number of shards (by a cheap
+/// hash of their key), so changing one tool of a table whose storage other copies share (each
+/// event loop's copy) copies one shard, not every tool.
 public struct RouteTable: Sendable {
     /// The tool whose routes catch what no tool matched (the landing site).
     public static let fallbackTool = "admin"
@@ -12,84 +14,132 @@ public struct RouteTable: Sendable {
         var backends: BackendGroup
     }
 
-    private var entries: [String: [Entry]]
+    static let shardCount = 64
+    private var shards: [[String: [Entry]]]
 
     public init() {
-        entries = [:]
+        shards = Array(repeating: [:], count: Self.shardCount)
     }
 
-    /// Builds a table; routes whose pattern does not compile are left out and returned.
+    /// Builds a table; routes left out (see `replaceRoutes`) are left out silently.
     public init(routes: [Route]) {
-        entries = [:]
+        var refused: [KilnError] = []
+        self.init(routes: routes, refused: &refused)
+    }
+
+    /// Builds a table; why routes were left out (see `replaceRoutes`) is added to `refused`.
+    public init(routes: [Route], refused: inout [KilnError]) {
+        self.init()
         var grouped: [String: [Route]] = [:]
         for route in routes { grouped[route.tool, default: []].append(route) }
-        for (tool, routes) in grouped { _ = replaceRoutes(of: tool, with: routes) }
+        for (tool, routes) in grouped { refused += replaceRoutes(of: tool, with: routes) }
     }
 
-    public var toolCount: Int { entries.count }
+    public var toolCount: Int { shards.reduce(0) { $0 + $1.count } }
 
     /// The tools that have routes.
-    var toolNames: Dictionary<String, [Entry]>.Keys { entries.keys }
+    var toolNames: some Sequence<String> { shards.lazy.flatMap(\.keys) }
 
-    func entries(of tool: String) -> [Entry] { entries[tool] ?? [] }
+    func entries(of tool: String) -> [Entry] { shards[Self.shard(of: tool)][tool] ?? [] }
 
-    public var isEmpty: Bool { entries.isEmpty }
+    public var isEmpty: Bool { shards.allSatisfy(\.isEmpty) }
 
     /// Replaces all routes of `tool` (in order); an empty list removes the tool. Routes sharing a
     /// pattern become one entry, at the place of the pattern's first route, whose backends keep
-    /// their order without repeats. Returns the patterns that were refused because they are not
-    /// valid regular expressions (once each).
+    /// their order without repeats. Only the first `RouteLimits.patternsPerTool` patterns are
+    /// taken (the others are not even compiled). Returns why routes were left out: each pattern
+    /// that is too long or not a valid regular expression (once), and the patterns past the limit
+    /// (once for all).
     @discardableResult
     public mutating func replaceRoutes(of tool: String, with routes: [Route]) -> [KilnError] {
         var compiled: [Entry] = []
         var refused: [KilnError] = []
-        compiled.reserveCapacity(routes.count)
+        compiled.reserveCapacity(min(routes.count, RouteLimits.patternsPerTool))
         // Almost every tool has one route: look for an earlier entry of the pattern only when
         // there are several.
         var entryIndex: [String: Int] = [:]
         var refusedPatterns: Set<String> = []
+        var skippedPatterns: Set<String> = []
         for route in routes {
             if routes.count > 1, let index = entryIndex[route.pattern] {
                 compiled[index].backends.append(route.backend)
                 continue
             }
-            guard !refusedPatterns.contains(route.pattern) else { continue }
+            guard !refusedPatterns.contains(route.pattern), !skippedPatterns.contains(route.pattern) else { continue }
+            guard compiled.count + refusedPatterns.count < RouteLimits.patternsPerTool else {
+                skippedPatterns.insert(route.pattern)
+                continue
+            }
             do {
                 let pattern = try RoutePattern(route.pattern)
                 if routes.count > 1 { entryIndex[route.pattern] = compiled.count }
                 compiled.append(Entry(pattern: pattern, backends: BackendGroup(route.backend)))
             } catch {
                 refusedPatterns.insert(route.pattern)
+                var error = error
+                error.context["tool"] = tool
                 refused.append(error)
             }
         }
-        entries[tool] = compiled.isEmpty ? nil : compiled
+        if !skippedPatterns.isEmpty {
+            refused.append(Self.tooManyPatterns(tool: tool, skipped: skippedPatterns.count))
+        }
+        shards[Self.shard(of: tool)][tool] = compiled.isEmpty ? nil : compiled
         return refused
+    }
+
+    static func tooManyPatterns(tool: String, skipped: Int) -> KilnError {
+        KilnError(
+            .quotaExceeded,
+            "tool '\(tool)' has more than \(RouteLimits.patternsPerTool) route patterns, the most a tool may have: "
+                + "its patterns after the first \(RouteLimits.patternsPerTool) (\(skipped)) are not routed",
+            context: ["tool": tool, "field": "pattern", "limit": "\(RouteLimits.patternsPerTool) patterns"])
     }
 
     /// Takes `tool`'s compiled routes from `other` (already compiled there).
     public mutating func replaceRoutes(of tool: String, with other: RouteTable) {
-        entries[tool] = other.entries[tool]
+        let shard = Self.shard(of: tool)
+        shards[shard][tool] = other.shards[shard][tool]
     }
 
     /// The tool's routes, one per backend, grouped by pattern in the table's order.
     public func routes(of tool: String) -> [Route] {
-        (entries[tool] ?? []).flatMap { entry in
+        entries(of: tool).flatMap { entry in
             entry.backends.backends.map { Route(tool: tool, pattern: entry.pattern.source, backend: $0) }
         }
     }
 
     public var allRoutes: [String: [Route]] {
         var result: [String: [Route]] = [:]
-        for tool in entries.keys { result[tool] = routes(of: tool) }
+        for tool in toolNames { result[tool] = routes(of: tool) }
         return result
     }
 
-    /// The backends of `tool`'s first pattern that matches `path`.
+    /// The backends of `tool`'s first pattern that matches `path`. A pattern whose match is
+    /// abandoned at a limit does not match (and is counted in `PatternLimitHits.shared`).
     public func match(tool: Substring, path: Substring) -> BackendGroup? {
-        guard let routes = entries[String(tool)] else { return nil }
-        for entry in routes where entry.pattern.matches(path) { return entry.backends }
+        let key = String(tool)
+        guard let routes = shards[Self.shard(of: tool)][key] else { return nil }
+        for entry in routes {
+            switch entry.pattern.match(path) {
+            case .matched:
+                return entry.backends
+            case .unmatched:
+                continue
+            case .abandoned:
+                PatternLimitHits.shared.record(tool: key, pattern: entry.pattern.source)
+            }
+        }
         return nil
+    }
+
+    /// The shard of a tool's key: FNV-1a over its UTF-8 bytes, a few nanoseconds for a name. It
+    /// only spreads names: names crowded into one shard make its copies larger, never a lookup
+    /// slower (a shard is a Dictionary, seeded per process).
+    static func shard(of tool: some StringProtocol) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in tool.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(shardCount))
     }
 
     /// Decides where a request goes, with the seed's semantics: host routing for `TOOL.DOMAIN`,

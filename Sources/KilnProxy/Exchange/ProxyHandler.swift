@@ -169,7 +169,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
             return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
         }
-        let resolution = shared.routes.resolve(
+        let resolution = upstreams.routes.resolve(
             host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain)
         switch resolution {
         case .backend(let group, _):

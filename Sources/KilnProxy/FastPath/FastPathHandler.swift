@@ -180,7 +180,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
                 + request.targetString
             return .respond(.redirect(to: location, status: request.isReadClass ? .movedPermanently : .permanentRedirect), closeAfter: closeAfter)
         }
-        switch shared.routes.resolve(host: host.map { Substring($0) }, path: Substring(request.targetString), domain: configuration.domain) {
+        switch upstreams.routes.resolve(host: host.map { Substring($0) }, path: Substring(request.targetString), domain: configuration.domain) {
         case .backend(let group, _):
             balanced = group.single == nil
             request.finishForwarded(clientAddress: clientAddress, scheme: scheme)

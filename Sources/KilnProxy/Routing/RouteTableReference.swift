@@ -2,45 +2,61 @@ import KilnCore
 import NIOConcurrencyHelpers
 import Synchronization
 
-/// The route table every event loop reads, updated by push. Readers hold the lock only for the
-/// lookup itself; a full resync builds the new table outside the lock and swaps it in.
+/// The route table of one proxy, updated by push. Requests are never matched under its lock:
+/// each event loop matches against its own copy (`LoopRouteTable`), which takes the table again,
+/// under the lock and only for the copy, when the generation has moved. Changes compile outside
+/// the lock, then swap in what they changed; a copy shares the table's storage, so a change
+/// copies only the shard it touches of what a loop still holds.
 public final class RouteTableReference: Sendable {
     private let table: NIOLockedValueBox<RouteTable>
+    /// Moved under the lock with every change, so a copy and the generation it is at agree.
     private let changes = Atomic<UInt64>(0)
 
     public init(_ table: RouteTable = RouteTable()) {
         self.table = NIOLockedValueBox(table)
     }
 
-    public func apply(_ change: RouteChange) {
+    /// Applies a pushed change; returns why routes of it were left out (patterns that do not
+    /// compile or are past `RouteLimits`), for the feed to report.
+    @discardableResult
+    public func apply(_ change: RouteChange) -> [KilnError] {
         switch change {
         case .replaced(let tool, let routes):
             // Compile outside the lock, then swap in the one tool's entry.
             var single = RouteTable()
-            single.replaceRoutes(of: tool, with: routes)
-            table.withLockedValue { $0.replaceRoutes(of: tool, with: single) }
+            let refused = single.replaceRoutes(of: tool, with: routes)
+            update { $0.replaceRoutes(of: tool, with: single) }
+            return refused
         case .snapshot(let routes):
             guard let difference = difference(to: routes) else {
-                let fresh = RouteTable(routes: routes)
-                table.withLockedValue { $0 = fresh }
-                break
+                var refused: [KilnError] = []
+                let fresh = RouteTable(routes: routes, refused: &refused)
+                update { $0 = fresh }
+                return refused
             }
             // A resync that finds what the table holds changes nothing, not even the generation.
-            if difference.isEmpty { return }
+            if difference.isEmpty { return [] }
             var compiled = RouteTable()
-            for (tool, routes) in difference.changed { compiled.replaceRoutes(of: tool, with: routes) }
-            table.withLockedValue { table in
+            var refused: [KilnError] = []
+            for (tool, routes) in difference.changed { refused += compiled.replaceRoutes(of: tool, with: routes) }
+            update { table in
                 for (tool, _) in difference.changed { table.replaceRoutes(of: tool, with: compiled) }
                 for tool in difference.removed { table.replaceRoutes(of: tool, with: []) }
             }
+            return refused
         }
-        changes.add(1, ordering: .relaxed)
+    }
+
+    private func update(_ change: (inout RouteTable) -> Void) {
+        table.withLockedValue { table in
+            change(&table)
+            changes.add(1, ordering: .releasing)
+        }
     }
 
     /// What `routes` changes; nil when a rebuild is the better way: the routes are not grouped
     /// by tool, or they change most of the table (the first snapshot, a flush).
     private func difference(to routes: [Route]) -> RouteTableDifference? {
-        // The copy is released on return: the table is then mutated in place, not copied.
         let current = snapshot
         guard let difference = current.difference(to: routes),
             difference.changed.count + difference.removed.count <= max(64, current.toolCount / 4)
@@ -49,12 +65,20 @@ public final class RouteTableReference: Sendable {
     }
 
     /// Counts the changes applied. Backend selectors forgive ejections when it moves: a
-    /// re-registration (even of the same backend) is the monitor saying it is back.
-    public var generation: UInt64 { changes.load(ordering: .relaxed) }
+    /// re-registration (even of the same backend) is the monitor saying it is back. Loops'
+    /// copies of the table are refreshed when it moves.
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
-    public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
-        table.withLockedValue { $0.resolve(host: host, path: path, domain: domain) }
+    /// The table and the generation it is at, for a reader to keep as its own copy.
+    func current() -> (table: RouteTable, generation: UInt64) {
+        table.withLockedValue { ($0, changes.load(ordering: .relaxed)) }
     }
 
-    public var snapshot: RouteTable { table.withLockedValue { $0 } }
+    /// Resolves against a copy taken for this one call (for callers off the request path; each
+    /// event loop resolves on its `LoopRouteTable`).
+    public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
+        snapshot.resolve(host: host, path: path, domain: domain)
+    }
+
+    public var snapshot: RouteTable { current().table }
 }

@@ -32,7 +32,7 @@ public final class ProxyServer: Service, Sendable {
         var pools: [ObjectIdentifier: LoopUpstreams] = [:]
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = LoopUpstreams(
-                eventLoop: loop, connectTimeout: configuration.timeouts.connect,
+                eventLoop: loop, routes: routes, connectTimeout: configuration.timeouts.connect,
                 ejectionCooldown: configuration.ejectionCooldown)
         }
         let poolByLoop = PoolDirectory(pools: pools)
@@ -57,7 +57,12 @@ public final class ProxyServer: Service, Sendable {
                 logger.notice("proxy listening", metadata: ["https": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
             onListening(listening)
-            try? await gracefulShutdown()
+            let reporter = PatternLimitReporter(logger: logger)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await reporter.run() }
+                try? await gracefulShutdown()
+                group.cancelAll()
+            }
         } catch {
             for channel in channels { try? await channel.close() }
             accessLog?.close()

@@ -1,17 +1,23 @@
 import KilnCore
 import NIOCore
 
-/// One event loop's side towards the backends: a connection pool per codec (the general path
-/// speaks NIOHTTP1's parts, the fast path bytes) and the loop's balancing state, which both share.
+/// One event loop's side towards the backends: its copy of the route table, which picks a
+/// request's backends, a connection pool per codec (the general path speaks NIOHTTP1's parts, the
+/// fast path bytes) and the loop's balancing state, which both share.
 final class LoopUpstreams: @unchecked Sendable {
     // Sendable only so each loop's connection initialisers can carry it: every use is on its own
     // event loop.
+    let routes: LoopRouteTable
     let general: UpstreamPool<UpstreamHandler>
     let fast: UpstreamPool<RawUpstreamHandler>
     /// Outstanding requests and ejections of this loop's backends.
     var selector: BackendSelector
 
-    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, ejectionCooldown: TimeAmount = .seconds(10)) {
+    init(
+        eventLoop: any EventLoop, routes: RouteTableReference, connectTimeout: TimeAmount,
+        ejectionCooldown: TimeAmount = .seconds(10)
+    ) {
+        self.routes = LoopRouteTable(routes)
         general = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
         fast = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
         selector = BackendSelector(cooldown: ejectionCooldown)

@@ -44,7 +44,11 @@ public actor RedisRouteStore {
 
     /// Makes the route's backend its pattern's only one.
     public func replace(_ route: Route) async throws(KilnError) {
-        _ = try await connection().send(["HSET", schema.key(for: route.tool), route.pattern, route.backend.description])
+        let reply = try await connection().send([
+            "EVAL", Self.setWithinLimitScript, "1", schema.key(for: route.tool), route.pattern, route.backend.description,
+            "\(RouteLimits.patternsPerTool)",
+        ])
+        if reply.integer == Self.patternLimitReached { throw RouteLimits.tooManyPatterns(tool: route.tool, pattern: route.pattern) }
     }
 
     /// Removes `backend` from the pattern (the field goes with its last backend), or without a

@@ -21,6 +21,7 @@ extension KilnStore {
     public func addRoute(_ route: Route) async throws(KilnError) {
         let broadcast = routeChanges
         try await write { db in
+            try Self.checkRoomForPattern(db, tool: route.tool, pattern: route.pattern)
             let (position, backendPosition) = try Self.nextPlace(db, tool: route.tool, pattern: route.pattern)
             try db.execute(
                 sql: """
@@ -38,6 +39,7 @@ extension KilnStore {
     public func replaceRoute(_ route: Route) async throws(KilnError) {
         let broadcast = routeChanges
         try await write { db in
+            try Self.checkRoomForPattern(db, tool: route.tool, pattern: route.pattern)
             let (position, _) = try Self.nextPlace(db, tool: route.tool, pattern: route.pattern)
             try db.execute(sql: "DELETE FROM routes WHERE tool = ? AND pattern = ?", arguments: [route.tool, route.pattern])
             try db.execute(
@@ -77,6 +79,17 @@ extension KilnStore {
     /// A stream of route changes made through this store, starting after the call.
     public func routeUpdates() -> AsyncStream<RouteChange> {
         routeChanges.subscribe()
+    }
+
+    /// Refuses a pattern new to the tool when it has `RouteLimits.patternsPerTool` already; in
+    /// the registration's transaction, so concurrent registrations cannot pass it together.
+    static func checkRoomForPattern(_ db: Database, tool: String, pattern: String) throws {
+        let known = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM routes WHERE tool = ? AND pattern = ?)", arguments: [tool, pattern]) ?? false
+        guard !known else { return }
+        let patterns = try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT pattern) FROM routes WHERE tool = ?", arguments: [tool]) ?? 0
+        guard patterns < RouteLimits.patternsPerTool else { throw RouteLimits.tooManyPatterns(tool: tool, pattern: pattern) }
     }
 
     /// Where a new backend of the pattern goes: the pattern's place (after the tool's other

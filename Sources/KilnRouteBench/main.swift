@@ -1,0 +1,48 @@
+import KilnCore
+
+// Nanoseconds per route-pattern match, for bench/route-match.sh: one case per line,
+// `NAME ns/match matched|unmatched`. A case name as the only argument runs that case alone (the
+// script runs each case in its own process, under a timeout, since a backtracking engine may
+// never finish the pathological ones).
+
+struct MatchCase {
+    let name: String
+    let pattern: String
+    let path: String
+}
+
+let pathological = "^/(a+)+$"
+let cases = [
+    MatchCase(name: "catch-all", pattern: ".*", path: "/some/page/of/the/tool"),
+    MatchCase(name: "anchored-literal", pattern: "^/api/", path: "/api/v2/items/42"),
+    MatchCase(name: "typical-regex", pattern: "^/api/v[0-9]+/", path: "/api/v2/items/42"),
+    MatchCase(name: "pathological-30B", pattern: pathological, path: "/" + String(repeating: "a", count: 28) + "b"),
+    MatchCase(name: "pathological-3000B", pattern: pathological, path: "/" + String(repeating: "a", count: 2998) + "b"),
+]
+
+/// Matches until `budget` has passed (at least once), and returns the mean time of one match.
+func measure(_ pattern: RoutePattern, on path: Substring, budget: Duration) -> (nanoseconds: Double, matched: Bool) {
+    let clock = ContinuousClock()
+    var iterations = 0
+    var matched = false
+    let start = clock.now
+    var elapsed = Duration.zero
+    repeat {
+        for _ in 0..<16 { matched = pattern.matches(path) }
+        iterations += 16
+        elapsed = start.duration(to: clock.now)
+    } while elapsed < budget
+    let (seconds, attoseconds) = elapsed.components
+    let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+    return (nanoseconds / Double(iterations), matched)
+}
+
+let selected = CommandLine.arguments.dropFirst().first
+for matchCase in cases where selected == nil || selected == matchCase.name {
+    let pattern = try RoutePattern(matchCase.pattern)
+    let path = Substring(matchCase.path)
+    _ = measure(pattern, on: path, budget: .milliseconds(100))  // warm-up
+    let result = measure(pattern, on: path, budget: .seconds(1))
+    let nanoseconds = (result.nanoseconds * 10).rounded() / 10
+    print("\(matchCase.name) \(nanoseconds) \(result.matched ? "matched" : "unmatched")")
+}
