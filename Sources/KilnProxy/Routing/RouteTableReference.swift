@@ -52,8 +52,10 @@ public final class RouteTableReference: Sendable {
     /// re-registration (even of the same backend) is the monitor saying it is back.
     public var generation: UInt64 { changes.load(ordering: .relaxed) }
 
-    public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
-        table.withLockedValue { $0.resolve(host: host, path: path, domain: domain) }
+    public func resolve(
+        host: Substring?, path: Substring, domain: String, pathRouting: PathRouting = .serve
+    ) -> RouteResolution {
+        table.withLockedValue { $0.resolve(host: host, path: path, domain: domain, pathRouting: pathRouting) }
     }
 
     public var snapshot: RouteTable { table.withLockedValue { $0 } }
