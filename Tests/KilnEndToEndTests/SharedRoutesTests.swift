@@ -9,18 +9,25 @@ import Testing
         let process = Process()
         let directory: String
 
-        init(redis: RedisServer) throws {
+        convenience init(redis: RedisServer) throws {
+            try self.init(routes: redis.url)
+        }
+
+        init(routes: String, arguments: [String] = []) throws {
             directory = try makeTemporaryDirectory(prefix: "kx")
             process.executableURL = URL(fileURLWithPath: KilnBinary.path)
             process.arguments = [
-                "proxy", "--routes", redis.url, "--http", "127.0.0.1:\(httpPort)", "--https", "off", "--allow-http",
+                "proxy", "--routes", routes, "--http", "127.0.0.1:\(httpPort)", "--https", "off", "--allow-http",
                 "--data", directory, "--routes-resync", "2",
-            ]
-            let log = FileHandle(forWritingAtPath: "/dev/null")
+            ] + arguments
+            FileManager.default.createFile(atPath: directory + "/proxy.log", contents: nil)
+            let log = FileHandle(forWritingAtPath: directory + "/proxy.log")
             process.standardOutput = log
             process.standardError = log
             try process.run()
         }
+
+        var log: String { (try? String(contentsOfFile: directory + "/proxy.log", encoding: .utf8)) ?? "" }
 
         func status(_ path: String) -> Int? {
             guard let reply = try? rawExchange(
@@ -96,5 +103,64 @@ import Testing
         #expect(listed.standardOutput.contains(tool))
         #expect(try kiln("tools", "delete", tool, "--data", server.dataDirectory).status == 0)
         #expect(try redis.cli("EXISTS", "prefix:\(tool)") == "0\n", "a deleted tool's routes stay in Redis")
+    }
+
+    /// Redis with ACL users, as the README sets it up: the server writes as its user, a proxy
+    /// reads as its own with the password in a file; wrong credentials stop a start.
+    @Test func theServerAndProxiesAuthenticateAsTheirACLUsers() throws {
+        let proxyPassword = "edge-proxy-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let serverPassword = "edge-server-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let redis = try RedisServer(users: [
+            "kiln-proxy on >\(proxyPassword) resetkeys %R~prefix:* resetchannels &__keyspace@0__:prefix:* -@all +scan +hgetall +psubscribe",
+            "kiln-server on >\(serverPassword) resetkeys ~prefix:* resetchannels &__keyspace@0__:prefix:* -@all +scan +hgetall +psubscribe +hget +hset +hdel +eval",
+        ])
+        defer { redis.stop() }
+        let server = try KilnServerProcess(
+            extraArguments: ["--allow-http", "--routes", redis.url(user: "kiln-server", password: serverPassword)])
+        defer { server.terminate() }
+        let passwordFile = server.dataDirectory + "/../proxy-password"
+        FileManager.default.createFile(atPath: passwordFile, contents: Data((proxyPassword + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let proxy = try ProxyProcess(
+            routes: "redis://kiln-proxy@127.0.0.1:\(redis.port)", arguments: ["--routes-password-file", passwordFile])
+        defer { proxy.stop() }
+        let backend = try BackendProcess(name: "acl")
+        defer { backend.stop() }
+        let tool = uniqueToolName("edge")
+        #expect(try kiln("tools", "create", tool, "--data", server.dataDirectory).status == 0)
+        defer { _ = try? kiln("tools", "delete", tool, "--data", server.dataDirectory) }
+        let added = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
+        #expect(added.status == 0, "\(added)")
+        #expect(timeUntil { proxy.status("/\(tool)/") == 200 } != nil, "routes reach the proxy: \(proxy.log)")
+        #expect(timeUntil { (try? curl([server.httpURL + "/\(tool)/"]))?.status == 200 } != nil)
+        for log in [server.log, proxy.log] {
+            #expect(log.contains("tools must not be able to reach it"))
+            #expect(!log.contains(proxyPassword) && !log.contains(serverPassword), "a password in a log")
+        }
+        #expect(proxy.log.contains("redis://kiln-proxy:***@127.0.0.1"))
+
+        // The proxy's user cannot forge a route, whatever reaches Redis with its password.
+        let forged = try runCommand(
+            "/usr/bin/redis-cli",
+            ["-p", String(redis.port), "--user", "kiln-proxy", "--pass", proxyPassword, "--no-auth-warning", "HSET", "prefix:\(tool)", ".*", "127.0.0.1:1"])
+        #expect(forged.standardOutput.contains("NOPERM"), "\(forged)")
+
+        // Refused at start, clearly, and the password never printed.
+        let wrong = try kiln(
+            "proxy", "--routes", redis.url(user: "kiln-proxy", password: "not-" + proxyPassword), "--http", "127.0.0.1:0", "--https", "off",
+            "--data", server.dataDirectory + "/../wrong-proxy")
+        #expect(wrong.status == 1)
+        #expect(wrong.standardError.contains("refused the credentials of user 'kiln-proxy'"), "\(wrong)")
+        #expect(!wrong.standardError.contains(proxyPassword) && !wrong.standardOutput.contains(proxyPassword))
+        let anonymous = try kiln(
+            "proxy", "--routes", redis.url, "--http", "127.0.0.1:0", "--https", "off", "--data", server.dataDirectory + "/../wrong-proxy")
+        #expect(anonymous.status == 1)
+        #expect(anonymous.standardError.contains("requires credentials"), "\(anonymous)")
+        // A password file others can read is refused before anything connects.
+        chmod(passwordFile, 0o644)
+        let readable = try kiln(
+            "proxy", "--routes", "redis://kiln-proxy@127.0.0.1:\(redis.port)", "--routes-password-file", passwordFile,
+            "--http", "127.0.0.1:0", "--https", "off", "--data", server.dataDirectory + "/../wrong-proxy")
+        #expect(readable.status == 1)
+        #expect(readable.standardError.contains("others may read or write it"), "\(readable)")
     }
 }
