@@ -137,6 +137,9 @@ import Testing
             #expect(!log.contains(proxyPassword) && !log.contains(serverPassword), "a password in a log")
         }
         #expect(proxy.log.contains("redis://kiln-proxy:***@127.0.0.1"))
+        // The server's password is in its arguments, which local users can read: it is told.
+        #expect(server.log.contains("the Redis password is on the command line"))
+        #expect(!proxy.log.contains("the Redis password is on the command line"))
 
         // The proxy's user cannot forge a route, whatever reaches Redis with its password.
         let forged = try runCommand(

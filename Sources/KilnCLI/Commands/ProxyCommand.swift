@@ -31,7 +31,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let feed = RedisRouteFeed(
             url: url, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
             configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
-        try await RedisRouteAccess.check(feed, role: .proxy, logger: logger)
+        try await RedisRouteAccess.check(
+            feed, role: .proxy, passwordInArguments: routeSource.passwordInArguments, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [

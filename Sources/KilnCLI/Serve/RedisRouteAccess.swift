@@ -15,7 +15,7 @@ enum RedisRouteAccess {
 
     /// Logs the warning, then checks the credentials: a refusal ends the start with its reason; an
     /// unreachable server is left to the feed, which retries and serves what it knows.
-    static func check(_ feed: RedisRouteFeed, role: Role, logger: Logger) async throws {
+    static func check(_ feed: RedisRouteFeed, role: Role, passwordInArguments: Bool, logger: Logger) async throws {
         logger.notice(
             """
             routes are kept in Redis: tools must not be able to reach it (bind it where tools' users cannot \
@@ -26,6 +26,13 @@ enum RedisRouteAccess {
         if feed.url.password == nil {
             logger.warning(
                 "Redis is used without credentials: any process that reaches it can rewrite every tool's routes",
+                metadata: ["redis": "\(feed.url)"])
+        } else if passwordInArguments {
+            logger.warning(
+                """
+                the Redis password is on the command line, which every local user (tools too) can read in \
+                /proc; keep it in --routes-password-file instead
+                """,
                 metadata: ["redis": "\(feed.url)"])
         }
         do {

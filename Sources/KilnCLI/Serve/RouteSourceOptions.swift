@@ -19,6 +19,9 @@ struct RouteSourceOptions: ParsableArguments {
 
     var resyncInterval: Duration? { routesResync.map { .seconds($0) } }
 
+    /// Whether the password was given in `--routes` itself, where `ps` shows it.
+    var passwordInArguments: Bool { routesPasswordFile == nil && (routes.flatMap { try? RedisURL(parsing: $0) })?.password != nil }
+
     /// The Redis URL with its password (from the URL or the password file), nil without `--routes`.
     func redisURL() throws -> RedisURL? {
         guard let routes else {

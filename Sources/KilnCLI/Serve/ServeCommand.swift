@@ -93,7 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
             let feed = RedisRouteFeed(
                 url: redisURL, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
                 configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
-            try await RedisRouteAccess.check(feed, role: .server, logger: logger)
+            try await RedisRouteAccess.check(
+                feed, role: .server, passwordInArguments: routeSource.passwordInArguments, logger: logger)
             routeFeed = .fromRedis(feed, routes: routeTable, logger: logger)
         } else {
             routeFeed = .fromStore(store, routes: routeTable, logger: logger)
