@@ -10,9 +10,9 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     /// The URL without credentials.
     public var url: String { "redis://127.0.0.1:\(port)" }
-    /// The URL as `user` with `password`, percent-encoded.
-    public func url(user: String, password: String) -> String {
-        "redis://\(Self.percentEncoded(user)):\(Self.percentEncoded(password))@127.0.0.1:\(port)"
+    /// The URL as `user` (nil: the default user, as with `requirepass`) with `password`, percent-encoded.
+    public func url(user: String?, password: String) -> String {
+        "redis://\(user.map(Self.percentEncoded) ?? ""):\(Self.percentEncoded(password))@127.0.0.1:\(port)"
     }
     /// The admin user's password, when the server has ACL users.
     public let adminPassword: String?

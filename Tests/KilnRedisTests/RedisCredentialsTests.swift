@@ -99,29 +99,15 @@ extension RedisServerTests {
             let redis = try RedisServer()
             defer { redis.stop() }
             try redis.cli("CONFIG", "SET", "requirepass", serverPassword)
-            let url = try RedisURL(parsing: "redis://:\(serverPassword.addingPercentEncoding())@127.0.0.1:\(redis.port)")
+            let url = try RedisURL(parsing: redis.url(user: nil, password: serverPassword))
             let store = RedisRouteStore(url: url)
             try await store.add(route("legacy"))
             #expect(try await store.routes(of: "legacy") == [route("legacy")])
             // Back to no password, so the server stops as every test server does.
-            _ = try await RedisConnection.connect(to: url).send(["CONFIG", "SET", "requirepass", ""])
             await store.close()
+            let admin = try await RedisConnection.connect(to: url)
+            _ = try await admin.send(["CONFIG", "SET", "requirepass", ""])
+            await admin.close()
         }
-    }
-}
-
-extension String {
-    fileprivate func addingPercentEncoding() -> String {
-        var result = ""
-        for byte in utf8 {
-            if (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: "-")
-            {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                result += "%" + String(byte, radix: 16)
-            }
-        }
-        return result
     }
 }
