@@ -23,7 +23,8 @@ extension RedisRouteFeed {
         do throws(KilnError) {
             current = try await connection.send(["CONFIG", "GET", "notify-keyspace-events"]).array?.last?.string ?? ""
         } catch where error.context["redis_error"] != nil {
-            logger.warning(
+            // The least ACL of a proxy has no CONFIG: expected, so said once per connection, calmly.
+            logger.notice(
                 """
                 cannot read Redis' notify-keyspace-events: make sure it holds K, g and h (or K and A), or route \
                 changes arrive only with the periodic resync
