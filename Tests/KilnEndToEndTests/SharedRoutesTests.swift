@@ -166,4 +166,45 @@ import Testing
         #expect(readable.status == 1)
         #expect(readable.standardError.contains("others may read or write it"), "\(readable)")
     }
+
+    /// The Redis password file is read once and only when it is the operator's alone: a regular
+    /// file of root (or the server's user) that others cannot read; never a FIFO or a device,
+    /// which would block or never end.
+    @Test func thePasswordFileMustBeTheOperatorsAlone() throws {
+        let directory = try makeTemporaryDirectory(prefix: "kpw")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func start(_ file: String) throws -> CommandResult {
+            try kiln(
+                "proxy", "--routes", "redis://kiln-proxy@127.0.0.1:\(freeLoopbackPort())", "--routes-password-file", file,
+                "--http", "127.0.0.1:0", "--https", "off", "--data", directory + "/proxy")
+        }
+        func write(_ name: String, _ contents: String, mode: Int) -> String {
+            let path = directory + "/" + name
+            FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: mode])
+            return path
+        }
+        let fifo = directory + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let foreign = write("foreign", "secret\n", mode: 0o600)
+        #expect(chown(foreign, 65534, 65534) == 0)
+        let refusals = [
+            (write("world", "secret\n", mode: 0o604), "others may read or write it"),
+            (write("empty", "\n", mode: 0o600), "its first line is empty"),
+            (fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (foreign, "belongs to uid 65534"),
+            (directory + "/missing", "cannot open it"),
+        ]
+        for (file, reason) in refusals {
+            let result = try start(file)
+            #expect(result.status == 1, "\(file): \(result)")
+            #expect(result.standardError.contains("the password file \(file) is refused: ") && result.standardError.contains(reason), "\(result)")
+        }
+        // Group-readable is the operator's choice (root:kiln 0640); Redis not being there is not a refusal.
+        let grouped = write("grouped", "secret\r\nignored\n", mode: 0o640)
+        let proxy = try ProxyProcess(
+            routes: "redis://kiln-proxy@127.0.0.1:\(freeLoopbackPort())", arguments: ["--routes-password-file", grouped])
+        defer { proxy.stop() }
+        #expect(timeUntil { proxy.status("/none/") == 503 } != nil, "the proxy serves while Redis is away: \(proxy.log)")
+        #expect(proxy.log.contains("cannot reach Redis at start"))
+        #expect(!proxy.log.contains("secret"))
+    }
 }
