@@ -53,6 +53,32 @@ import Testing
         #expect(table([]).resolve(host: nil, path: "/x/", domain: "d") == .toolNotRunning(tool: "x"))
     }
 
+    @Test func pathRoutingRedirectsAToolWithRoutesToItsOwnOrigin() {
+        let routes = table([("tool", "^/only", one), ("admin", "^/(|about|nothere/.*)$", landing)])
+        func resolve(_ path: Substring, host: Substring? = "example.org") -> RouteResolution {
+            routes.resolve(host: host, path: path, domain: "example.org", pathRouting: .redirect)
+        }
+        // The rest of the path and the query are kept; whether the tool's patterns match is for
+        // its own host to say.
+        #expect(resolve("/tool/x?y=1") == .toolOrigin(tool: "tool", target: "/x?y=1"))
+        #expect(resolve("/tool/only/a/b") == .toolOrigin(tool: "tool", target: "/only/a/b"))
+        #expect(resolve("/tool") == .toolOrigin(tool: "tool", target: "/"))
+        #expect(resolve("/tool?y=1") == .toolOrigin(tool: "tool", target: "/?y=1"))
+        #expect(resolve("/tool/") == .toolOrigin(tool: "tool", target: "/"))
+        #expect(resolve("/tool/x", host: nil) == .toolOrigin(tool: "tool", target: "/x"))
+        // The landing site keeps the root and whatever names no tool with routes.
+        #expect(resolve("/") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(resolve("/about") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(resolve("/nothere/x") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(resolve("/missing/x") == .toolNotRunning(tool: "missing"))
+        // A tool's own host is routed by host, never redirected.
+        #expect(resolve("/only", host: "tool.example.org") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(resolve("/tool/x", host: "tool.example.org") == .toolNotRunning(tool: "tool"))
+        // Serving by path stays what it was.
+        #expect(routes.resolve(host: "example.org", path: "/tool/only", domain: "example.org", pathRouting: .serve)
+            == .backend(BackendGroup(one), tool: "tool"))
+    }
+
     @Test func changesReplaceOneToolOrEverything() {
         var routes = table([("a", ".*", one), ("b", ".*", one)])
         routes.apply(.replaced(tool: "a", routes: [Route(tool: "a", pattern: ".*", backend: two)]))

@@ -91,7 +91,8 @@ import Testing
     @Test func plainHTTPIsRedirectedToHTTPSWhichSpeaksHTTP2() throws {
         // A two-label domain: OpenSSL clients refuse a wildcard right under a single label
         // (`*.localhost`), so the certificate's wildcard is checked on `kiln.test`.
-        let fixture = try ProxyFixture(serverArguments: ["--domain", "kiln.test"])
+        // Paths are served on purpose here: the test is about TLS, not origins.
+        let fixture = try ProxyFixture(serverArguments: ["--domain", "kiln.test", "--path-routing", "serve"])
         defer { fixture.stop() }
         let get = try curl([fixture.server.httpURL + "/\(fixture.tool)/a?b=c"])
         #expect(get.status == 301)

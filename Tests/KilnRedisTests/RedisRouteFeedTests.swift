@@ -155,11 +155,27 @@ extension RedisServerTests {
             #expect(recorder.changes == [.snapshot([]), .replaced(tool: "mine", routes: [route("mine")])])
         }
 
-        @Test func keyspaceNotificationsAreTurnedOnKeepingOtherFlags() async throws {
-            let redis = try RedisServer()
+        @Test func keyspaceNotificationsAreLeftAsTheyAreUnlessTheFeedMayConfigure() async throws {
+            let redis = try RedisServer(keyspaceEvents: "Ex")
             defer { redis.stop() }
-            try redis.cli("CONFIG", "SET", "notify-keyspace-events", "Ex")
-            let recorder = ChangeRecorder(RedisRouteFeed(url: try RedisURL(parsing: redis.url)))
+            let url = try RedisURL(parsing: redis.url)
+            let feed = RedisRouteFeed(url: url, resyncInterval: .milliseconds(300))
+            let connection = try await RedisConnection.connect(to: url)
+            #expect(try await feed.keyspaceNotifications(connection) == .off(current: "xE"))
+            await connection.close()
+            // Without notifications the resync still brings changes.
+            let recorder = ChangeRecorder(feed)
+            defer { recorder.cancel() }
+            try await recorder.wait("first snapshot")
+            try redis.cli("HSET", "prefix:late", ".*", "127.0.0.1:9000")
+            try await recorder.wait(timeout: .seconds(3), "resync") { $0 == .snapshot([route("late")]) }
+            #expect(try redis.cli("CONFIG", "GET", "notify-keyspace-events") == "notify-keyspace-events\nxE\n")
+        }
+
+        @Test func keyspaceNotificationsAreTurnedOnKeepingOtherFlags() async throws {
+            let redis = try RedisServer(keyspaceEvents: "Ex")
+            defer { redis.stop() }
+            let recorder = ChangeRecorder(RedisRouteFeed(url: try RedisURL(parsing: redis.url), configuresKeyspaceEvents: true))
             defer { recorder.cancel() }
             try await recorder.wait("first snapshot")
             let flags = try redis.cli("CONFIG", "GET", "notify-keyspace-events").split(separator: "\n").last ?? ""

@@ -21,14 +21,18 @@ struct ProxyCommand: AsyncParsableCommand {
         var logger = Logger(label: "kiln.proxy")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         guard let url = try routeSource.redisURL() else {
-            throw CLIError.user("kiln proxy needs --routes redis://HOST:PORT[/DB]: a proxy alone has no store of its own")
+            throw CLIError.user(
+                "kiln proxy needs --routes redis://[USER:PASSWORD@]HOST:PORT[/DB]: a proxy alone has no store of its own")
         }
         let directory = URL(fileURLWithPath: data).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
         let configuration = try proxy.configuration(dataDirectory: directory)
         let routes = RouteTableReference()
         let feed = RedisRouteFeed(
-            url: url, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval, logger: logger)
+            url: url, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
+            configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
+        try await RedisRouteAccess.check(
+            feed, role: .proxy, passwordInArguments: routeSource.passwordInArguments, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [

@@ -8,6 +8,12 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "The proxy's plain-HTTP address.") var http: String = ServeDefaults.http
     @Option(help: "The proxy's HTTPS address ('off' for none).") var https: String = ServeDefaults.https
     @Option(help: "Tools are served at TOOL.DOMAIN.") var domain: String = ServeDefaults.domain
+    @Option(
+        help: """
+            /TOOL/... on the domain: 'redirect' to https://TOOL.DOMAIN/... (each tool its own origin) or 'serve' \
+            (every tool on one origin: cookies are shared). Default: redirect for a DNS name, serve for localhost or an IP.
+            """)
+    var pathRouting: PathRouting?
     @Flag(help: "Serve plain HTTP instead of redirecting it to HTTPS.") var allowHTTP = false
     @Option(help: "TLS certificate chain (PEM); without it a self-signed one is made.") var cert: String?
     @Option(help: "TLS private key (PEM).") var key: String?
@@ -41,9 +47,11 @@ struct ProxyOptions: ParsableArguments {
         return ProxyConfiguration(
             http: http == "off" ? nil : try HostPort(parsing: http),
             https: https == "off" ? nil : try HostPort(parsing: https),
-            domain: domain.lowercased(), allowHTTP: allowHTTP || forceAllowHTTP, timeouts: timeouts,
+            domain: domain.lowercased(), allowHTTP: allowHTTP || forceAllowHTTP, pathRouting: pathRouting, timeouts: timeouts,
             eventLoops: proxyThreads ?? System.coreCountForProxy,
             accessLogPath: dataDirectory.map { $0 + "/logs/access.log" }, tls: tls,
             ejectionCooldown: .seconds(Int64(backendCooldown)))
     }
 }
+
+extension PathRouting: ExpressibleByArgument {}

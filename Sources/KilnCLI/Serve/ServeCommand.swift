@@ -102,14 +102,19 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
 
         let routeTable = RouteTableReference()
+        let routeFeed: RouteFeedService
+        if let redisURL {
+            let feed = RedisRouteFeed(
+                url: redisURL, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
+                configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
+            try await RedisRouteAccess.check(
+                feed, role: .server, passwordInArguments: routeSource.passwordInArguments, logger: logger)
+            routeFeed = .fromRedis(feed, routes: routeTable, logger: logger)
+        } else {
+            routeFeed = .fromStore(store, routes: routeTable, logger: logger)
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(
-                service: redisURL.map {
-                    RouteFeedService.fromRedis(
-                        RedisRouteFeed(
-                            url: $0, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
-                            logger: logger), routes: routeTable, logger: logger)
-                } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
+            .init(service: routeFeed),
             .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]

@@ -142,10 +142,16 @@ public struct RouteTable: Sendable {
         return Int(hash % UInt32(shardCount))
     }
 
+    /// Whether `tool` has any route.
+    func hasRoutes(tool: Substring) -> Bool { shards[Self.shard(of: tool)][String(tool)] != nil }
+
     /// Decides where a request goes, with the seed's semantics: host routing for `TOOL.DOMAIN`,
-    /// else the first path segment names the tool; then the fallback tool against the whole path.
-    public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
-        let path = Self.pathWithoutQuery(path)
+    /// else the first path segment names the tool (served, or with `.redirect` sent to the tool's
+    /// own host when it has routes); then the fallback tool against the whole path.
+    public func resolve(
+        host: Substring?, path target: Substring, domain: String, pathRouting: PathRouting = .serve
+    ) -> RouteResolution {
+        let path = Self.pathWithoutQuery(target)
         if let host, let tool = Self.toolFromHost(host, domain: domain) {
             if let group = match(tool: tool, path: path.isEmpty ? "/" : path) {
                 return .backend(group, tool: String(tool))
@@ -156,8 +162,16 @@ public struct RouteTable: Sendable {
             return .toolNotRunning(tool: String(tool))
         }
         let (segment, rest) = Self.splitToolSegment(path)
-        if let segment, let group = match(tool: segment, path: rest) {
-            return .backend(group, tool: String(segment))
+        if let segment {
+            switch pathRouting {
+            case .serve:
+                if let group = match(tool: segment, path: rest) { return .backend(group, tool: String(segment)) }
+            case .redirect:
+                // The tool's host decides from there (its patterns, then the fallback), as it would here.
+                if hasRoutes(tool: segment) {
+                    return .toolOrigin(tool: String(segment), target: Self.target(of: target, after: segment))
+                }
+            }
         }
         if let group = match(tool: Substring(Self.fallbackTool), path: path) {
             return .backend(group, tool: Self.fallbackTool)
@@ -178,6 +192,14 @@ public struct RouteTable: Sendable {
             return (segment.isEmpty ? nil : segment, afterSlash[slash...])
         }
         return (afterSlash.isEmpty ? nil : afterSlash, "/")
+    }
+
+    /// What follows `/TOOL` in `target` (path and query), as a target of its own: `/TOOL` and
+    /// `/TOOL?q` become `/` and `/?q`.
+    static func target(of target: Substring, after segment: Substring) -> String {
+        let rest = target.utf8.dropFirst(1 + segment.utf8.count)
+        guard let first = rest.first else { return "/" }
+        return first == UInt8(ascii: "/") ? String(Substring(rest)) : "/" + String(Substring(rest))
     }
 
     static func pathWithoutQuery(_ target: Substring) -> Substring {
@@ -213,6 +235,9 @@ extension UInt8 {
 public enum RouteResolution: Sendable, Hashable {
     /// The request goes to one of these backends (the proxy balances between them).
     case backend(BackendGroup, tool: String)
+    /// The path named a tool that has routes while path routing redirects: the request goes to
+    /// the tool's own origin, `TOOL.DOMAIN`, at `target` (the rest of the path, and the query).
+    case toolOrigin(tool: String, target: String)
     /// The path or host named a tool that has no matching route: 503, "not running".
     case toolNotRunning(tool: String)
     /// Nothing named a tool and the landing site has no route: 404.

@@ -8,6 +8,8 @@ public struct ProxyConfiguration: Sendable {
     public var domain: String
     /// Serve plain HTTP instead of redirecting it to HTTPS (local use, benchmarks).
     public var allowHTTP: Bool
+    /// Whether `/TOOL/...` on a host that names no tool is served or sent to `TOOL.DOMAIN`.
+    public var pathRouting: PathRouting
     public var timeouts: TimeoutPolicy
     /// Event loops (threads) for connections; defaults to the number of cores.
     public var eventLoops: Int
@@ -18,13 +20,14 @@ public struct ProxyConfiguration: Sendable {
 
     public init(
         http: HostPort?, https: HostPort?, domain: String, allowHTTP: Bool = false,
-        timeouts: TimeoutPolicy = TimeoutPolicy(), eventLoops: Int = System.coreCountForProxy,
+        pathRouting: PathRouting? = nil, timeouts: TimeoutPolicy = TimeoutPolicy(), eventLoops: Int = System.coreCountForProxy,
         accessLogPath: String? = nil, tls: TLSSource? = nil, ejectionCooldown: TimeAmount = .seconds(10)
     ) {
         self.http = http
         self.https = https
         self.domain = domain
         self.allowHTTP = allowHTTP
+        self.pathRouting = pathRouting ?? .default(forDomain: domain)
         self.timeouts = timeouts
         self.eventLoops = eventLoops
         self.accessLogPath = accessLogPath

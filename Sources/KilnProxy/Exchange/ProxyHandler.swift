@@ -170,11 +170,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
         }
         let resolution = upstreams.routes.resolve(
-            host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain)
+            host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain,
+            pathRouting: configuration.pathRouting)
         switch resolution {
         case .backend(let group, _):
             balanced = group.single == nil
             return .forward(group)
+        case .toolOrigin(let tool, let target):
+            let location = RedirectTarget.toolOrigin(
+                tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
+            let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
+            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
         case .toolNotRunning(let tool):
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !head.isKeepAlive)
         case .notFound:

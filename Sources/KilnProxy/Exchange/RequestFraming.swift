@@ -28,8 +28,16 @@ enum RequestFraming {
     }
 }
 
-/// Where a plain-HTTP request is sent on HTTPS.
+/// Where the proxy sends a request it redirects.
 enum RedirectTarget {
+    /// The tool's own origin for a request that named it by path: always HTTPS, on the proxy's
+    /// HTTPS port as the HTTP→HTTPS redirect does (none when that is 443, or when TLS ends in
+    /// front of the proxy).
+    static func toolOrigin(tool: String, target: String, domain: String, httpsPort: Int?) -> String {
+        "https://" + host(tool + "." + domain, httpsPort: httpsPort) + target
+    }
+
+    /// A plain-HTTP request's host on HTTPS.
     static func host(_ hostHeader: String, httpsPort: Int?) -> String {
         var name = Substring(hostHeader)
         if name.hasPrefix("[") {

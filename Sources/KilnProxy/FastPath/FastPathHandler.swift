@@ -180,11 +180,19 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
                 + request.targetString
             return .respond(.redirect(to: location, status: request.isReadClass ? .movedPermanently : .permanentRedirect), closeAfter: closeAfter)
         }
-        switch upstreams.routes.resolve(host: host.map { Substring($0) }, path: Substring(request.targetString), domain: configuration.domain) {
+        let resolution = upstreams.routes.resolve(
+            host: host.map { Substring($0) }, path: Substring(request.targetString), domain: configuration.domain,
+            pathRouting: configuration.pathRouting)
+        switch resolution {
         case .backend(let group, _):
             balanced = group.single == nil
             request.finishForwarded(clientAddress: clientAddress, scheme: scheme)
             return .forward(group)
+        case .toolOrigin(let tool, let target):
+            let location = RedirectTarget.toolOrigin(
+                tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
+            return .respond(
+                .redirect(to: location, status: request.isReadClass ? .movedPermanently : .permanentRedirect), closeAfter: closeAfter)
         case .toolNotRunning(let tool):
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: closeAfter)
         case .notFound:

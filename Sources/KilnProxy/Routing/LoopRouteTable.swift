@@ -13,8 +13,8 @@ final class LoopRouteTable {
         (table, generation) = reference.current()
     }
 
-    func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
+    func resolve(host: Substring?, path: Substring, domain: String, pathRouting: PathRouting = .serve) -> RouteResolution {
         if reference.generation != generation { (table, generation) = reference.current() }
-        return table.resolve(host: host, path: path, domain: domain)
+        return table.resolve(host: host, path: path, domain: domain, pathRouting: pathRouting)
     }
 }

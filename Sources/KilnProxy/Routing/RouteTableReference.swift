@@ -76,8 +76,10 @@ public final class RouteTableReference: Sendable {
 
     /// Resolves against a copy taken for this one call (for callers off the request path; each
     /// event loop resolves on its `LoopRouteTable`).
-    public func resolve(host: Substring?, path: Substring, domain: String) -> RouteResolution {
-        snapshot.resolve(host: host, path: path, domain: domain)
+    public func resolve(
+        host: Substring?, path: Substring, domain: String, pathRouting: PathRouting = .serve
+    ) -> RouteResolution {
+        snapshot.resolve(host: host, path: path, domain: domain, pathRouting: pathRouting)
     }
 
     public var snapshot: RouteTable { current().table }

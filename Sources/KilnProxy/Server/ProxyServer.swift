@@ -56,6 +56,16 @@ public final class ProxyServer: Service, Sendable {
                 listening["https"] = channel.localAddress
                 logger.notice("proxy listening", metadata: ["https": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
+            switch configuration.pathRouting {
+            case .redirect:
+                logger.notice(
+                    "path routing: /TOOL/... is redirected to the tool's own origin",
+                    metadata: ["location": "https://TOOL.\(configuration.domain)/..."])
+            case .serve:
+                logger.notice(
+                    "path routing: /TOOL/... is served; every tool shares one web origin (cookies, storage)",
+                    metadata: ["domain": "\(configuration.domain)"])
+            }
             onListening(listening)
             let reporter = PatternLimitReporter(logger: logger)
             await withTaskGroup(of: Void.self) { group in

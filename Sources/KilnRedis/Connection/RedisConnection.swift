@@ -13,20 +13,25 @@ public final class RedisConnection: Sendable {
         self.url = url
     }
 
-    /// Connects and selects `url`'s database, or fails within `timeout`.
+    /// Connects, authenticates when `url` has a password, and selects its database, or fails
+    /// within `timeout`. Refused credentials are an error whose `redisRefusal` says so.
     public static func connect(
         to url: RedisURL, timeout: TimeAmount = .seconds(2),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(KilnError) -> RedisConnection {
         let channel = try await RedisSocket.connect(to: url, timeout: timeout, group: group) { RedisCommandHandler() }
         let connection = RedisConnection(channel: channel, url: url)
-        if url.database != 0 {
-            do {
-                _ = try await connection.send(["SELECT", String(url.database)], timeout: timeout)
-            } catch {
-                await connection.close()
-                throw error
+        var greeting: [[String]] = []
+        if let auth = url.authCommand { greeting.append(auth) }
+        if url.database != 0 { greeting.append(["SELECT", String(url.database)]) }
+        do throws(KilnError) {
+            // One round trip; after a refused AUTH the first error is the one that explains.
+            for (command, reply) in zip(greeting, try await connection.pipeline(greeting, timeout: timeout)) {
+                if case .error(let message) = reply { throw KilnError.redisRefused(command, reply: message, url: url) }
             }
+        } catch {
+            await connection.close()
+            throw error
         }
         return connection
     }
@@ -38,11 +43,7 @@ public final class RedisConnection: Sendable {
     /// command waiting on it: no caller waits forever on a half-dead peer.
     public func send(_ command: [String], timeout: TimeAmount = .seconds(5)) async throws(KilnError) -> RESPValue {
         let reply = try await pipeline([command], timeout: timeout)[0]
-        if case .error(let message) = reply {
-            throw KilnError(
-                .unavailable, "Redis refused \(command.first ?? "the command"): \(message)",
-                context: ["redis_error": message, "command": command.first ?? ""])
-        }
+        if case .error(let message) = reply { throw KilnError.redisRefused(command, reply: message, url: url) }
         return reply
     }
 

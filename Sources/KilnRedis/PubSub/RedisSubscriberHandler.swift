@@ -9,6 +9,8 @@ final class RedisSubscriberHandler: ChannelDuplexHandler {
         var command: [String]
         var confirmations: Int
         var done: EventLoopPromise<Void>
+        /// For the error of a refusal.
+        var url: RedisURL
     }
 
     typealias InboundIn = RESPValue
@@ -46,10 +48,7 @@ final class RedisSubscriberHandler: ChannelDuplexHandler {
         guard var first = pending.first else { return }
         if case .error(let text) = value {
             pending.removeFirst()
-            first.request.done.fail(
-                KilnError(
-                    .unavailable, "Redis refused \(first.request.command.first ?? "the command"): \(text)",
-                    context: ["redis_error": text]))
+            first.request.done.fail(KilnError.redisRefused(first.request.command, reply: text, url: first.request.url))
             return
         }
         first.confirmed += 1

@@ -15,6 +15,9 @@ public struct RedisRouteFeed: Sendable {
     /// Between full resyncs; nil chooses by what Redis does (`automaticResyncInterval`).
     public let resyncInterval: Duration?
     public let connectTimeout: Duration
+    /// Whether the feed may turn keyspace notifications on (`CONFIG SET`); otherwise it only
+    /// checks them and says what the operator must set.
+    public let configuresKeyspaceEvents: Bool
     let schema: RedisRouteSchema
     let logger: Logger
 
@@ -24,12 +27,14 @@ public struct RedisRouteFeed: Sendable {
 
     public init(
         url: RedisURL, prefix: String = "prefix", resyncInterval: Duration? = nil,
-        connectTimeout: Duration = .seconds(2), logger: Logger = Logger(label: "kiln.redis")
+        connectTimeout: Duration = .seconds(2), configuresKeyspaceEvents: Bool = false,
+        logger: Logger = Logger(label: "kiln.redis")
     ) {
         self.url = url
         self.prefix = prefix
         self.resyncInterval = resyncInterval
         self.connectTimeout = connectTimeout
+        self.configuresKeyspaceEvents = configuresKeyspaceEvents
         self.schema = RedisRouteSchema(prefix: prefix, logger: logger)
         self.logger = logger
     }
@@ -58,6 +63,14 @@ public struct RedisRouteFeed: Sendable {
                     logger.warning(
                         "lost Redis; serving the last known routes until it is back",
                         metadata: ["redis": "\(url)", "error": "\(error)"])
+                } else if let refusal = (error as? KilnError)?.redisRefusal {
+                    failures += 1
+                    // Not an outage: it lasts until the operator changes the credentials or the ACL.
+                    if failures == 1 || failures % 12 == 0 {
+                        logger.error(
+                            "Redis refuses the route feed; retrying",
+                            metadata: ["redis": "\(url)", "refusal": "\(refusal.rawValue)", "error": "\(error)", "attempts": "\(failures)"])
+                    }
                 } else {
                     failures += 1
                     // Loud at first and about once a minute after, not at every attempt.
@@ -100,7 +113,7 @@ public struct RedisRouteFeed: Sendable {
         connection: RedisConnection, subscriber: RedisSubscriber, output: AsyncStream<RouteChange>.Continuation,
         followed: inout Bool
     ) async throws {
-        let notified = try await ensureKeyspaceNotifications(connection)
+        let notified = try await keyspaceNotifications(connection) == .on
         // Subscribed first, then the snapshot: a change in between is read twice, never missed.
         try await subscriber.psubscribe([schema.keyspacePattern(database: url.database)])
         let snapshot = try await schema.allRoutes(on: connection)
@@ -145,45 +158,11 @@ public struct RedisRouteFeed: Sendable {
         }
     }
 
-    /// Turns on keyspace events for hash commands (h) and generic ones such as DEL and RENAME (g)
-    /// on keyspace channels (K), keeping whatever flags others set. A server that refuses CONFIG
-    /// (managed services often do) is used as it is: the periodic resync still applies changes.
-    /// Returns whether Redis now sends them.
-    @discardableResult
-    func ensureKeyspaceNotifications(_ connection: RedisConnection) async throws(KilnError) -> Bool {
-        do throws(KilnError) {
-            let reply = try await connection.send(["CONFIG", "GET", "notify-keyspace-events"])
-            let current = reply.array?.last?.string ?? ""
-            guard let wanted = Self.keyspaceFlags(adding: current) else { return true }
-            _ = try await connection.send(["CONFIG", "SET", "notify-keyspace-events", wanted])
-            logger.notice(
-                "enabled Redis keyspace notifications for route changes",
-                metadata: ["redis": "\(url)", "was": "\(current)", "now": "\(wanted)"])
-            return true
-        } catch where error.context["redis_error"] != nil {
-            logger.warning(
-                "cannot enable keyspace notifications; route changes will arrive only with the periodic resync",
-                metadata: ["redis": "\(url)", "error": "\(error)"])
-            return false
-        }
-    }
-
     /// While notifications flow, every change is pushed and a lost connection is followed by a
     /// fresh snapshot, so the periodic resync is only a safety net: every 5 minutes, since a full
     /// read of 100,000 tools costs the proxy about a second and a half of CPU. Without them it is
     /// the only way changes arrive: every 30 seconds.
     static func automaticResyncInterval(notified: Bool) -> Duration {
         notified ? .seconds(300) : .seconds(30)
-    }
-
-    /// `current` with K, g and h added (A already means every class, g and h among them); nil
-    /// when nothing is missing.
-    static func keyspaceFlags(adding current: String) -> String? {
-        var flags = current
-        if !flags.contains("K") { flags.append("K") }
-        if !flags.contains("A") {
-            for flag in "gh" where !flags.contains(flag) { flags.append(flag) }
-        }
-        return flags == current ? nil : flags
     }
 }
