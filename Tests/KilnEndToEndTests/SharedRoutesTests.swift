@@ -112,7 +112,7 @@ import Testing
         let serverPassword = "edge-server-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let redis = try RedisServer(users: [
             "kiln-proxy on >\(proxyPassword) resetkeys %R~prefix:* resetchannels &__keyspace@0__:prefix:* -@all +scan +hgetall +psubscribe",
-            "kiln-server on >\(serverPassword) resetkeys ~prefix:* resetchannels &__keyspace@0__:prefix:* -@all +scan +hgetall +psubscribe +hget +hset +hdel +eval",
+            "kiln-server on >\(serverPassword) resetkeys ~prefix:* resetchannels &__keyspace@0__:prefix:* -@all +scan +hgetall +psubscribe +hget +hset +hdel +hexists +hlen +eval",
         ])
         defer { redis.stop() }
         let server = try KilnServerProcess(

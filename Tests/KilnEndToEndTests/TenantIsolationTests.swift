@@ -172,6 +172,14 @@ struct TenantIsolationTests {
         #expect(result.standardError.contains("--unix-users off would run tools' code as root"), "\(result)")
     }
 
+    @Test func aDataDirectoryToolsCannotReachIsRefusedAtStart() throws {
+        let closed = try makeTemporaryDirectory(prefix: "kclosed")
+        #expect(chmod(closed, 0o700) == 0)
+        let result = try kiln("serve", "--data", closed + "/d", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--https", "off")
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("tools' users cannot reach their homes") && result.standardError.contains("chmod o+x \(closed)"), "\(result)")
+    }
+
     // MARK: Processes
 
     @Test func aForkBombStaysInsideItsToolAndTheServerAnswers() throws {

@@ -28,7 +28,7 @@ extension RedisServerTests {
             let channel = "resetchannels &__keyspace@0__:prefix:* -@all"
             #expect(RedisRouteACL(.readOnly).rules == "resetkeys %R~prefix:* \(channel) +scan +hgetall +psubscribe")
             #expect(
-                RedisRouteACL(.readWrite).rules == "resetkeys ~prefix:* \(channel) +scan +hgetall +psubscribe +hget +hset +hdel +eval")
+                RedisRouteACL(.readWrite).rules == "resetkeys ~prefix:* \(channel) +scan +hgetall +psubscribe +hget +hset +hdel +hexists +hlen +eval")
             #expect(RedisRouteACL(.readOnly, prefix: "a*b", database: 2).rules.hasPrefix(#"resetkeys %R~a\*b:* resetchannels &__keyspace@2__:a\*b:*"#))
             #expect(RedisRouteACL(.readOnly, database: 2, configuresKeyspaceEvents: true).rules.hasSuffix("+select +config|get +config|set"))
         }

@@ -34,7 +34,7 @@ public struct RedisRouteACL: Sendable {
             keys = "%R~" + schema.keyPattern
         case .readWrite:
             keys = "~" + schema.keyPattern
-            commands += ["hget", "hset", "hdel", "eval"]
+            commands += ["hget", "hset", "hdel", "hexists", "hlen", "eval"]
         }
         if database != 0 { commands.append("select") }
         if configuresKeyspaceEvents { commands += ["config|get", "config|set"] }
