@@ -41,8 +41,10 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
                 case "type": type = try WebserviceType(parsing: text())
                 case "command": command = try text()
                 case "replicas":
-                    guard let count = Int(try text()) else {
-                        throw KilnError(.invalidWebservice, "replicas must be a whole number, not '\(try text())'")
+                    let written = try text()
+                    guard let count = Int(written), (1...WebserviceSpec.maximumReplicas).contains(count) else {
+                        throw KilnError(
+                            .invalidWebservice, "replicas must be a whole number from 1 to \(WebserviceSpec.maximumReplicas), not '\(written)'")
                     }
                     replicas = count
                 case "mem": memory = try MemorySize(parsing: text())
