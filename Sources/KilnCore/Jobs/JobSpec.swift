@@ -99,8 +99,17 @@ public struct JobSpec: Sendable, Hashable, Codable {
             replicas: try container.decodeIfPresent(Int.self, forKey: .replicas),
             healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript),
             timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
-        // A request body is refused for a number out of range as it is decoded, before anything adds it up.
-        try checkNumbers()
+        // A request body is refused for a number out of range as it is decoded, before anything adds
+        // it up; the error names the field as the JSON does ("memory", not jobs.yaml's "mem").
+        do {
+            try checkNumbers()
+        } catch {
+            var error = error
+            let name = error.context["field"] == "mem" ? CodingKeys.memory.stringValue : error.context["field"]
+            let path = decoder.codingPath.fieldPath
+            error.context["field"] = name.map { path.isEmpty ? $0 : path + "." + $0 }
+            throw error
+        }
     }
 
     /// The zone the schedule is read in.

@@ -7,9 +7,9 @@ extension CPUQuantity {
         return CPUQuantity(millicores: overflow ? (rhs.millicores < 0 ? .min : .max) : sum)
     }
 
-    /// `count` of this (a negative count is none).
+    /// `count` of this; a negative amount or count is none, so a total only grows.
     public func times(_ count: Int) -> CPUQuantity {
-        let (product, overflow) = millicores.multipliedReportingOverflow(by: max(0, count))
-        return CPUQuantity(millicores: overflow ? (millicores < 0 ? .min : .max) : product)
+        let (product, overflow) = max(0, millicores).multipliedReportingOverflow(by: max(0, count))
+        return CPUQuantity(millicores: overflow ? .max : product)
     }
 }

@@ -8,9 +8,9 @@ extension MemorySize {
         return MemorySize(bytes: overflow ? (rhs.bytes < 0 ? .min : .max) : sum)
     }
 
-    /// `count` of this (a negative count is none).
+    /// `count` of this; a negative amount or count is none, so a total only grows.
     public func times(_ count: Int) -> MemorySize {
-        let (product, overflow) = bytes.multipliedReportingOverflow(by: Int64(max(0, count)))
-        return MemorySize(bytes: overflow ? (bytes < 0 ? .min : .max) : product)
+        let (product, overflow) = max(0, bytes).multipliedReportingOverflow(by: Int64(max(0, count)))
+        return MemorySize(bytes: overflow ? .max : product)
     }
 }
