@@ -92,6 +92,21 @@ public struct StartWebserviceRequest: Codable, Sendable {
         self.extraArgs = extraArgs
     }
 
+    enum CodingKeys: String, CodingKey {
+        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            type: try container.decodeIfPresent(String.self, forKey: .type),
+            command: try container.decodeIfPresent(String.self, forKey: .command),
+            replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
+            mem: try container.decodeIfPresent(String.self, forKey: .mem), cpu: try container.decodeIfPresent(String.self, forKey: .cpu),
+            healthCheckPath: try container.decodeIfPresent(String.self, forKey: .healthCheckPath),
+            extraArgs: try container.decodeIfPresent([String].self, forKey: .extraArgs))
+    }
+
     func flags() throws(KilnError) -> ServiceTemplate {
         var flags = ServiceTemplate()
         flags.type = try type.map { text throws(KilnError) in try WebserviceType(parsing: text) }

@@ -86,7 +86,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             image: try container.decode(String.self, forKey: .image),
             schedule: try container.decodeIfPresent(String.self, forKey: .schedule),
             continuous: try container.decodeIfPresent(Bool.self, forKey: .continuous) ?? false,
-            retry: try container.decodeIfPresent(Int.self, forKey: .retry) ?? 0,
+            retry: try container.decodeWholeNumberIfPresent(Int.self, forKey: .retry) ?? 0,
             emails: try container.decodeIfPresent(Emails.self, forKey: .emails) ?? .none,
             memory: try container.decodeIfPresent(MemorySize.self, forKey: .memory),
             cpu: try container.decodeIfPresent(CPUQuantity.self, forKey: .cpu),
@@ -94,9 +94,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
             filelogStdout: try container.decodeIfPresent(String.self, forKey: .filelogStdout),
             filelogStderr: try container.decodeIfPresent(String.self, forKey: .filelogStderr),
             mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .all,
-            timeout: try container.decodeIfPresent(Int.self, forKey: .timeout),
-            port: try container.decodeIfPresent(Int.self, forKey: .port),
-            replicas: try container.decodeIfPresent(Int.self, forKey: .replicas),
+            timeout: try container.decodeWholeNumberIfPresent(Int.self, forKey: .timeout),
+            port: try container.decodeWholeNumberIfPresent(Int.self, forKey: .port),
+            replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
             healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript),
             timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
         // A request body is refused for a number out of range as it is decoded, before anything adds

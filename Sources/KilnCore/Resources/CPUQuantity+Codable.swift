@@ -4,7 +4,7 @@ extension CPUQuantity: Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let millicores = try container.decode(Int.self, forKey: .millicores)
+        let millicores = try container.decodeWholeNumber(Int.self, forKey: .millicores)
         guard Self.validMillicores.contains(millicores) else {
             throw Self.outOfRange("\(millicores)m", field: decoder.codingPath.fieldPath.nonEmpty)
         }

@@ -5,7 +5,7 @@ extension MemorySize: Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let bytes = try container.decode(Int64.self, forKey: .bytes)
+        let bytes = try container.decodeWholeNumber(Int64.self, forKey: .bytes)
         guard Self.validBytes.contains(bytes) else {
             throw Self.outOfRange(String(bytes), field: decoder.codingPath.fieldPath.nonEmpty)
         }
