@@ -8,7 +8,6 @@ import Logging
 public final class KilnStore: Sendable {
     let pool: DatabasePool
     let routeChanges: RouteChangeBroadcast
-    let logger: Logger
 
     /// Opens (creating when missing) the store at `path` and brings its schema up to date.
     public convenience init(path: String, logger: Logger = Logger(label: "kiln.store")) throws(KilnError) {
@@ -23,7 +22,6 @@ public final class KilnStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         configuration.label = "kiln"
-        self.logger = logger
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             if let lastMigration {

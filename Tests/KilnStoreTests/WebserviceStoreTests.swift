@@ -27,19 +27,6 @@ import Testing
         #expect(try await store.webservices().map(\.tool) == [tool])
     }
 
-    @Test func aDeclarationThatNoLongerReadsKeepsNoOtherFromStarting() async throws {
-        let (store, tool) = try makeStore()
-        let other = try ToolName("other")
-        try await createTool(store, tool)
-        try await createTool(store, other)
-        // As an earlier version stored it: a size past today's maximum, which no longer decodes.
-        var huge = try WebserviceSpec(type: .python311)
-        huge.memory = MemorySize(bytes: 1 << 50)
-        try await store.declareWebservice(WebserviceRecord(tool: tool, spec: huge, declaredAt: 1))
-        try await store.declareWebservice(WebserviceRecord(tool: other, spec: try WebserviceSpec(type: .staticFiles), declaredAt: 2))
-        #expect(try await store.webservices().map(\.tool) == [other])
-    }
-
     @Test func redeclaringStartsTheReplicasAfresh() async throws {
         let (store, tool) = try makeStore()
         try await createTool(store, tool)

@@ -103,13 +103,9 @@ extension KilnStore {
         }
     }
 
-    /// Every job, for the start-up: one that no longer reads is left out and logged (as webservices are).
     public func allJobs() async throws(KilnError) -> [JobRecord] {
-        let logger = logger
-        return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY tool, name").compactMap { row in
-                Self.readable(row, as: "job", logger: logger, Self.job(from:))
-            }
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY tool, name").map(Self.job(from:))
         }
     }
 

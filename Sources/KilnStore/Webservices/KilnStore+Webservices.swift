@@ -33,15 +33,9 @@ extension KilnStore {
         }
     }
 
-    /// Every declaration, for the start-up: one that no longer reads (stored by an earlier version
-    /// that let a number past today's range) is left out and logged, so it keeps no other tool's
-    /// webservice from starting.
     public func webservices() async throws(KilnError) -> [WebserviceRecord] {
-        let logger = logger
-        return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webservices ORDER BY tool").compactMap { row in
-                Self.readable(row, as: "webservice", logger: logger, Self.webservice(from:))
-            }
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webservices ORDER BY tool").map(Self.webservice(from:))
         }
     }
 
