@@ -101,6 +101,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
         // A request body is refused for a number out of range as it is decoded, before anything adds
         // it up; the error names the field as the JSON does ("memory", not jobs.yaml's "mem").
+        guard !decoder.readsStoredRecords else { return }
         do {
             try checkNumbers()
         } catch {

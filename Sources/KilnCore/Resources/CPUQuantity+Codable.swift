@@ -5,7 +5,7 @@ extension CPUQuantity: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let millicores = try container.decodeWholeNumber(Int.self, forKey: .millicores)
-        guard Self.validMillicores.contains(millicores) else {
+        guard Self.validMillicores.contains(millicores) || decoder.readsStoredRecords else {
             throw Self.outOfRange("\(millicores)m", field: decoder.codingPath.fieldPath.nonEmpty)
         }
         self.init(millicores: millicores)

@@ -6,7 +6,7 @@ extension MemorySize: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let bytes = try container.decodeWholeNumber(Int64.self, forKey: .bytes)
-        guard Self.validBytes.contains(bytes) else {
+        guard Self.validBytes.contains(bytes) || decoder.readsStoredRecords else {
             throw Self.outOfRange(String(bytes), field: decoder.codingPath.fieldPath.nonEmpty)
         }
         self.init(bytes: bytes)

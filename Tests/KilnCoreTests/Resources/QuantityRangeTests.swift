@@ -61,6 +61,15 @@ import Testing
         #expect(try JSONDecoder().decode(CPUQuantity.self, from: Data(#"{"millicores": 0}"#.utf8)) == .zero)
     }
 
+    @Test func storedRecordsAreReadAsTheyWereWritten() throws {
+        let decoder = JSONDecoder()
+        if let key = CodingUserInfoKey.storedRecord { decoder.userInfo[key] = true }
+        #expect(try decoder.decode(MemorySize.self, from: Data(#"{"bytes": -1}"#.utf8)) == MemorySize(bytes: -1))
+        let job = #"{"name": "a", "command": "x", "image": "bookworm", "memory": {"bytes": 0}, "cpu": {"millicores": -5}}"#
+        #expect(try decoder.decode(JobSpec.self, from: Data(job.utf8)).cpu == CPUQuantity(millicores: -5))
+        #expect(throws: KilnError.self) { try JSONDecoder().decode(JobSpec.self, from: Data(job.utf8)) }
+    }
+
     @Test func totalsSaturateInsteadOfTrapping() {
         #expect(MemorySize(bytes: .max) + MemorySize(bytes: 1) == MemorySize(bytes: .max))
         #expect(MemorySize(bytes: .min) + MemorySize(bytes: -1) == MemorySize(bytes: .min))
