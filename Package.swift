@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // The few C library calls Swift's Glibc module leaves out.
@@ -129,15 +130,16 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
-        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
+        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
+        .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore", "KilnFiles", "KilnTesting"]),
         .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting"]),
         .testTarget(name: "KilnAPITests", dependencies: [
-            "KilnAPI", "KilnStore",
+            "KilnAPI", "KilnStore", "KilnFiles",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),
         .testTarget(name: "KilnMailTests", dependencies: [

@@ -6,8 +6,29 @@ import Yams
 struct YAMLDocument {
     let fileName: String
 
+    /// The largest file read: far more than any real jobs.yaml or service.template, small enough
+    /// that reading one is cheap.
+    static let maximumBytes = 1 << 20
+
     /// The document's root node; nil for an empty file (or one whose content is all comments).
+    /// A file over `maximumBytes`, or one whose aliases expand past `YAMLExpansion.maximumNodes`
+    /// nodes, is refused before it is composed.
     func root(_ text: String) throws(KilnError) -> Node? {
+        let size = text.utf8.count
+        guard size <= Self.maximumBytes else {
+            throw KilnError(
+                .badRequest, "\(fileName): the file is too large (\(size) bytes; at most \(Self.maximumBytes))",
+                context: ["file": fileName])
+        }
+        switch YAMLExpansion.count(text) {
+        case .within:
+            break
+        case .exceeds(let line):
+            throw KilnError(
+                .badRequest,
+                "\(fileName) line \(line): the document expands to more than \(YAMLExpansion.maximumNodes) values (aliases included)",
+                context: ["file": fileName, "line": String(line)])
+        }
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {

@@ -297,4 +297,22 @@ final class RecordingMailer: JobMailer {
         #expect(try await store.jobs(of: tool).map(\.name) == ["a", "c"])
         await running.finish()
     }
+
+    @Test func theWebserviceAndContinuousJobsShareOneBudget() async throws {
+        let running = start()
+        // The tool's webservice holds 6Gi of the 8Gi that runs all the time.
+        let web = try WebserviceSpec(type: .staticFiles, replicas: 3, memory: MemorySize(bytes: 2 << 30))
+        try await store.declareWebservice(WebserviceRecord(tool: tool, spec: web, declaredAt: 0))
+        let bot = JobSpec(name: "bot", command: "sleep 60", image: "bookworm", continuous: true, memory: MemorySize(bytes: 3 << 30))
+        await #expect {
+            _ = try await running.monitor.load(tool: tool, specs: [bot], only: nil, dryRun: true)
+        } throws: { error in
+            (error as? KilnError)?.code == .quotaExceeded && (error as? KilnError)?.context["field"] == "mem"
+        }
+        await #expect(throws: KilnError.self) { _ = try await running.monitor.create(tool: tool, spec: bot) }
+        #expect(try await store.jobs(of: tool).isEmpty)
+        let usage = try await running.monitor.quota(tool: tool).usage
+        #expect(usage.webserviceMemory == MemorySize(bytes: 6 << 30))
+        await running.finish()
+    }
 }

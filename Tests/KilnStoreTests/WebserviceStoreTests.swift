@@ -27,6 +27,18 @@ import Testing
         #expect(try await store.webservices().map(\.tool) == [tool])
     }
 
+    @Test func aDeclarationPastTodaysRangesStillReads() async throws {
+        let (store, tool) = try makeStore()
+        try await createTool(store, tool)
+        // As an earlier version could store it: a request today would be refused, the record is read
+        // as it is, so the tool can still see, stop and delete it.
+        var huge = try WebserviceSpec(type: .python311)
+        huge.memory = MemorySize(bytes: 1 << 50)
+        try await store.declareWebservice(WebserviceRecord(tool: tool, spec: huge, declaredAt: 1))
+        #expect(try await store.webservice(of: tool)?.spec.memory == MemorySize(bytes: 1 << 50))
+        #expect(try await store.webservices().map(\.tool) == [tool])
+    }
+
     @Test func redeclaringStartsTheReplicasAfresh() async throws {
         let (store, tool) = try makeStore()
         try await createTool(store, tool)

@@ -16,7 +16,7 @@ public struct KilnRequestContext: RequestContext {
         principal = nil
     }
 
-    public var requestDecoder: JSONDecoder { KilnJSON.decoder }
+    public var requestDecoder: KilnRequestDecoder { KilnRequestDecoder() }
     public var responseEncoder: JSONEncoder { KilnJSON.encoder }
 
     /// The authenticated caller; the authentication middleware has set it for every route.

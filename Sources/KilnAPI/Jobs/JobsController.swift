@@ -86,6 +86,9 @@ struct JobsController {
         try await control.quota(tool: try context.authorizedTool())
     }
 
+    /// The longest `?wait=` waits; a longer one waits this long.
+    static let maximumWait = Duration.seconds(60)
+
     /// `?wait=SECONDS` (at most 60) returns once the run is finished or the time has passed.
     @Sendable func run(_ request: Request, context: KilnRequestContext) async throws -> JobRunResponse {
         let tool = try context.authorizedTool()
@@ -94,10 +97,13 @@ struct JobsController {
             throw KilnError(.badRequest, "a run is named by its number")
         }
         let wait = try request.uri.queryParameters.get("wait").map { text throws(KilnError) in
-            guard let seconds = Double(text), seconds >= 0 else { throw KilnError(.badRequest, "wait must be a number of seconds") }
-            return min(seconds, 60)
-        } ?? 0
-        return JobRunResponse(run: try await control.waitForRun(tool: tool, job: job, runID: id, timeout: .milliseconds(Int64(wait * 1000))))
+            // NaN and infinities are refused here: Duration(seconds:) of them would trap.
+            guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else {
+                throw KilnError(.badRequest, "wait must be a number of seconds, not '\(text)'", context: ["field": "wait"])
+            }
+            return seconds < 60 ? Duration.seconds(seconds) : Self.maximumWait
+        } ?? .zero
+        return JobRunResponse(run: try await control.waitForRun(tool: tool, job: job, runID: id, timeout: wait))
     }
 
     /// `?stream=out|err` (default out), and either `lines=N` or `offset=BYTES` (for following).

@@ -25,7 +25,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             return Self.response(status: error.status, body: ErrorBody(code: code.rawValue, message: message))
         } catch let error as DecodingError {
-            return Self.response(for: KilnError(.badRequest, "malformed request body: \(Self.describe(error))"))
+            return Self.response(for: KilnError(decoding: error))
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             return Self.response(for: KilnError(.internalError, "internal error: \(error)"))
@@ -44,17 +44,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, _): "missing field '\(key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            context.codingPath.isEmpty
-                ? context.debugDescription
-                : "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
-        @unknown default: "\(error)"
-        }
     }
 }
 

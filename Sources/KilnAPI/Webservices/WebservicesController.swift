@@ -100,16 +100,43 @@ public struct StartWebserviceRequest: Codable, Sendable {
         self.extraArgs = extraArgs
     }
 
+    enum CodingKeys: String, CodingKey {
+        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            type: try container.decodeIfPresent(String.self, forKey: .type),
+            command: try container.decodeIfPresent(String.self, forKey: .command),
+            replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
+            mem: try container.decodeIfPresent(String.self, forKey: .mem), cpu: try container.decodeIfPresent(String.self, forKey: .cpu),
+            healthCheckPath: try container.decodeIfPresent(String.self, forKey: .healthCheckPath),
+            extraArgs: try container.decodeIfPresent([String].self, forKey: .extraArgs))
+    }
+
     func flags() throws(KilnError) -> ServiceTemplate {
         var flags = ServiceTemplate()
         flags.type = try type.map { text throws(KilnError) in try WebserviceType(parsing: text) }
         flags.command = command
         flags.replicas = replicas
-        flags.memory = try mem.map { text throws(KilnError) in try MemorySize(parsing: text) }
-        flags.cpu = try cpu.map { text throws(KilnError) in try CPUQuantity(parsing: text) }
+        flags.memory = try mem.map { text throws(KilnError) in try Self.field("mem") { () throws(KilnError) in try MemorySize(parsing: text) } }
+        flags.cpu = try cpu.map { text throws(KilnError) in try Self.field("cpu") { () throws(KilnError) in try CPUQuantity(parsing: text) } }
         flags.healthCheckPath = healthCheckPath
         flags.extraArguments = extraArgs
         return flags
+    }
+
+    /// A value's error names the field it came in.
+    private static func field<Value>(_ name: String, _ parse: () throws(KilnError) -> Value) throws(KilnError) -> Value {
+        do {
+            return try parse()
+        } catch {
+            var error = error
+            error.context["field"] = name
+            error.message = "\(name): \(error.message)"
+            throw error
+        }
     }
 }
 
@@ -133,18 +160,26 @@ public struct WebserviceLogsResponse: Codable, Sendable, ResponseEncodable {
 }
 
 /// The part of a log a client asked for: `offset=BYTES` (what was appended since, for following)
-/// or `lines=N` (the last N lines, 100 by default).
+/// or `lines=N` (the last N lines, 100 by default, at most `maximumLines`).
 enum LogWindow {
+    static let defaultLines = 100
+    /// A read returns at most a MiB whatever it asks; more lines than this would be a mistake.
+    static let maximumLines = 100_000
+
     static func read(_ file: LogFile, parameters: Parameters) throws(KilnError) -> WebserviceLogsResponse {
         if let offset = parameters.get("offset") {
-            guard let offset = UInt64(offset) else { throw KilnError(.badRequest, "offset must be a number of bytes") }
+            guard let offset = UInt64(offset) else {
+                throw KilnError(.badRequest, "offset must be a number of bytes, not '\(offset)'", context: ["field": "offset"])
+            }
             let (text, next) = try file.read(from: offset)
             return WebserviceLogsResponse(text: text, nextOffset: next)
         }
         let count = try parameters.get("lines").map { text throws(KilnError) in
-            guard let count = Int(text), count >= 0 else { throw KilnError(.badRequest, "lines must be a number") }
+            guard let count = Int(text), (0...maximumLines).contains(count) else {
+                throw KilnError(.badRequest, "lines must be a number from 0 to \(maximumLines), not '\(text)'", context: ["field": "lines"])
+            }
             return count
-        } ?? 100
+        } ?? defaultLines
         let lines = try file.lastLines(count)
         return WebserviceLogsResponse(text: lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n", nextOffset: try file.size())
     }

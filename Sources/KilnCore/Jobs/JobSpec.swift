@@ -43,6 +43,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public static let maximumRetry = 5
     public static let maximumTimeout = 24 * 3600
     public static let defaultTimeout = 20 * 60
+    /// A continuous job's `--port`: not a privileged one.
+    public static let validPorts = 1024...65535
+    public static let maximumReplicas = 16
 
     public init(
         name: String, command: String, image: String, schedule: String? = nil, continuous: Bool = false, retry: Int = 0,
@@ -83,7 +86,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             image: try container.decode(String.self, forKey: .image),
             schedule: try container.decodeIfPresent(String.self, forKey: .schedule),
             continuous: try container.decodeIfPresent(Bool.self, forKey: .continuous) ?? false,
-            retry: try container.decodeIfPresent(Int.self, forKey: .retry) ?? 0,
+            retry: try container.decodeWholeNumberIfPresent(Int.self, forKey: .retry) ?? 0,
             emails: try container.decodeIfPresent(Emails.self, forKey: .emails) ?? .none,
             memory: try container.decodeIfPresent(MemorySize.self, forKey: .memory),
             cpu: try container.decodeIfPresent(CPUQuantity.self, forKey: .cpu),
@@ -91,11 +94,23 @@ public struct JobSpec: Sendable, Hashable, Codable {
             filelogStdout: try container.decodeIfPresent(String.self, forKey: .filelogStdout),
             filelogStderr: try container.decodeIfPresent(String.self, forKey: .filelogStderr),
             mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .all,
-            timeout: try container.decodeIfPresent(Int.self, forKey: .timeout),
-            port: try container.decodeIfPresent(Int.self, forKey: .port),
-            replicas: try container.decodeIfPresent(Int.self, forKey: .replicas),
+            timeout: try container.decodeWholeNumberIfPresent(Int.self, forKey: .timeout),
+            port: try container.decodeWholeNumberIfPresent(Int.self, forKey: .port),
+            replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
             healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript),
             timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
+        // A request body is refused for a number out of range as it is decoded, before anything adds
+        // it up; the error names the field as the JSON does ("memory", not jobs.yaml's "mem").
+        guard !decoder.readsStoredRecords else { return }
+        do {
+            try checkNumbers()
+        } catch {
+            var error = error
+            let name = error.context["field"] == "mem" ? CodingKeys.memory.stringValue : error.context["field"]
+            let path = decoder.codingPath.fieldPath
+            error.context["field"] = name.map { path.isEmpty ? $0 : path + "." + $0 }
+            throw error
+        }
     }
 
     /// The zone the schedule is read in.
@@ -110,6 +125,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             KilnError(.badRequest, message, context: ["field": field, "job": name])
         }
         try JobName.validate(name)
+        try checkNumbers()
         guard !command.trimmingWhitespace().isEmpty else { throw invalid("command", "the command is empty") }
         guard !image.trimmingWhitespace().isEmpty else { throw invalid("image", "no image given") }
         if schedule != nil && continuous { throw invalid("schedule", "a job is either scheduled or continuous, not both") }
@@ -122,25 +138,39 @@ public struct JobSpec: Sendable, Hashable, Codable {
                 throw invalid("timezone", "unknown time zone '\(timeZone)': use an IANA name such as Europe/Berlin or UTC")
             }
         }
-        guard (0...Self.maximumRetry).contains(retry) else {
-            throw invalid("retry", "retry must be from 0 to \(Self.maximumRetry), not \(retry)")
-        }
-        if let timeout {
-            guard (1...Self.maximumTimeout).contains(timeout) else {
-                throw invalid("timeout", "timeout must be from 1 to \(Self.maximumTimeout) seconds, not \(timeout)")
-            }
-            if continuous { throw invalid("timeout", "a continuous job runs until stopped: it takes no timeout") }
-        }
+        if timeout != nil, continuous { throw invalid("timeout", "a continuous job runs until stopped: it takes no timeout") }
         if !continuous {
             if port != nil { throw invalid("port", "only a continuous job can listen on a port") }
             if replicas != nil { throw invalid("replicas", "only a continuous job can have replicas") }
             if healthCheckScript != nil { throw invalid("health-check-script", "only a continuous job has a health check") }
         }
-        if let port, !(1024...65535).contains(port) { throw invalid("port", "port must be from 1024 to 65535, not \(port)") }
-        if let replicas, !(1...16).contains(replicas) { throw invalid("replicas", "replicas must be from 1 to 16, not \(replicas)") }
         if !filelog && (filelogStdout != nil || filelogStderr != nil) {
             throw invalid("no-filelog", "file log paths were given for a job without file log")
         }
+    }
+}
+
+extension JobSpec {
+    /// Every number of the declaration in its range, each error naming its field: checked when a
+    /// spec is decoded (an API body) and by `validate()` (flags, jobs.yaml).
+    public func checkNumbers() throws(KilnError) {
+        func invalid(_ field: String, _ message: String) -> KilnError {
+            KilnError(.badRequest, message, context: ["field": field, "job": name])
+        }
+        guard (0...Self.maximumRetry).contains(retry) else {
+            throw invalid("retry", "retry must be from 0 to \(Self.maximumRetry), not \(retry)")
+        }
+        if let timeout, !(1...Self.maximumTimeout).contains(timeout) {
+            throw invalid("timeout", "timeout must be from 1 to \(Self.maximumTimeout) seconds, not \(timeout)")
+        }
+        if let port, !Self.validPorts.contains(port) {
+            throw invalid("port", "port must be from \(Self.validPorts.lowerBound) to \(Self.validPorts.upperBound), not \(port)")
+        }
+        if let replicas, !(1...Self.maximumReplicas).contains(replicas) {
+            throw invalid("replicas", "replicas must be from 1 to \(Self.maximumReplicas), not \(replicas)")
+        }
+        if let memory, memory.bytes < 1 { throw invalid("mem", "mem must be at least 1 byte, not \(memory.bytes)") }
+        if let cpu, cpu.millicores < 1 { throw invalid("cpu", "cpu must be at least 1m, not \(cpu.millicores)m") }
     }
 }
 

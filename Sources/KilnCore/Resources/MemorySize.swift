@@ -1,7 +1,15 @@
 /// An amount of memory as users write it in `service.template`, `jobs.yaml` and flags: plain
-/// bytes, binary suffixes (`512Mi`, `1.5Gi`) or decimal ones (`500M`, `1G`).
-public struct MemorySize: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+/// bytes, binary suffixes (`512Mi`, `1.5Gi`) or decimal ones (`500M`, `1G`). Never more than
+/// `maximum` nor negative, however it was made from a user's input (text or JSON); what users
+/// declare is at least a byte (totals may be none).
+public struct MemorySize: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var bytes: Int64
+
+    /// The most any declaration may ask for: far above any quota, far below where sums of a few
+    /// thousand of them could overflow.
+    public static let maximum = MemorySize(bytes: 1 << 40)
+    /// What JSON may carry: totals of nothing are zero.
+    public static let validBytes: ClosedRange<Int64> = 0...maximum.bytes
 
     public init(bytes: Int64) { self.bytes = bytes }
 
@@ -19,12 +27,26 @@ public struct MemorySize: Sendable, Hashable, Codable, Comparable, CustomStringC
             multiplier = value
             break
         }
+        // Checked as a Double first: only a value known to be in range is converted.
         guard let value = Double(number), value.isFinite, value > 0, value * multiplier >= 1 else {
             throw KilnError(
                 .invalidQuantity, "invalid memory size '\(text)': use bytes or a suffix, as in 512Mi or 1Gi",
                 context: ["value": text])
         }
-        bytes = Int64((value * multiplier).rounded(.up))
+        let amount = (value * multiplier).rounded(.up)
+        guard amount <= Double(Self.maximum.bytes), let bytes = Int64(exactly: amount) else {
+            throw Self.outOfRange(text)
+        }
+        self.bytes = bytes
+    }
+
+    static func outOfRange(_ text: String, field: String? = nil) -> KilnError {
+        var context = ["value": text]
+        context["field"] = field
+        let location = field.map { "field '\($0)': " } ?? ""
+        return KilnError(
+            .invalidQuantity, location + "memory size '\(text)' is out of range: at most \(maximum) and not negative",
+            context: context)
     }
 
     public static func < (lhs: MemorySize, rhs: MemorySize) -> Bool { lhs.bytes < rhs.bytes }

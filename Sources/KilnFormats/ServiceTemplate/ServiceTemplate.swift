@@ -16,8 +16,8 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
     public var warnings: [FileWarning] = []
 
     public static let fileName = "service.template"
-    /// The most of a template the platform reads.
-    public static let maximumBytes = 1 << 20
+    /// The most of a template the platform reads: what the parser takes of any user's file.
+    public static let maximumBytes = YAMLDocument.maximumBytes
 
     /// Keys Toolforge users write that mean nothing on a single-host platform; accepted silently.
     static let ignoredKeys: Set<String> = ["backend", "mount", "canonical"]
@@ -43,8 +43,10 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
                 case "type": type = try WebserviceType(parsing: text())
                 case "command": command = try text()
                 case "replicas":
-                    guard let count = Int(try text()) else {
-                        throw KilnError(.invalidWebservice, "replicas must be a whole number, not '\(try text())'")
+                    let written = try text()
+                    guard let count = Int(written), (1...WebserviceSpec.maximumReplicas).contains(count) else {
+                        throw KilnError(
+                            .invalidWebservice, "replicas must be a whole number from 1 to \(WebserviceSpec.maximumReplicas), not '\(written)'")
                     }
                     replicas = count
                 case "mem": memory = try MemorySize(parsing: text())

@@ -10,7 +10,8 @@ extension JobMonitor: JobControl {
         let (image, warnings) = try checkDeclaration(spec, tool: tool)
         let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
         let quota = configuration.quota
-        try await store.createJob(record) { jobs throws(KilnError) in try quota.check(jobs) }
+        let webservice = try await store.webservice(of: tool)?.spec
+        try await store.createJob(record) { jobs throws(KilnError) in try quota.check(jobs, webservice: webservice) }
         try await activate(record, account: account, image: image)
         return (try await show(tool: tool, job: spec.name), warnings)
     }
@@ -74,16 +75,18 @@ extension JobMonitor: JobControl {
         }
         plan.warnings = warnings
         let upserted = specs.filter { (plan.created + plan.changed).contains($0.name) }
+        let webservice = try await store.webservice(of: tool)?.spec
         if dryRun {
             // Said as a real load would say it; a real one checks inside its store transaction.
-            try configuration.quota.check(current.filter { !Set(plan.deleted + plan.changed).contains($0.name) } + upserted)
+            try configuration.quota.check(
+                current.filter { !Set(plan.deleted + plan.changed).contains($0.name) } + upserted, webservice: webservice)
             return plan
         }
         guard !plan.isEmpty else { return plan }
         // Stored first, all together: a failure here leaves every job as it was, running.
         let quota = configuration.quota
         try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970) {
-            jobs throws(KilnError) in try quota.check(jobs)
+            jobs throws(KilnError) in try quota.check(jobs, webservice: webservice)
         }
         for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
         for spec in upserted {
@@ -109,7 +112,9 @@ extension JobMonitor: JobControl {
 
     public func quota(tool: ToolName) async throws(KilnError) -> JobQuotaReport {
         _ = try await account(tool)
-        return JobQuotaReport(quota: configuration.quota, usage: .init(try await store.jobs(of: tool).map(\.spec)))
+        return JobQuotaReport(
+            quota: configuration.quota,
+            usage: .init(try await store.jobs(of: tool).map(\.spec), webservice: try await store.webservice(of: tool)?.spec))
     }
 
     public nonisolated func images() -> [JobImageReport] {

@@ -24,6 +24,9 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         /// How often routes and logs are checked.
         public var reconcileInterval: Duration = .seconds(5)
         public var logLimitBytes: UInt64 = 16 << 20
+        /// Per replica; the replicas together count in `totals`, shared with the tool's continuous jobs.
+        public var quota = WebserviceQuota()
+        public var totals = JobQuota()
         public init() {}
     }
 
@@ -175,6 +178,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         guard let account = tool_ else {
             throw KilnError(.notFound, "no tool '\(tool)'", context: ["tool": tool.rawValue])
         }
+        try configuration.quota.check(spec, jobs: try await store.jobs(of: tool).map(\.spec), totals: configuration.totals)
         let launch = launchPlan(for: account, spec: spec)
         try launch.check()
         let record = WebserviceRecord(tool: tool, spec: spec, declaredAt: Date().timeIntervalSince1970)

@@ -107,5 +107,10 @@ enum KilnJSONCoding {
         encoder.outputFormatting = .sortedKeys
         return encoder
     }()
-    static let decoder = JSONDecoder()
+    /// Records are read as they were written (`Decoder.readsStoredRecords`).
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        if let key = CodingUserInfoKey.storedRecord { decoder.userInfo[key] = true }
+        return decoder
+    }()
 }

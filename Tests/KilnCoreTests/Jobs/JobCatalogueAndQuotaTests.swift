@@ -73,6 +73,35 @@ import Testing
         #expect(field([try job("a", continuous: true, mem: "768Mi", replicas: 2)]) == "mem")
     }
 
+    @Test func hostileTotalsAreRefusedNotTrapped() {
+        // Made directly, past every check a request goes through: the sums must still not trap.
+        let huge = JobSpec(
+            name: "a", command: "true", image: "bookworm", continuous: true, memory: MemorySize(bytes: .max),
+            cpu: CPUQuantity(millicores: .max), replicas: .max)
+        let negative = JobSpec(name: "b", command: "true", image: "bookworm", continuous: true, memory: MemorySize(bytes: .min), replicas: 16)
+        let usage = JobQuota.Usage([huge, huge, negative])
+        #expect(usage.continuousMemory == MemorySize(bytes: .max))
+        #expect(usage.continuousCPU == CPUQuantity(millicores: .max))
+        #expect(throws: KilnError.self) { try JobQuota(memoryPerJob: MemorySize(bytes: .max), cpuPerJob: CPUQuantity(millicores: .max)).check([huge, huge]) }
+    }
+
+    @Test func theWebserviceSharesTheRunningTotals() throws {
+        let quota = JobQuota(continuousMemory: MemorySize(bytes: 2 << 30))
+        let web = try WebserviceSpec(type: .python311, replicas: 2, memory: MemorySize(bytes: 768 << 20))
+        let job = try job("a", continuous: true, mem: "512Mi")
+        try quota.check([job], webservice: web)
+        let bigger = try WebserviceSpec(type: .python311, replicas: 3, memory: MemorySize(bytes: 768 << 20))
+        #expect {
+            try quota.check([job], webservice: bigger)
+        } throws: { error in
+            let error = error as? KilnError
+            return error?.context["field"] == "mem" && error?.message.contains("webservice 2304Mi") == true
+        }
+        let usage = JobQuota.Usage([job], webservice: web)
+        #expect(usage.runningMemory == MemorySize(bytes: 2048 << 20))
+        #expect(usage.webserviceCPU == CPUQuantity(millicores: 1000))
+    }
+
     @Test func usageCountsDefaultsForJobsThatNameNone() throws {
         let usage = JobQuota.Usage([try job("a", continuous: true, replicas: 2), try job("b")])
         #expect(usage.jobs == 2)
