@@ -69,15 +69,23 @@ public enum PrivateDirectory {
     /// Reads a small secret of the platform's (at most 4 KiB), without its trailing newline; nil
     /// when there is none (or a link is found in its place).
     public static func readSecret(_ path: String) -> String? {
+        guard var bytes = readSmallFile(path, maximumBytes: 4096) else { return nil }
+        while let last = bytes.last, [0x0A, 0x0D, 0x20, 0x09].contains(last) { bytes.removeLast() }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The first bytes (at most `maximumBytes`) of a small regular file, read without following a
+    /// link or blocking on a FIFO; nil when there is no such file or it is empty.
+    static func readSmallFile(_ path: String, maximumBytes: Int) -> [UInt8]? {
         let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard opened >= 0 else { return nil }
         let file = Descriptor(opened)
         guard let info = file.status(), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 4096)
+        var bytes = [UInt8](repeating: 0, count: maximumBytes)
         let count = bytes.withUnsafeMutableBytes { read(file.rawValue, $0.baseAddress, $0.count) }
-        var end = max(0, count)
-        while end > 0, [0x0A, 0x0D, 0x20, 0x09].contains(bytes[end - 1]) { end -= 1 }
-        return end > 0 ? String(decoding: bytes[..<end], as: UTF8.self) : nil
+        guard count > 0 else { return nil }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     /// The names in a folder of the platform's (none when it cannot be read).

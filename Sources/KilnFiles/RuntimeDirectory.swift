@@ -62,14 +62,7 @@ public struct RuntimeDirectory: Sendable, Hashable {
 
     /// What an exit file says (its first bytes), read without following a link or blocking.
     public static func readExitFile(_ path: String) -> String? {
-        let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard opened >= 0 else { return nil }
-        let file = Descriptor(opened)
-        guard let info = file.status(), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let count = bytes.withUnsafeMutableBytes { read(file.rawValue, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return String(decoding: bytes[..<count], as: UTF8.self)
+        PrivateDirectory.readSmallFile(path, maximumBytes: 32).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Removes the folders that are empty (at a clean shutdown), so nothing is left once no run

@@ -241,7 +241,8 @@ import Testing
         let fixture = try Fixture()
         defer { fixture.stop() }
         try fixture.write("www/python/src/app.py", Self.flaskApp)
-        #expect(try fixture.webservice("python3.11", "start", "--replicas", "2").status == 0)
+        let started = try fixture.webservice("python3.11", "start", "--replicas", "2")
+        #expect(started.status == 0, "\(started)\n\(fixture.server.log.suffix(2000))")
         let before = try fixture.replicas().compactMap { $0["pid"] as? Int }
         try #require(before.count == 2)
         fixture.server.kill9()
