@@ -67,7 +67,8 @@ struct TenantIsolationTests {
     @Test func aLogPathOutsideTheHomeIsRefusedNamingItsField() throws {
         let fixture = try Fixture()
         defer { fixture.stop() }
-        for path in [fixture.victim, "../" + fixture.other + "/x.out", fixture.home(fixture.other) + "/x.out", "/etc/passwd"] {
+        // Targets are the test's own files: a regression must not write into the host's /etc.
+        for path in [fixture.victim, "../" + fixture.other + "/x.out", fixture.home(fixture.other) + "/x.out", (fixture.victim as NSString).deletingLastPathComponent + "/new.out"] {
             let run = try fixture.kilnAsTool(
                 "jobs", "run", "escape", "--command", "echo pwned", "--image", "bookworm", "--filelog-stdout", path, "--wait")
             #expect(run.status != 0, "\(path): \(run)")
@@ -84,14 +85,15 @@ struct TenantIsolationTests {
     @Test func aLinkPlantedAsAJobsLogIsNeitherWrittenNorChowned() throws {
         let fixture = try Fixture()
         defer { fixture.stop() }
-        try fixture.asTool("ln -s \(fixture.victim) ~/planted.out && mkdir -p ~/logs && ln -s /etc ~/linked")
+        let elsewhere = (fixture.victim as NSString).deletingLastPathComponent
+        try fixture.asTool("ln -s \(fixture.victim) ~/planted.out && mkdir -p ~/logs && ln -s \(elsewhere) ~/linked")
         let run = try fixture.kilnAsTool("jobs", "run", "planted", "--command", "echo pwned", "--image", "bookworm", "--wait")
         #expect(run.status != 0, "\(run)")
         // A folder on the way that is a link is not entered either.
         let nested = try fixture.kilnAsTool(
             "jobs", "run", "nested", "--command", "echo pwned", "--image", "bookworm", "--filelog-stdout", "linked/kiln-pwned", "--wait")
         #expect(nested.status != 0, "\(nested)")
-        #expect(!FileManager.default.fileExists(atPath: "/etc/kiln-pwned"))
+        #expect(!FileManager.default.fileExists(atPath: elsewhere + "/kiln-pwned"))
         let show = try fixture.kilnAsTool("jobs", "show", "planted")
         #expect(show.standardOutput.contains("symbolic link"), "\(show)")
         #expect(fixture.victimUntouched)
