@@ -116,6 +116,21 @@ public final class KilnServerProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             Self.waitForExit(process, timeout: 10)
         }
+        removeToolUsers()
+    }
+
+    /// Removes the Unix users this server made for its tools (those whose home is in its data
+    /// directory, so a user another server shares is left alone), so that test runs do not pile
+    /// users up on the machine.
+    func removeToolUsers() {
+        guard geteuid() == 0 else { return }
+        let tools = dataDirectory + "/tools"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tools)) ?? [] {
+            let user = "tools." + name
+            guard let entry = getpwnam(user), String(cString: entry.pointee.pw_dir) == tools + "/" + name else { continue }
+            _ = try? runCommand("/usr/bin/pkill", ["-9", "-u", user], timeout: .seconds(10))
+            _ = try? runCommand("/usr/sbin/userdel", [user], timeout: .seconds(10))
+        }
     }
 }
 
