@@ -27,6 +27,10 @@ let package = Package(
     targets: [
         // The few C library calls Swift's Glibc module leaves out.
         .target(name: "CKilnSystem"),
+        // Who owns a TCP socket of this host: sock_diag netlink, /proc/net/tcp as the fallback.
+        .target(name: "KilnSocketOwners", dependencies: [
+            "CKilnSystem", "KilnCore", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // Pure model: names, routes, tokens, errors. No I/O.
         .target(name: "KilnCore"),
         // Users' files: service.template, service.manifest (later jobs.yaml), read with line numbers.
@@ -49,7 +53,7 @@ let package = Package(
         ]),
         // The front proxy (data plane): SwiftNIO channel handlers, shares only the core.
         .target(name: "KilnProxy", dependencies: [
-            "KilnCore", "KilnChannels",
+            "KilnCore", "KilnChannels", "KilnSocketOwners",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,14 +86,14 @@ let package = Package(
         ]),
         // Control-plane HTTP API.
         .target(name: "KilnAPI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner",
+            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnSocketOwners",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
-            "KilnCore", "KilnChannels",
+            "KilnCore", "KilnChannels", "KilnSocketOwners",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -123,6 +127,11 @@ let package = Package(
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
+        .testTarget(name: "KilnSocketOwnersTests", dependencies: [
+            "KilnSocketOwners", "KilnCore", "KilnTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),

@@ -1,0 +1,77 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A TCP listener of another user (started through `setpriv` as `uid`, tests run as root) that
+/// answers every HTTP request with `body`: a tool's server, or a squatter on someone else's port.
+public final class ForeignListener: @unchecked Sendable {
+    public let uid: UInt32
+    public let host: String
+    public let port: Int
+    private let process = Process()
+
+    private static let script = """
+        import socket, sys
+        host, port, body = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+        listener = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(64)
+        while True:
+            connection, _ = listener.accept()
+            try:
+                connection.settimeout(5)
+                data = b''
+                while b'\\r\\n\\r\\n' not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                if data:
+                    connection.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' % (len(body), body))
+            except OSError:
+                pass
+            connection.close()
+        """
+
+    /// Starts the listener at `host:port` (a free loopback port unless given).
+    public init(uid: UInt32, host: String = "127.0.0.1", port: Int? = nil, body: String = "foreign") throws {
+        self.uid = uid
+        self.host = host
+        self.port = port ?? freeLoopbackPort()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = [
+            "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/python3", "-c", Self.script, host, String(self.port), body,
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits (asynchronously) until the listener takes a connection; throws after `timeout`.
+    public func waitUntilListening(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let connectHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw TestFailure("the listener of uid \(uid) at \(host):\(port) exited") }
+            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.milliseconds(200)).connect(host: connectHost, port: port).get()
+            {
+                try? await channel.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("the listener of uid \(uid) at \(host):\(port) did not start")
+    }
+
+    /// SIGKILL, and waits for the exit, so the port is free when this returns.
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
