@@ -137,7 +137,8 @@ let package = Package(
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),
         .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore"]),
         .testTarget(name: "KilnAPITests", dependencies: [
-            "KilnAPI", "KilnStore",
+            "KilnAPI", "KilnStore", "KilnTesting",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),

@@ -67,7 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
             homeOf: { accounts.home(of: $0) }, logger: logger)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
-            routes: registry, webservices: monitor, jobs: jobs)
+            routes: registry, webservices: monitor, jobs: jobs,
+            routeBackends: RouteBackendAdmission(
+                store: store,
+                policy: RouteBackendPolicy(
+                    serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })))
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
