@@ -92,15 +92,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
 
         let routeTable = RouteTableReference()
+        let owners = BackendOwners(resolver: StoreBackendOwnerResolver(store: store, serverUID: geteuid()))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: redisURL.map {
                     RouteFeedService.fromRedis(
                         RedisRouteFeed(
                             url: $0, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
-                            logger: logger), routes: routeTable, logger: logger)
-                } ?? RouteFeedService.fromStore(store, routes: routeTable, logger: logger)),
-            .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
+                            logger: logger), routes: routeTable, owners: owners, logger: logger)
+                } ?? RouteFeedService.fromStore(store, routes: routeTable, owners: owners, logger: logger)),
+            .init(
+                service: try ProxyServer(
+                    configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)),
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if demo {

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnSocketOwners
 import NIOCore
 
 /// One event loop's side towards the backends: a connection pool per codec (the general path
@@ -12,8 +13,9 @@ final class LoopUpstreams: @unchecked Sendable {
     var selector: BackendSelector
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, ejectionCooldown: TimeAmount = .seconds(10)) {
-        general = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
-        fast = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
+        let socketOwners = SocketOwnerLookup()
+        general = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout, socketOwners: socketOwners)
+        fast = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout, socketOwners: socketOwners)
         selector = BackendSelector(cooldown: ejectionCooldown)
     }
 

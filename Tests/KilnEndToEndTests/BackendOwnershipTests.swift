@@ -1,0 +1,80 @@
+import Foundation
+import KilnTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tool's traffic goes only to a listener of the tool: `kiln serve` as root with Unix users,
+/// tools' servers started through setpriv as their users.
+@Suite(.serialized) struct BackendOwnershipTests {
+    static func uid(of tool: String) throws -> UInt32 {
+        guard let entry = getpwnam("tools.\(tool)") else { throw TestFailure("tool \(tool) has no Unix user") }
+        return entry.pointee.pw_uid
+    }
+
+    /// Asks until `condition` holds, sleeping between tries; nil when `timeout` passed first.
+    static func eventually(_ timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func aSquattedPortGetsA502NotTheSquattersContent() async throws {
+        let server = try KilnServerProcess(extraArguments: ["--allow-http"])
+        defer { server.terminate() }
+        let (victim, squatter) = (uniqueToolName("owv"), uniqueToolName("ows"))
+        defer {
+            _ = try? kiln("tools", "delete", victim, "--data", server.dataDirectory)
+            _ = try? kiln("tools", "delete", squatter, "--data", server.dataDirectory)
+        }
+        for tool in [victim, squatter] {
+            let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
+            #expect(created.status == 0, "\(created)")
+        }
+        let token = try String(contentsOfFile: server.dataDirectory + "/tools/\(victim)/.kiln-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let asVictim = ["KILN_URL": server.apiURL, "KILN_TOKEN": token]
+
+        let own = try ForeignListener(uid: try Self.uid(of: victim), body: "victim's page")
+        defer { own.stop() }
+        try await own.waitUntilListening()
+        let foreign = try ForeignListener(uid: try Self.uid(of: squatter), body: "squatter's page")
+        defer { foreign.stop() }
+        try await foreign.waitUntilListening()
+
+        // Registration: another tool's listener and the platform's own are refused, its own is not.
+        let stolen = try kiln("routes", "add", "--tool", victim, ".*", "127.0.0.1:\(foreign.port)", environment: asVictim)
+        #expect(stolen.status == 1)
+        #expect(stolen.standardError.contains("127.0.0.1:\(foreign.port) is not a listener of tool '\(victim)'"), "\(stolen)")
+        let api = try kiln("routes", "add", "--tool", victim, ".*", "127.0.0.1:\(server.apiPort)", environment: asVictim)
+        #expect(api.status == 1)
+        #expect(api.standardError.contains("listener of the platform itself"), "\(api)")
+        let routed = try kiln("routes", "add", "--tool", victim, ".*", "127.0.0.1:\(own.port)", environment: asVictim)
+        #expect(routed.status == 0, "\(routed)")
+        #expect(try await Self.eventually { try curl([server.httpURL + "/\(victim)/"]).body == "victim's page" })
+
+        // The victim's server goes away and the squatter takes its port.
+        let port = own.port
+        own.stop()
+        foreign.stop()
+        let squatting = try ForeignListener(uid: try Self.uid(of: squatter), port: port, body: "squatter's page")
+        defer { squatting.stop() }
+        try await squatting.waitUntilListening()
+
+        // The fast path (HTTP/1.1) and the general path (HTTP/1.0) both refuse to hand it traffic.
+        for arguments in [[String](), ["--http1.0"]] {
+            let answer = try curl(arguments + [server.httpURL + "/\(victim)/"])
+            #expect(answer.status == 502, "\(arguments): \(answer.status) \(answer.body)")
+            #expect(!answer.body.contains("squatter"), "\(arguments)")
+        }
+        // The server stays up: the API answers, and so does the proxy for the squatter's own route.
+        #expect(try kiln("tools", "show", squatter, "--data", server.dataDirectory).status == 0)
+        #expect(try kiln("routes", "add", "--data", server.dataDirectory, "--tool", squatter, ".*", "127.0.0.1:\(port)").status == 0)
+        #expect(try await Self.eventually { try curl([server.httpURL + "/\(squatter)/"]).body == "squatter's page" })
+    }
+}
