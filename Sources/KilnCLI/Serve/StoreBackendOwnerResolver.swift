@@ -23,7 +23,7 @@ struct StoreBackendOwnerResolver: BackendOwnerResolver {
         }
         var owners: [String: BackendOwner] = [:]
         for tool in known where tool.name.rawValue != RouteTable.fallbackTool {
-            owners[tool.name.rawValue] = .uid(tool.unixUser?.uid ?? serverUID)
+            owners[tool.name.rawValue] = .processes(of: tool.unixUser, serverUID: serverUID)
         }
         return owners
     }

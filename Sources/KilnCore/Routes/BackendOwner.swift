@@ -15,4 +15,10 @@ public enum BackendOwner: Sendable, Hashable {
         case .uid(let expected): owner == expected
         }
     }
+
+    /// The owner of the listeners of a tool whose processes run as `user`, or as the server's
+    /// user (`serverUID`) when the tool has none.
+    public static func processes(of user: UnixIdentity?, serverUID: UInt32) -> BackendOwner {
+        .uid(user?.uid ?? serverUID)
+    }
 }

@@ -20,6 +20,8 @@ actor ContinuousReplicaDriver {
     let startTimeout: Duration
     let logger: Logger
     let submission: @Sendable (_ run: JobRun, _ attempt: Int) -> JobSubmission
+    /// Whose listener the replica's port must be for it to count as ready.
+    let portOwner: BackendOwner
     let onLifeEnded: @Sendable (JobRun) async -> Void
     private var record: ReplicaRecord
     private var lifecycle: ReplicaLifecycle
@@ -28,9 +30,10 @@ actor ContinuousReplicaDriver {
 
     init(
         record: ReplicaRecord, job: String, spec: JobSpec, policy: RestartPolicy, backend: any JobBackend, store: KilnStore,
-        clock: any JobClock, startTimeout: Duration, logger: Logger,
+        clock: any JobClock, startTimeout: Duration, logger: Logger, portOwner: BackendOwner,
         submission: @escaping @Sendable (JobRun, Int) -> JobSubmission, onLifeEnded: @escaping @Sendable (JobRun) async -> Void
     ) {
+        self.portOwner = portOwner
         tool = record.tool
         self.job = job
         index = record.index
@@ -167,7 +170,7 @@ actor ContinuousReplicaDriver {
         let deadline = ContinuousClock.now + startTimeout
         while ContinuousClock.now < deadline, !Task.isCancelled, await backend.isRunning(handle) {
             if let port = record.port > 0 ? record.port : nil, spec.port != nil,
-                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port))
+                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port), owner: portOwner)
             {
                 return true
             }

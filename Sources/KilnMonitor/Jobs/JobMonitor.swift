@@ -230,7 +230,7 @@ public actor JobMonitor: Service {
             }
             let address = HostPort(host: JobAddress.host(tool: key.tool, job: key.job), port: port)
             do {
-                relays[key] = try await PortRelay(address: address, ports: ports.filter { $0 > 0 })
+                relays[key] = try await PortRelay(address: address, ports: ports.filter { $0 > 0 }, owner: launch.backendOwner)
             } catch {
                 logger.error("a continuous job's port cannot be reached at its address", metadata: ["job": "\(key)", "error": "\(error)"])
             }
@@ -241,7 +241,7 @@ public actor JobMonitor: Service {
         let port = launch.spec.port != nil ? record.port : nil
         return ContinuousReplicaDriver(
             record: record, job: launch.spec.name, spec: launch.spec, policy: configuration.policy, backend: backend,
-            store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger,
+            store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger, portOwner: launch.backendOwner,
             submission: { run, attempt in launch.submission(run: run, attempt: attempt, port: port) },
             onLifeEnded: { [weak self] run in await self?.notify(run) })
     }

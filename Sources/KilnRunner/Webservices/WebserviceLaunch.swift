@@ -24,6 +24,9 @@ public struct WebserviceLaunch: Sendable {
         self.kilnExecutable = kilnExecutable
     }
 
+    /// Whose listeners the replicas' ports must be: the servers run as the tool's user.
+    public var backendOwner: BackendOwner { .processes(of: user, serverUID: geteuid()) }
+
     public var logDirectory: String { home + "/logs" }
     public var standardOutputPath: String { logDirectory + "/web.out" }
     public var standardErrorPath: String { logDirectory + "/web.err" }
