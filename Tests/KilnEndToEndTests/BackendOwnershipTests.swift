@@ -72,6 +72,19 @@ import Glibc
             #expect(answer.status == 502, "\(arguments): \(answer.status) \(answer.body)")
             #expect(!answer.body.contains("squatter"), "\(arguments)")
         }
+        // With another backend of its own in the group, the squatted one is passed over like a
+        // refused connect: every request lands on the victim's own server.
+        let second = try ForeignListener(uid: try Self.uid(of: victim), body: "victim's second page")
+        defer { second.stop() }
+        try await second.waitUntilListening()
+        let added = try kiln("routes", "add", "--tool", victim, ".*", "127.0.0.1:\(second.port)", environment: asVictim)
+        #expect(added.status == 0, "\(added)")
+        #expect(try await Self.eventually { try curl([server.httpURL + "/\(victim)/"]).body == "victim's second page" })
+        for arguments in [[String](), ["--http1.0"], [], ["--http1.0"]] {
+            let answer = try curl(arguments + [server.httpURL + "/\(victim)/"])
+            #expect(answer.status == 200 && answer.body == "victim's second page", "\(arguments): \(answer.status) \(answer.body)")
+        }
+
         // The server stays up: the API answers, and so does the proxy for the squatter's own route.
         #expect(try kiln("tools", "show", squatter, "--data", server.dataDirectory).status == 0)
         #expect(try kiln("routes", "add", "--data", server.dataDirectory, "--tool", squatter, ".*", "127.0.0.1:\(port)").status == 0)
