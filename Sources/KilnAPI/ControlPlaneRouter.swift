@@ -20,7 +20,7 @@ public enum ControlPlaneRouter {
         // Without the server's listeners named, a tool's backend is still checked for its owner.
         let routeBackends = routeBackends ?? RouteBackendAdmission(
             store: store, policy: RouteBackendPolicy(serverUID: geteuid(), serverListeners: []))
-        RoutesController(registry: routes, backends: routeBackends).register(on: router)
+        RoutesController(registry: routes, backendAdmission: routeBackends).register(on: router)
         if let webservices {
             WebservicesController(control: webservices, homeOf: { tools.home(of: $0) }).register(on: router)
         }

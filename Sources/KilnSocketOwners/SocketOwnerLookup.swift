@@ -35,25 +35,22 @@ public final class SocketOwnerLookup: Sendable {
 
     /// Who owns the listening socket that takes connections to `endpoint`.
     public func listenerOwner(of endpoint: LoopbackEndpoint) -> ListenerOwnership {
-        let local = SocketEndpoint(endpoint)
-        return owner(local: local, remote: SocketEndpoint(family: local.family))
+        listenerOwner(at: SocketEndpoint(endpoint))
+    }
+
+    /// Who owns the listening socket that takes connections to `endpoint`.
+    public func listenerOwner(at endpoint: SocketEndpoint) -> ListenerOwnership {
+        owner(local: endpoint, remote: SocketEndpoint(family: endpoint.family))
     }
 
     /// Who owns the other end of a connection from `local` to `remote` (a socket of this host):
-    /// the accepting socket, which belongs to its listener's user.
+    /// its listener's user until a process accepts it, the accepting process's user after.
     public func peerOwner(local: SocketEndpoint, remote: SocketEndpoint) -> ListenerOwnership {
         guard local.family == remote.family, local.port != 0, remote.port != 0 else {
             return .unknown("the connection's two ends are not of one address family")
         }
-        switch owner(local: remote, remote: local) {
-        case .owned(let uid):
-            return .owned(uid: uid)
-        case .none:
-            // The connection is gone already; nothing is left to hand traffic to.
-            return .none
-        case .unknown(let reason):
-            return .unknown(reason)
-        }
+        // `.none`: the connection is gone already, or its peer is not of this host.
+        return owner(local: remote, remote: local)
     }
 
     /// The socket at `local` whose peer is `remote` (port 0: the listener there).

@@ -11,12 +11,16 @@ public final class ForeignListener: @unchecked Sendable {
     private let process = Process()
 
     private static let script = """
-        import socket, sys
-        host, port, body = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+        import os, socket, sys
+        host, port, body, accepting_uid = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), int(sys.argv[4])
         listener = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen(64)
+        if accepting_uid >= 0:
+            os.setgroups([])
+            os.setgid(accepting_uid)
+            os.setuid(accepting_uid)
         while True:
             connection, _ = listener.accept()
             try:
@@ -34,14 +38,17 @@ public final class ForeignListener: @unchecked Sendable {
             connection.close()
         """
 
-    /// Starts the listener at `host:port` (a free loopback port unless given).
-    public init(uid: UInt32, host: String = "127.0.0.1", port: Int? = nil, body: String = "foreign") throws {
+    /// Starts the listener at `host:port` (a free loopback port unless given). With `acceptingAs`,
+    /// the listener is bound as `uid` and its connections accepted as `acceptingAs`, as a server
+    /// that drops privileges after binding does.
+    public init(uid: UInt32, host: String = "127.0.0.1", port: Int? = nil, body: String = "foreign", acceptingAs: UInt32? = nil) throws {
         self.uid = uid
         self.host = host
         self.port = port ?? freeLoopbackPort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = [
             "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/python3", "-c", Self.script, host, String(self.port), body,
+            acceptingAs.map { String($0) } ?? "-1",
         ]
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         process.standardOutput = FileHandle.nullDevice

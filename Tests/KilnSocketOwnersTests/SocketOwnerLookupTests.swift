@@ -74,4 +74,23 @@ import Glibc
         }
         try await ours.close()
     }
+
+    @Test(arguments: sources) func aNewConnectionIsAdmittedByItsListenersOwnerNotItsAcceptors(netlink: Bool) async throws {
+        // Bound by root, accepted by `nobody`: the accepted socket becomes nobody's.
+        let listener = try ForeignListener(uid: 0, acceptingAs: Self.nobody)
+        defer { listener.stop() }
+        try await listener.waitUntilListening()
+        let lookup = SocketOwnerLookup(netlink: netlink)
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: listener.port).get()
+        var accepted = false
+        for _ in 0..<200 where !accepted {
+            accepted = lookup.peerOwner(of: client) == .owned(uid: Self.nobody)
+            if !accepted { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(accepted)
+        #expect(lookup.admits(client, expected: .uid(0)))
+        #expect(!lookup.admits(client, expected: .uid(Self.nobody)))
+        #expect(lookup.admits(client, expected: .anyone))
+        try await client.close()
+    }
 }

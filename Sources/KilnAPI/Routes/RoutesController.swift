@@ -6,7 +6,7 @@ import KilnStore
 /// replaces the seed's unauthenticated port 8282: a caller registers only its own tool's routes.
 struct RoutesController {
     let registry: any RouteRegistry
-    let backends: RouteBackendAdmission
+    let backendAdmission: RouteBackendAdmission
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/list", use: listAll)
@@ -35,7 +35,7 @@ struct RoutesController {
         try caller.authorize(actingOn: tool)
         let body = try await request.decode(as: RouteRequest.self, context: context)
         let route = try body.route(for: tool)
-        try await backends.check(route.backend, of: tool, caller: caller)
+        try await backendAdmission.check(route.backend, of: tool, caller: caller)
         if body.replace == true {
             try await registry.replace(route)
         } else {

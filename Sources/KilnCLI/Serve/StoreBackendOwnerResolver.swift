@@ -12,29 +12,16 @@ struct StoreBackendOwnerResolver: BackendOwnerResolver {
 
     func owners(of tools: [String]) async -> [String: BackendOwner] {
         // A snapshot names many tools: one read of them all; a change names one.
-        let known: [Tool]
+        var known: [Tool] = []
         if tools.count > 1 {
             known = (try? await store.tools()) ?? []
-        } else {
-            known = await tools.asyncCompactMap { name in
-                guard let name = try? ToolName(name) else { return nil }
-                return try? await store.tool(named: name)
-            }
+        } else if let name = tools.first.flatMap({ try? ToolName($0) }), let tool = try? await store.tool(named: name) {
+            known = [tool]
         }
         var owners: [String: BackendOwner] = [:]
         for tool in known where tool.name.rawValue != RouteTable.fallbackTool {
             owners[tool.name.rawValue] = .processes(of: tool.unixUser, serverUID: serverUID)
         }
         return owners
-    }
-}
-
-extension Sequence {
-    fileprivate func asyncCompactMap<Mapped>(_ transform: (Element) async -> Mapped?) async -> [Mapped] {
-        var mapped: [Mapped] = []
-        for element in self {
-            if let value = await transform(element) { mapped.append(value) }
-        }
-        return mapped
     }
 }

@@ -56,7 +56,7 @@ public final class PortRelay: Sendable {
                         .flatMap { outbound in
                             guard socketOwners.admits(outbound, expected: owner) else {
                                 outbound.close(promise: nil)
-                                return inbound.eventLoop.makeFailedFuture(ChannelError.connectPending)
+                                return inbound.eventLoop.makeFailedFuture(ForeignReplicaListener(port: port))
                             }
                             let (first, second) = ByteTunnelHandler.matchedPair()
                             do {
@@ -74,6 +74,11 @@ public final class PortRelay: Sendable {
             throw KilnError(
                 .unavailable, "cannot listen at \(address) for the job's port: \(error)", context: ["address": address.description])
         }
+    }
+
+    /// A replica's port reached a listener that is not the job's: the connection is not relayed.
+    struct ForeignReplicaListener: Error {
+        let port: Int
     }
 
     /// The replicas' ports now.
