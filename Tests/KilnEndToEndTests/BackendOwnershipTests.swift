@@ -90,4 +90,55 @@ import Glibc
         #expect(try kiln("routes", "add", "--data", server.dataDirectory, "--tool", squatter, ".*", "127.0.0.1:\(port)").status == 0)
         #expect(try await Self.eventually { try curl([server.httpURL + "/\(squatter)/"]).body == "squatter's page" })
     }
+
+    /// The replica's backend (`127.0.0.1:PORT`) as `webservice status --json` reports it.
+    static func replicaBackend(of tool: String, server: KilnServerProcess) throws -> String? {
+        let result = try kiln("webservice", "status", "--json", "--tool", tool, "--data", server.dataDirectory)
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        let replicas = json?["replicas"] as? [[String: Any]] ?? []
+        guard replicas.first?["phase"] as? String == "serving" else { return nil }
+        return replicas.first?["backend"] as? String
+    }
+
+    @Test func aReplicaWhosePortWasTakenWhileItWasDownMovesAndIsNeverRoutedToTheSquatter() async throws {
+        let server = try KilnServerProcess(extraArguments: ["--allow-http"])
+        defer { server.terminate() }
+        let (victim, squatter) = (uniqueToolName("owr"), uniqueToolName("ows"))
+        defer {
+            _ = try? kiln("webservice", "stop", "--tool", victim, "--data", server.dataDirectory)
+            _ = try? kiln("tools", "delete", victim, "--data", server.dataDirectory)
+            _ = try? kiln("tools", "delete", squatter, "--data", server.dataDirectory)
+        }
+        for tool in [victim, squatter] {
+            #expect(try kiln("tools", "create", tool, "--data", server.dataDirectory).status == 0)
+        }
+        let page = server.dataDirectory + "/tools/\(victim)/public_html/index.html"
+        try FileManager.default.createDirectory(atPath: (page as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "victim's static page".write(toFile: page, atomically: true, encoding: .utf8)
+        _ = chown((page as NSString).deletingLastPathComponent, try Self.uid(of: victim), gid_t.max)
+        _ = chown(page, try Self.uid(of: victim), gid_t.max)
+        let started = try kiln("webservice", "static", "start", "--tool", victim, "--data", server.dataDirectory)
+        #expect(started.status == 0, "\(started)")
+        let backend = try #require(try Self.replicaBackend(of: victim, server: server))
+        #expect(try curl([server.httpURL + "/\(victim)/"]).body == "victim's static page")
+
+        // A clean stop stops the tool's server; the squatter takes its port before the next start.
+        server.terminate()
+        let port = try #require(Int(backend.split(separator: ":").last ?? ""))
+        let squatting = try ForeignListener(uid: try Self.uid(of: squatter), port: port, body: "squatter's page")
+        defer { squatting.stop() }
+        try await squatting.waitUntilListening()
+        try server.start()
+
+        var moved: String?
+        _ = try await Self.eventually(.seconds(20)) {
+            moved = try Self.replicaBackend(of: victim, server: server)
+            return moved != nil
+        }
+        #expect(moved != nil && moved != backend, "the replica did not move off \(backend): \(moved ?? "none")")
+        for _ in 0..<4 {
+            let answer = try curl([server.httpURL + "/\(victim)/"])
+            #expect(answer.body == "victim's static page", "\(answer.status) \(answer.body)")
+        }
+    }
 }
