@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore"]),
-        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore"]),
+        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting"]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore", "KilnTesting",
             .product(name: "NIOPosix", package: "swift-nio"),
