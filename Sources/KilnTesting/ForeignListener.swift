@@ -1,6 +1,6 @@
 import Foundation
-import NIOCore
-import NIOPosix
+import KilnCore
+import KilnSocketOwners
 
 /// A TCP listener of another user (started through `setpriv` as `uid`, tests run as root) that
 /// answers every HTTP request with `body`: a tool's server, or a squatter on someone else's port.
@@ -56,18 +56,18 @@ public final class ForeignListener: @unchecked Sendable {
         try process.run()
     }
 
-    /// Waits (asynchronously) until the listener takes a connection; throws after `timeout`.
+    /// Waits (asynchronously) until the kernel says this user listens at the address (not just
+    /// anyone: the port may still be another's); throws after `timeout`.
     public func waitUntilListening(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
-        let connectHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        let listenHost = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        guard let endpoint = LoopbackEndpoint(HostPort(host: listenHost, port: port)) else {
+            throw TestFailure("\(host):\(port) is not a loopback address")
+        }
+        let lookup = SocketOwnerLookup()
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw TestFailure("the listener of uid \(uid) at \(host):\(port) exited") }
-            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.milliseconds(200)).connect(host: connectHost, port: port).get()
-            {
-                try? await channel.close()
-                return
-            }
+            if lookup.listenerOwner(of: endpoint) == .owned(uid: uid) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("the listener of uid \(uid) at \(host):\(port) did not start")

@@ -36,7 +36,7 @@ import Glibc
     /// The relay's answer to `path`, asked until it is `wanted` (or 10 s pass); every answer seen.
     func answers(at relay: HostPort, path: String, until wanted: Int) async throws -> [Int?] {
         var seen: [Int?] = []
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             // The relay is the server's own listener.
             let status = await HealthProbe.status(of: relay, path: path, host: "x", owner: .uid(geteuid()), timeout: .milliseconds(500))
@@ -47,41 +47,54 @@ import Glibc
         return seen
     }
 
+    /// The pid of the replica's live process, once a life newer than `after` runs.
+    func livePID(after previous: Int64? = nil) async throws -> (run: Int64, pid: Int32) {
+        for _ in 0..<500 {
+            let runs = try await store.runs(of: "moved", tool: tool, limit: 10)
+            if let life = runs.first(where: { $0.phase == .running && $0.handle != nil && $0.id > (previous ?? 0) }),
+                let pid = life.handle.flatMap({ Int32($0.id) })
+            {
+                return (life.id, pid)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("no new life of the replica")
+    }
+
     @Test func aTakenPortIsLeftAndTheRelayFollows() async throws {
         let backend = LocalJobBackend(instance: directory)
         defer { backend.tidy(removingFiles: true) }
-        let first = monitor(backend)
-        let running = Task { try await first.run() }
-        let created = try await first.create(
+        let monitor = monitor(backend)
+        let running = Task { try await monitor.run() }
+        // While `slow` exists in its home, a life waits before it binds: the window in which
+        // another user takes its port.
+        let slow = directory + "/home/slow"
+        let created = try await monitor.create(
             tool: tool,
             spec: JobSpec(
-                name: "moved", command: "exec python3 -m http.server --bind 127.0.0.1 $PORT", image: "python3.11", continuous: true,
-                port: 8127))
+                name: "moved", command: "if [ -e slow ]; then sleep 2; fi; exec python3 -m http.server --bind 127.0.0.1 $PORT",
+                image: "python3.11", continuous: true, port: 8127))
         let relay = try HostPort(parsing: try #require(created.status.address))
         // http.server answers 404 for a missing file; the squatter would answer 200.
         #expect(try await answers(at: relay, path: "/missing", until: 404).last == 404)
-        let replica = try #require(try await store.jobReplicas(of: "moved", tool: tool).first)
+        let port = try #require(try await store.jobReplicas(of: "moved", tool: tool).first?.port)
 
-        // The platform stops (the replica lives on), then the replica dies and its port is taken.
-        running.cancel()
-        _ = try? await running.value
-        let life = try #require(try await store.runs(of: "moved", tool: tool, limit: 10).first { $0.handle != nil })
-        let pid = try #require(life.handle.flatMap { Int32($0.id) })
-        ProcessInspector.signalGroup(pid, SIGKILL)
-        for _ in 0..<200 where PortAllocator.isListenedOn(replica.port) { try await Task.sleep(for: .milliseconds(10)) }
-        let squatter = try ForeignListener(uid: 65534, port: replica.port, body: "squatter")
+        FileManager.default.createFile(atPath: slow, contents: nil)
+        let firstLife = try await livePID()
+        ProcessInspector.signalGroup(firstLife.pid, SIGKILL)
+        for _ in 0..<200 where PortAllocator.isListenedOn(port) { try await Task.sleep(for: .milliseconds(5)) }
+        let squatter = try ForeignListener(uid: 65534, port: port, body: "squatter")
         defer { squatter.stop() }
         try await squatter.waitUntilListening()
+        try FileManager.default.removeItem(atPath: slow)
 
-        let second = monitor(backend)
-        let restarted = Task { try await second.run() }
+        // The slow life cannot bind and dies; the next one moves to a fresh port.
         let seen = try await answers(at: relay, path: "/missing", until: 404)
         #expect(seen.last == 404, "\(seen)")
         #expect(!seen.contains(200), "the squatter answered through the relay: \(seen)")
-        let moved = try #require(try await store.jobReplicas(of: "moved", tool: tool).first)
-        #expect(moved.port != replica.port)
-        try await second.delete(tool: tool, job: "moved")
-        restarted.cancel()
-        _ = try? await restarted.value
+        #expect(try await store.jobReplicas(of: "moved", tool: tool).first?.port != port)
+        try await monitor.delete(tool: tool, job: "moved")
+        running.cancel()
+        _ = try? await running.value
     }
 }
