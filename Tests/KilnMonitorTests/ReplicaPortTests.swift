@@ -72,7 +72,7 @@ import Glibc
         let created = try await monitor.create(
             tool: tool,
             spec: JobSpec(
-                name: "moved", command: "if [ -e slow ]; then sleep 2; fi; exec python3 -m http.server --bind 127.0.0.1 $PORT",
+                name: "moved", command: "if [ -e slow ]; then sleep 5; fi; exec python3 -m http.server --bind 127.0.0.1 $PORT",
                 image: "python3.11", continuous: true, port: 8127))
         let relay = try HostPort(parsing: try #require(created.status.address))
         // http.server answers 404 for a missing file; the squatter would answer 200.
