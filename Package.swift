@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "CKilnSystem"),
         // PCRE2 from the system (Debian's libpcre2-dev): route patterns, with JIT and match limits.
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // Who owns a TCP socket of this host: sock_diag netlink, /proc/net/tcp as the fallback.
+        .target(name: "KilnSocketOwners", dependencies: [
+            "CKilnSystem", "KilnCore", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // Pure model: names, routes, tokens, errors. No I/O.
         .target(name: "KilnCore", dependencies: ["CPCRE2"]),
         // Users' files: service.template, service.manifest (later jobs.yaml), read with line numbers.
@@ -52,7 +56,7 @@ let package = Package(
         ]),
         // The front proxy (data plane): SwiftNIO channel handlers, shares only the core.
         .target(name: "KilnProxy", dependencies: [
-            "KilnCore", "KilnChannels",
+            "KilnCore", "KilnChannels", "KilnSocketOwners",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -88,14 +92,14 @@ let package = Package(
         ]),
         // Control-plane HTTP API.
         .target(name: "KilnAPI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnFiles",
+            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnFiles", "KilnSocketOwners",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
-            "KilnCore", "KilnChannels", "KilnFiles",
+            "KilnCore", "KilnChannels", "KilnFiles", "KilnSocketOwners",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -131,13 +135,19 @@ let package = Package(
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "KilnSocketOwnersTests", dependencies: [
+            "KilnSocketOwners", "KilnCore", "KilnTesting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
         .testTarget(name: "KilnRunnerTests", dependencies: ["KilnRunner", "KilnCore", "KilnFiles", "KilnTesting"]),
         .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting"]),
         .testTarget(name: "KilnAPITests", dependencies: [
-            "KilnAPI", "KilnStore", "KilnFiles",
+            "KilnAPI", "KilnStore", "KilnFiles", "KilnTesting",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),

@@ -2,17 +2,25 @@ import Hummingbird
 import KilnCore
 import KilnStore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The control-plane API: every route behind authentication, every error in one JSON shape.
 public enum ControlPlaneRouter {
     public static func build(
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
-        webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil
+        webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
+        routeBackends: RouteBackendAdmission? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         ToolsController(service: tools, store: store, routes: routes, webservices: webservices, jobs: jobs).register(on: router)
-        RoutesController(registry: routes).register(on: router)
+        // Without the server's listeners named, a tool's backend is still checked for its owner.
+        let routeBackends = routeBackends ?? RouteBackendAdmission(
+            store: store, policy: RouteBackendPolicy(serverUID: geteuid(), serverListeners: []))
+        RoutesController(registry: routes, backendAdmission: routeBackends).register(on: router)
         if let webservices {
             WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
                 .register(on: router)

@@ -5,6 +5,7 @@ import KilnAPI
 import KilnAccounts
 import KilnCore
 import KilnStore
+import NIOPosix
 import Testing
 
 /// The control-plane API in process, on a real store, through HummingbirdTesting's router client.
@@ -92,15 +93,19 @@ import Testing
             ) { response in
                 #expect(response.status == .forbidden)
             }
+            // Its own listener: without Unix users (as here) a tool's processes are the server's.
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+            let backend = "127.0.0.1:\(listener.localAddress?.port ?? 0)"
             try await client.execute(
                 uri: "/v1/tools/alpha/routes", method: .post, headers: bearer(token),
-                body: ByteBuffer(string: #"{"pattern":".*","backend":"127.0.0.1:1"}"#)
+                body: ByteBuffer(string: #"{"pattern":".*","backend":"\#(backend)"}"#)
             ) { response in
                 #expect(response.status == .created)
             }
             try await client.execute(uri: "/list", method: .get, headers: bearer(fixture.adminToken)) { response in
-                #expect(String(buffer: response.body).contains(#""alpha":[{"backend":"127.0.0.1:1","pattern":".*","tool":"alpha"}]"#))
+                #expect(String(buffer: response.body).contains(#""alpha":[{"backend":"\#(backend)","pattern":".*","tool":"alpha"}]"#))
             }
+            try await listener.close()
         }
     }
 

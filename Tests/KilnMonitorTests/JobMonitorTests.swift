@@ -258,9 +258,11 @@ final class RecordingMailer: JobMailer {
         let address = try #require(created.status.address)
         #expect(address == JobAddress.host(tool: tool, job: "web") + ":8123")
         let backend = try HostPort(parsing: address)
+        // The relay is the server's own listener.
+        let relayOwner = BackendOwner.uid(geteuid())
         var answered: Int?
         for _ in 0..<200 where answered != 200 {
-            answered = await HealthProbe.status(of: backend, path: "/index.txt", host: "web", timeout: .milliseconds(500))
+            answered = await HealthProbe.status(of: backend, path: "/index.txt", host: "web", owner: relayOwner, timeout: .milliseconds(500))
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(answered == 200)
@@ -272,7 +274,7 @@ final class RecordingMailer: JobMailer {
         }
         #expect(status == "Running")
         try await running.monitor.delete(tool: tool, job: "web")
-        #expect(await HealthProbe.status(of: backend, path: "/", host: "web") == nil)
+        #expect(await HealthProbe.status(of: backend, path: "/", host: "web", owner: relayOwner) == nil)
         await running.finish()
     }
 

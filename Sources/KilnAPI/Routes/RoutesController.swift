@@ -6,6 +6,7 @@ import KilnStore
 /// replaces the seed's unauthenticated port 8282: a caller registers only its own tool's routes.
 struct RoutesController {
     let registry: any RouteRegistry
+    let backendAdmission: RouteBackendAdmission
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/list", use: listAll)
@@ -30,9 +31,11 @@ struct RoutesController {
 
     @Sendable func add(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<RouteResponse> {
         let tool = try ToolsController.toolName(context)
-        try context.caller().authorize(actingOn: tool)
+        let caller = try context.caller()
+        try caller.authorize(actingOn: tool)
         let body = try await request.decode(as: RouteRequest.self, context: context)
         let route = try body.route(for: tool)
+        try await backendAdmission.check(route.backend, of: tool, caller: caller)
         if body.replace == true {
             try await registry.replace(route)
         } else {

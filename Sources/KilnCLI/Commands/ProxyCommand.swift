@@ -33,11 +33,12 @@ struct ProxyCommand: AsyncParsableCommand {
             configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
         try await RedisRouteAccess.check(
             feed, role: .proxy, passwordInArguments: routeSource.passwordInArguments, logger: logger)
+        let owners = BackendOwners(resolver: AccountBackendOwnerResolver(userPrefix: UnixAccountName.prefix))
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RouteFeedService.fromRedis(feed, routes: routes, logger: logger)),
-                    .init(service: try ProxyServer(configuration: configuration, routes: routes, logger: logger)),
+                    .init(service: RouteFeedService.fromRedis(feed, routes: routes, owners: owners, logger: logger)),
+                    .init(service: try ProxyServer(configuration: configuration, routes: routes, owners: owners, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -12,6 +12,8 @@ struct RouteFeedService: Service {
 
     let name: String
     let routes: RouteTableReference
+    /// Learns whose listeners the changed tools' backends must be, before the table has them.
+    let owners: BackendOwners
     let changes: @Sendable () async throws -> AsyncStream<RouteChange>
     let logger: Logger
 
@@ -19,6 +21,7 @@ struct RouteFeedService: Service {
         let stream = try await changes()
         await cancelWhenGracefulShutdown {
             for await change in stream {
+                await owners.prepare(for: change)
                 report(refused: routes.apply(change))
                 if case .snapshot(let all) = change {
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
@@ -50,8 +53,8 @@ import KilnStore
 
 extension RouteFeedService {
     /// The embedded store's feed: subscribe first, then the snapshot, so no change falls between.
-    static func fromStore(_ store: KilnStore, routes: RouteTableReference, logger: Logger) -> RouteFeedService {
-        RouteFeedService(name: "store", routes: routes, changes: {
+    static func fromStore(_ store: KilnStore, routes: RouteTableReference, owners: BackendOwners, logger: Logger) -> RouteFeedService {
+        RouteFeedService(name: "store", routes: routes, owners: owners, changes: {
             let updates = store.routeUpdates()
             let snapshot = try await store.routes()
             return AsyncStream { continuation in

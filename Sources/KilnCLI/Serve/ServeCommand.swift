@@ -81,7 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
             homeOf: { accounts.home(of: $0) }, logger: logger)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
-            routes: registry, webservices: monitor, jobs: jobs)
+            routes: registry, webservices: monitor, jobs: jobs,
+            routeBackends: RouteBackendAdmission(
+                store: store,
+                policy: RouteBackendPolicy(
+                    serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })))
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -102,6 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
 
         let routeTable = RouteTableReference()
+        let owners = BackendOwners(resolver: StoreBackendOwnerResolver(store: store, serverUID: geteuid()))
         let routeFeed: RouteFeedService
         if let redisURL {
             let feed = RedisRouteFeed(
@@ -109,13 +114,15 @@ struct ServeCommand: AsyncParsableCommand {
                 configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
             try await RedisRouteAccess.check(
                 feed, role: .server, passwordInArguments: routeSource.passwordInArguments, logger: logger)
-            routeFeed = .fromRedis(feed, routes: routeTable, logger: logger)
+            routeFeed = .fromRedis(feed, routes: routeTable, owners: owners, logger: logger)
         } else {
-            routeFeed = .fromStore(store, routes: routeTable, logger: logger)
+            routeFeed = .fromStore(store, routes: routeTable, owners: owners, logger: logger)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: routeFeed),
-            .init(service: try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, logger: logger)),
+            .init(
+                service: try ProxyServer(
+                    configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)),
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if demo {

@@ -19,8 +19,13 @@ actor ContinuousReplicaDriver {
     let clock: any JobClock
     let startTimeout: Duration
     let logger: Logger
-    let submission: @Sendable (_ run: JobRun, _ attempt: Int) throws(KilnError) -> JobSubmission
+    /// The submission of an attempt of a run; with its port ($PORT) when the job has one.
+    let submission: @Sendable (_ run: JobRun, _ attempt: Int, _ port: Int?) throws(KilnError) -> JobSubmission
+    /// Whose listener the replica's port must be for it to count as ready.
+    let portOwner: BackendOwner
     let onLifeEnded: @Sendable (JobRun) async -> Void
+    /// The replica moved to another port (its old one was taken): the job's relay must follow.
+    let onPortMoved: @Sendable () async -> Void
     private var record: ReplicaRecord
     private var lifecycle: ReplicaLifecycle
     private var life: JobRun?
@@ -28,9 +33,12 @@ actor ContinuousReplicaDriver {
 
     init(
         record: ReplicaRecord, job: String, spec: JobSpec, policy: RestartPolicy, backend: any JobBackend, store: KilnStore,
-        clock: any JobClock, startTimeout: Duration, logger: Logger,
-        submission: @escaping @Sendable (JobRun, Int) throws(KilnError) -> JobSubmission, onLifeEnded: @escaping @Sendable (JobRun) async -> Void
+        clock: any JobClock, startTimeout: Duration, logger: Logger, portOwner: BackendOwner,
+        submission: @escaping @Sendable (JobRun, Int, Int?) throws(KilnError) -> JobSubmission,
+        onLifeEnded: @escaping @Sendable (JobRun) async -> Void, onPortMoved: @escaping @Sendable () async -> Void
     ) {
+        self.portOwner = portOwner
+        self.onPortMoved = onPortMoved
         tool = record.tool
         self.job = job
         index = record.index
@@ -114,6 +122,7 @@ actor ContinuousReplicaDriver {
 
     /// One life: spawn, wait until ready, wait for its end.
     private func runOnce() async -> ReplicaLifecycle.Action {
+        await moveIfPortTaken()
         let started = now()
         var life: JobRun
         do {
@@ -124,7 +133,7 @@ actor ContinuousReplicaDriver {
         }
         let handle: JobHandle
         do {
-            handle = try await backend.submit(submission(life, 1))
+            handle = try await backend.submit(submission(life, 1, port))
         } catch {
             self.life = life
             return await ended(.couldNotStart(reason: error.message))
@@ -167,7 +176,7 @@ actor ContinuousReplicaDriver {
         let deadline = ContinuousClock.now + startTimeout
         while ContinuousClock.now < deadline, !Task.isCancelled, await backend.isRunning(handle) {
             if let port = record.port > 0 ? record.port : nil, spec.port != nil,
-                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port))
+                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port), owner: portOwner)
             {
                 return true
             }
@@ -179,7 +188,7 @@ actor ContinuousReplicaDriver {
 
     /// Runs the job's health-check script as the job runs (its user, directory and environment).
     private func runHealthCheck(_ script: String) async -> Bool {
-        guard let life, let check = try? submission(life, 1) else { return false }
+        guard let life, let check = try? submission(life, 1, port) else { return false }
         var environment = check.environment
         environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
         environment["HOME"] = check.home
@@ -221,6 +230,22 @@ actor ContinuousReplicaDriver {
             if !stopping { await onLifeEnded(life) }
         }
         return action
+    }
+
+    /// The replica's port when the job has one ($PORT).
+    private var port: Int? { spec.port != nil ? record.port : nil }
+
+    /// Nothing of this replica runs between lives, so a listener at its port is someone else's
+    /// (squatted while it restarted): it moves to a fresh port rather than fail to bind, and the
+    /// job's relay follows.
+    private func moveIfPortTaken() async {
+        guard spec.port != nil, record.port > 0, PortAllocator.isListenedOn(record.port),
+            let fresh = try? PortAllocator.freeLoopbackPort()
+        else { return }
+        logger.warning("the replica's port is taken by another listener; it moves", metadata: ["port": "\(record.port)", "new_port": "\(fresh)"])
+        record.port = fresh
+        await save()
+        await onPortMoved()
     }
 
     private func save() async {

@@ -1,6 +1,10 @@
 import KilnCore
 import KilnRunner
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Everything needed to start a job's attempts, fixed when the job is declared: the tool's
 /// account and home, the declaration, its image and schedule.
 struct JobLaunch: Sendable {
@@ -12,6 +16,8 @@ struct JobLaunch: Sendable {
 
     var spec: JobSpec { record.spec }
     var key: JobKey { JobKey(tool: tool.name, job: spec.name) }
+    /// Whose listeners the job's replicas' ports must be: its processes run as the tool's user.
+    var backendOwner: BackendOwner { .processes(of: tool.unixUser, serverUID: geteuid()) }
 
     /// The submission of an attempt of `run`; a continuous job's replica gets its `port`.
     func submission(run: JobRun, attempt: Int, port: Int? = nil) throws(KilnError) -> JobSubmission {

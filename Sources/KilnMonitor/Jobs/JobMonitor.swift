@@ -235,7 +235,9 @@ public actor JobMonitor: Service {
             }
             let address = HostPort(host: JobAddress.host(tool: key.tool, job: key.job), port: port)
             do {
-                relays[key] = try await PortRelay(address: address, ports: ports.filter { $0 > 0 })
+                relays[key] = try await PortRelay(address: address, ports: ports.filter { $0 > 0 }, owner: launch.backendOwner)
+                // A replica that moved off a taken port while the relay was being made.
+                await relayFollowsReplicas(of: key)
             } catch {
                 logger.error("a continuous job's port cannot be reached at its address", metadata: ["job": "\(key)", "error": "\(error)"])
             }
@@ -243,12 +245,21 @@ public actor JobMonitor: Service {
     }
 
     func replicaDriver(_ record: ReplicaRecord, launch: JobLaunch) -> ContinuousReplicaDriver {
-        let port = launch.spec.port != nil ? record.port : nil
+        let key = launch.key
         return ContinuousReplicaDriver(
             record: record, job: launch.spec.name, spec: launch.spec, policy: configuration.policy, backend: backend,
-            store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger,
-            submission: { run, attempt throws(KilnError) in try launch.submission(run: run, attempt: attempt, port: port) },
-            onLifeEnded: { [weak self] run in await self?.notify(run) })
+            store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger, portOwner: launch.backendOwner,
+            submission: { run, attempt, port throws(KilnError) in try launch.submission(run: run, attempt: attempt, port: port) },
+            onLifeEnded: { [weak self] run in await self?.notify(run) },
+            onPortMoved: { [weak self] in await self?.relayFollowsReplicas(of: key) })
+    }
+
+    /// A replica of the job moved to another port: its relay takes the replicas' ports anew.
+    func relayFollowsReplicas(of key: JobKey) async {
+        guard let relay = relays[key], let drivers = replicaDrivers[key] else { return }
+        var ports: [Int] = []
+        for driver in drivers { ports.append(await driver.current.port) }
+        relay.update(ports: ports.filter { $0 > 0 })
     }
 
     func stopReplicas(of key: JobKey) async {

@@ -3,6 +3,7 @@ import KilnCore
 import KilnRunner
 import KilnStore
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,8 @@ import Glibc
 actor ReplicaDriver {
     nonisolated let tool: ToolName
     nonisolated let index: Int
-    nonisolated let port: Int
+    /// The replica's port: moves only while its server is down, when another listener took it.
+    private nonisolated let currentPort: Mutex<Int>
     let launch: WebserviceLaunch
     let store: KilnStore
     let registrar: any BackendRegistrar
@@ -26,6 +28,7 @@ actor ReplicaDriver {
     private var record: ReplicaRecord
     private var task: Task<Void, Never>?
 
+    nonisolated var port: Int { currentPort.withLock { $0 } }
     nonisolated var backend: HostPort { HostPort(host: "127.0.0.1", port: port) }
     nonisolated var route: Route { Route(tool: tool.rawValue, pattern: Route.matchAll, backend: backend) }
 
@@ -36,7 +39,7 @@ actor ReplicaDriver {
     ) {
         tool = record.tool
         index = record.index
-        port = record.port
+        currentPort = Mutex(record.port)
         self.record = record
         self.launch = launch
         self.store = store
@@ -119,6 +122,7 @@ actor ReplicaDriver {
 
     /// One run of the server: spawn, probe, register, wait for its end; returns what comes next.
     private func runOnce() async -> ReplicaLifecycle.Action {
+        await moveIfPortTaken()
         let spec: ProcessSpec
         do {
             spec = try launch.processSpec(replica: index, port: port)
@@ -129,6 +133,17 @@ actor ReplicaDriver {
             await self.running(pid: pid)
         }
         return await ended(status)
+    }
+
+    /// Nothing of this replica runs now, so a listener at its port is someone else's (a port
+    /// squatted while the server restarted): the replica gets another port rather than fail to
+    /// bind, or worse be probed and routed to the squatter.
+    private func moveIfPortTaken() async {
+        guard PortAllocator.isListenedOn(port), let fresh = try? PortAllocator.freeLoopbackPort() else { return }
+        logger.warning("the replica's port is taken by another listener; it moves", metadata: ["port": "\(port)", "new_port": "\(fresh)"])
+        currentPort.withLock { $0 = fresh }
+        record.port = fresh
+        await save()
     }
 
     /// The server runs: probe it until it answers (or dies, or the start timeout passes).
@@ -145,7 +160,8 @@ actor ReplicaDriver {
         let deadline = ContinuousClock.now + startTimeout
         let host = "\(tool.rawValue).localhost"
         while !Task.isCancelled, ContinuousClock.now < deadline, ProcessInspector.isAlive(pid: pid, start: start) {
-            if await HealthProbe.isHealthy(backend, path: launch.spec.healthCheckPath, host: host, timeout: .seconds(1)) {
+            if await HealthProbe.isHealthy(
+                backend, path: launch.spec.healthCheckPath, host: host, owner: launch.backendOwner, timeout: .seconds(1)) {
                 if case .register = lifecycle.healthy() {
                     await register()
                     await save()

@@ -246,7 +246,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             return nil
         }
         let backend = HostPort(host: "127.0.0.1", port: record.port)
-        if await HealthProbe.isHealthy(backend, path: launch.spec.healthCheckPath, host: "\(record.tool).localhost") {
+        if await HealthProbe.isHealthy(
+            backend, path: launch.spec.healthCheckPath, host: "\(record.tool).localhost", owner: launch.backendOwner) {
             return (pid, start)
         }
         logger.warning("a replica from before the restart runs but does not answer; replacing it", metadata: ["tool": "\(record.tool)", "pid": "\(pid)"])

@@ -37,6 +37,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// Whether the exchange's pattern has several backends: only then is it balanced, counted as
     /// outstanding and its connect failures ejected, so a lone backend costs nothing extra.
     private var balanced = false
+    /// The tool the current request is routed to: its owner is looked up only on a new connection.
+    private var tool = ""
     private var outstanding = OutstandingRequest()
 
     init(shared: ProxyShared, upstreams: LoopUpstreams, scheme: String, isHTTP2Stream: Bool = false) {
@@ -173,8 +175,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain,
             pathRouting: configuration.pathRouting)
         switch resolution {
-        case .backend(let group, _):
+        case .backend(let group, let tool):
             balanced = group.single == nil
+            self.tool = tool
             return .forward(group)
         case .toolOrigin(let tool, let target):
             let location = RedirectTarget.toolOrigin(
@@ -265,7 +268,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func acquire(_ backend: BackendAddress, fresh: Bool) {
         if balanced { outstanding.start(on: backend, in: upstreams) }
-        upstreams.general.acquire(backend, fresh: fresh).whenComplete { [weak self] result in
+        upstreams.general.acquire(backend, fresh: fresh, owner: { shared.owners.owner(of: tool) }).whenComplete { [weak self] result in
             guard let self, self.context != nil else {
                 if case .success(let (connection, _)) = result { connection.close() }
                 return

@@ -33,6 +33,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     private var chunkedToClient = false
     private var timer = ExchangeTimer()
     private var balanced = false
+    /// The tool the current request is routed to: its owner is looked up only on a new connection.
+    private var tool = ""
     private var outstanding = OutstandingRequest()
     private static let unreadLimit = 64 * 1024
 
@@ -184,8 +186,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             host: host.map { Substring($0) }, path: Substring(request.targetString), domain: configuration.domain,
             pathRouting: configuration.pathRouting)
         switch resolution {
-        case .backend(let group, _):
+        case .backend(let group, let tool):
             balanced = group.single == nil
+            self.tool = tool
             request.finishForwarded(clientAddress: clientAddress, scheme: scheme)
             return .forward(group)
         case .toolOrigin(let tool, let target):
@@ -287,7 +290,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             use(connection, reused: true)
             return
         }
-        upstreams.fast.connect(backend).whenComplete { [weak self] result in
+        upstreams.fast.connect(backend, owner: shared.owners.owner(of: tool)).whenComplete { [weak self] result in
             guard let self, self.context != nil else {
                 if case .success(let connection) = result { connection.close() }
                 return

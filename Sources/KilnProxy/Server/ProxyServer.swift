@@ -12,15 +12,17 @@ public final class ProxyServer: Service, Sendable {
     let configuration: ProxyConfiguration
     let routes: RouteTableReference
     let notices: ToolNotices
+    let owners: BackendOwners
     let logger: Logger
     let onListening: @Sendable ([String: SocketAddress]) -> Void
 
     public init(
         configuration: ProxyConfiguration, routes: RouteTableReference, notices: ToolNotices = ToolNotices(),
-        logger: Logger, onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
+        owners: BackendOwners = BackendOwners(resolver: nil), logger: Logger, onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
     ) throws(KilnError) {
         try configuration.timeouts.validate()
         self.notices = notices
+        self.owners = owners
         self.configuration = configuration
         self.routes = routes
         self.logger = logger
@@ -37,7 +39,7 @@ public final class ProxyServer: Service, Sendable {
         }
         let poolByLoop = PoolDirectory(pools: pools)
         let accessLog = try configuration.accessLogPath.map { try AccessLog(path: $0) }
-        let shared = ProxyShared(configuration: configuration, routes: routes, notices: notices, accessLog: accessLog)
+        let shared = ProxyShared(configuration: configuration, routes: routes, notices: notices, accessLog: accessLog, owners: owners)
         var channels: [any Channel] = []
         var listening: [String: SocketAddress] = [:]
         do {

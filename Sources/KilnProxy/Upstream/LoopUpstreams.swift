@@ -1,4 +1,5 @@
 import KilnCore
+import KilnSocketOwners
 import NIOCore
 
 /// One event loop's side towards the backends: its copy of the route table, which picks a
@@ -18,8 +19,9 @@ final class LoopUpstreams: @unchecked Sendable {
         ejectionCooldown: TimeAmount = .seconds(10)
     ) {
         self.routes = LoopRouteTable(routes)
-        general = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
-        fast = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout)
+        let socketOwners = SocketOwnerLookup()
+        general = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout, socketOwners: socketOwners)
+        fast = UpstreamPool(eventLoop: eventLoop, connectTimeout: connectTimeout, socketOwners: socketOwners)
         selector = BackendSelector(cooldown: ejectionCooldown)
     }
 

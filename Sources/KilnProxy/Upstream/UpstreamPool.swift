@@ -1,3 +1,5 @@
+import KilnCore
+import KilnSocketOwners
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,26 +13,32 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
     let connectTimeout: TimeAmount
     let idleTimeout: TimeAmount
     let maxIdlePerBackend: Int
+    /// Asks the kernel whose listener a new connection reached (the loop's own netlink socket).
+    let socketOwners: SocketOwnerLookup
     private var idle: [BackendAddress: [UpstreamConnection<Handler>]] = [:]
     private var addresses: [BackendAddress: SocketAddress] = [:]
 
     init(
-        eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60),
+        eventLoop: any EventLoop, connectTimeout: TimeAmount, socketOwners: SocketOwnerLookup, idleTimeout: TimeAmount = .seconds(60),
         maxIdlePerBackend: Int = 256
     ) {
         self.eventLoop = eventLoop
+        self.socketOwners = socketOwners
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.maxIdlePerBackend = maxIdlePerBackend
     }
 
-    /// A connection to `backend`: an idle one (`reused`), or a new one.
-    func acquire(_ backend: BackendAddress, fresh: Bool) -> EventLoopFuture<(UpstreamConnection<Handler>, reused: Bool)>.Isolated {
+    /// A connection to `backend`: an idle one (`reused`), or a new one whose listener must be
+    /// `owner`'s (`owner` is asked only then).
+    func acquire(
+        _ backend: BackendAddress, fresh: Bool, owner: () -> BackendOwner
+    ) -> EventLoopFuture<(UpstreamConnection<Handler>, reused: Bool)>.Isolated {
         eventLoop.assertInEventLoop()
         if !fresh, let connection = takeIdle(backend) {
             return eventLoop.assumeIsolated().makeSucceededFuture((connection, reused: true)).assumeIsolated()
         }
-        return connect(backend).map { ($0, reused: false) }
+        return connect(backend, owner: owner()).map { ($0, reused: false) }
     }
 
     /// An idle connection to `backend`, if one is open: taken without a future, as most are.
@@ -63,7 +71,10 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
         idle[connection.backend] = connections.isEmpty ? nil : connections
     }
 
-    func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection<Handler>>.Isolated {
+    /// A new connection to `backend`. Before anything is sent, the kernel is asked whose socket
+    /// took it: a loopback listener that is not `owner`'s (a port squatted while the tool's
+    /// server restarts) fails the connect, so the exchange treats it as refused.
+    func connect(_ backend: BackendAddress, owner: BackendOwner) -> EventLoopFuture<UpstreamConnection<Handler>>.Isolated {
         let idleTimeout = idleTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
@@ -80,6 +91,10 @@ final class UpstreamPool<Handler: PooledUpstreamHandler>: @unchecked Sendable {
             connected = bootstrap.connect(host: backend.host, port: backend.port)
         }
         return connected.assumeIsolated().flatMapThrowing { [self] channel in
+            guard socketOwners.admits(channel, expected: owner) else {
+                channel.close(promise: nil)
+                throw BackendOwnerMismatch(backend: backend)
+            }
             let handler = try channel.pipeline.syncOperations.handler(type: Handler.self)
             let connection = UpstreamConnection(channel: channel, handler: handler, backend: backend)
             handler.onClose = { [weak self, weak connection] in

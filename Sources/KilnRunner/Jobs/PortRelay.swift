@@ -1,5 +1,6 @@
 import KilnChannels
 import KilnCore
+import KilnSocketOwners
 import Logging
 import NIOCore
 import NIOPosix
@@ -7,7 +8,9 @@ import Synchronization
 
 /// The stable address of a continuous job's port: listens there and relays each connection, as
 /// bytes, to one of the job's replicas (each listens on its own loopback port, given as $PORT),
-/// in turn. Replicas come and go and restart on new processes; the address stays.
+/// in turn. Replicas come and go and restart on new processes; the address stays. A replica's
+/// port is trusted only while the job's own user listens there: a connection that reached
+/// another user's listener (a port squatted while the replica restarts) is closed unrelayed.
 public final class PortRelay: Sendable {
     public let address: HostPort
     private let channel: any Channel
@@ -30,11 +33,14 @@ public final class PortRelay: Sendable {
         }
     }
 
-    /// Binds `address` and relays to `ports`.
-    public init(address: HostPort, ports: [Int], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(KilnError) {
+    /// Binds `address` and relays to `ports`, whose listeners must be `owner`'s.
+    public init(
+        address: HostPort, ports: [Int], owner: BackendOwner, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(KilnError) {
         self.address = address
         let backends = Backends(ports)
         self.backends = backends
+        let socketOwners = SocketOwnerLookup()
         do {
             // Reads start once the initializer has joined the two connections.
             channel = try await ServerBootstrap(group: group)
@@ -48,6 +54,10 @@ public final class PortRelay: Sendable {
                         .channelOption(.allowRemoteHalfClosure, value: true)
                         .connect(host: "127.0.0.1", port: port)
                         .flatMap { outbound in
+                            guard socketOwners.admits(outbound, expected: owner) else {
+                                outbound.close(promise: nil)
+                                return inbound.eventLoop.makeFailedFuture(ForeignReplicaListener(port: port))
+                            }
                             let (first, second) = ByteTunnelHandler.matchedPair()
                             do {
                                 try inbound.pipeline.syncOperations.addHandler(first)
@@ -64,6 +74,11 @@ public final class PortRelay: Sendable {
             throw KilnError(
                 .unavailable, "cannot listen at \(address) for the job's port: \(error)", context: ["address": address.description])
         }
+    }
+
+    /// A replica's port reached a listener that is not the job's: the connection is not relayed.
+    struct ForeignReplicaListener: Error {
+        let port: Int
     }
 
     /// The replicas' ports now.

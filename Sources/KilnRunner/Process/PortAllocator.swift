@@ -1,4 +1,5 @@
 import KilnCore
+import KilnSocketOwners
 import NIOCore
 import NIOPosix
 
@@ -25,6 +26,19 @@ public enum PortAllocator {
         guard bound else { throw KilnError(.internalError, "cannot find a free port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// Whether something listens at 127.0.0.1:`port` now: a replica's port while its server is
+    /// down should be free, and one that is not (squatted by another user, or a stray process)
+    /// is given up for another.
+    public static func isListenedOn(_ port: Int) -> Bool {
+        guard let endpoint = LoopbackEndpoint(HostPort(host: "127.0.0.1", port: port)) else { return false }
+        switch socketOwners.listenerOwner(of: endpoint) {
+        case .owned: return true
+        case .none, .unknown: return false
+        }
+    }
+
+    private static let socketOwners = SocketOwnerLookup()
 
     /// Polls with TCP connects until `backend` accepts one, or `timeout` passes.
     public static func waitUntilListening(_ backend: HostPort, timeout: Duration) async -> Bool {

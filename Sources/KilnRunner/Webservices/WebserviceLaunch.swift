@@ -33,6 +33,8 @@ public struct WebserviceLaunch: Sendable {
 
     /// The tool's home, reached as the tool's own.
     public var files: ConfinedDirectory { ConfinedDirectory(path: home, owner: FileOwner(user)) }
+    /// Whose listeners the replicas' ports must be: the servers run as the tool's user.
+    public var backendOwner: BackendOwner { .processes(of: user, serverUID: geteuid()) }
     /// Files the platform writes for the tool's servers (configuration, shims), inside its home.
     static let generatedFolder = HomePath(platform: ".kiln")
     var generatedFolderPath: String { Self.generatedFolder.absolute(in: home) }

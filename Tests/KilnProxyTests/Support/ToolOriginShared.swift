@@ -11,5 +11,5 @@ func toolOriginShared(pathRouting: PathRouting, https: HostPort? = HostPort(host
     let configuration = ProxyConfiguration(
         http: HostPort(host: "127.0.0.1", port: 8080), https: https, domain: "example.org", allowHTTP: true,
         pathRouting: pathRouting)
-    return ProxyShared(configuration: configuration, routes: routes, notices: ToolNotices(), accessLog: nil)
+    return ProxyShared(configuration: configuration, routes: routes, notices: ToolNotices(), accessLog: nil, owners: BackendOwners(resolver: nil))
 }
