@@ -15,8 +15,9 @@ build_kiln
 KILN="$ROOT/.build/release/kiln"
 API=$(free_port)
 DATA="$WORK/data"
+chmod 711 "$WORK"
 "$KILN" serve --data "$DATA" --api "127.0.0.1:$API" --http "127.0.0.1:$(free_port)" --https "127.0.0.1:$(free_port)" \
-  --unix-users off --log-level warning > "$WORK/serve.log" 2>&1 &
+  --log-level warning > "$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 200); do [ -S "$DATA/kiln.sock" ] && break; sleep 0.05; done
 for i in $(seq 0 $((TOOLS - 1))); do "$KILN" tools create "bench$i" --data "$DATA" > /dev/null; done

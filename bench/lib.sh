@@ -6,7 +6,7 @@ WORK=$(mktemp -d /tmp/kiln-bench.XXXXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  [ -f "$WORK/upstream.pid" ] && kill "$(cat "$WORK/upstream.pid")" 2>/dev/null || true
+  [ -f "$WORK/upstream.pidfile" ] && kill "$(cat "$(cat "$WORK/upstream.pidfile")")" 2>/dev/null || true
   [ -f "$WORK/nginx-proxy.pid" ] && kill "$(cat "$WORK/nginx-proxy.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$WORK"
@@ -25,11 +25,18 @@ wait_http() { # URL
 
 BODY=$(head -c 1024 /dev/zero | tr '\0' 'k')
 
-start_upstream() { # PORT
-  cat > "$WORK/upstream.conf" <<CONF
+start_upstream() { # PORT [USER]
+  # As a tool's user when one is given: a tool's route reaches only a listener of the tool's own.
+  local dir="$WORK" run=()
+  if [ -n "${2:-}" ]; then
+    dir="$WORK/upstream"
+    mkdir -p "$dir" && chmod 711 "$WORK" && chown "$2" "$dir"
+    run=(runuser -u "$2" --)
+  fi
+  cat > "$dir/upstream.conf" <<CONF
 worker_processes 2;
-pid $WORK/upstream.pid;
-error_log $WORK/upstream-error.log;
+pid $dir/upstream.pid;
+error_log $dir/upstream-error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -40,7 +47,8 @@ http {
   }
 }
 CONF
-  nginx -c "$WORK/upstream.conf" -p "$WORK" -g 'daemon on;'
+  "${run[@]}" nginx -e "$dir/upstream-error.log" -c "$dir/upstream.conf" -p "$dir" -g 'daemon on;'
+  echo "$dir/upstream.pid" > "$WORK/upstream.pidfile"
   wait_http "http://127.0.0.1:$1/"
 }
 

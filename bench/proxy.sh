@@ -7,14 +7,18 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 build_kiln
 UP=$(free_port); NGX=$(free_port); KHTTP=$(free_port); KAPI=$(free_port)
-start_upstream "$UP"
-start_nginx_proxy "$NGX" "$UP"
-
+chmod 711 "$WORK"
 "$KILN" serve --data "$WORK/kiln" --api "127.0.0.1:$KAPI" --http "127.0.0.1:$KHTTP" --https off --allow-http \
-  --unix-users off --log-level warning > "$WORK/kiln.log" 2>&1 &
+  --log-level warning > "$WORK/kiln.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 200); do [ -S "$WORK/kiln/kiln.sock" ] && break; sleep 0.05; done
 "$KILN" tools create bench --data "$WORK/kiln" >/dev/null
+# As root the tool has a Unix user, and its route must reach a listener of its own: the upstream
+# runs as the tool (as a tool's server would).
+user=""
+if [ "$(id -u)" = 0 ]; then user=$(stat -c %U "$WORK/kiln/tools/bench"); fi
+start_upstream "$UP" "$user"
+start_nginx_proxy "$NGX" "$UP"
 "$KILN" routes add --data "$WORK/kiln" --tool bench '.*' "127.0.0.1:$UP" >/dev/null
 wait_http "http://127.0.0.1:$KHTTP/bench/"
 

@@ -5,6 +5,7 @@ import KilnAPI
 import KilnAccounts
 import KilnCore
 import KilnStore
+import KilnTesting
 import NIOPosix
 import Testing
 
@@ -93,19 +94,24 @@ import Testing
             ) { response in
                 #expect(response.status == .forbidden)
             }
-            // Its own listener: without Unix users (as here) a tool's processes are the server's.
-            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-            let backend = "127.0.0.1:\(listener.localAddress?.port ?? 0)"
+            // Its own listener: as root the tool has its Unix user, whose listener it is; otherwise
+            // (single-user mode) a tool's processes are the server's.
+            let foreign = try getpwnam("tools.alpha").map { try ForeignListener(uid: $0.pointee.pw_uid) }
+            let listener =
+                foreign == nil ? try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get() : nil
+            try await foreign?.waitUntilListening()
+            let backend = "127.0.0.1:\(foreign?.port ?? listener?.localAddress?.port ?? 0)"
             try await client.execute(
                 uri: "/v1/tools/alpha/routes", method: .post, headers: bearer(token),
                 body: ByteBuffer(string: #"{"pattern":".*","backend":"\#(backend)"}"#)
             ) { response in
-                #expect(response.status == .created)
+                #expect(response.status == .created, "\(String(buffer: response.body))")
             }
             try await client.execute(uri: "/list", method: .get, headers: bearer(fixture.adminToken)) { response in
                 #expect(String(buffer: response.body).contains(#""alpha":[{"backend":"\#(backend)","pattern":".*","tool":"alpha"}]"#))
             }
-            try await listener.close()
+            foreign?.stop()
+            try await listener?.close()
         }
     }
 

@@ -9,11 +9,19 @@ final class BackendProcess: @unchecked Sendable {
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
-    init(name: String = "backend") throws {
+    /// With `tool` (and the tests run as root), it runs as the tool's Unix user, as a tool's own
+    /// server does: a tool's route reaches only a listener of the tool's own.
+    init(name: String = "backend", tool: String? = nil) throws {
         port = freeLoopbackPort()
         self.name = name
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.fixtures + "/backend.py", String(port), name]
+        let program = ["/usr/bin/python3", Self.fixtures + "/backend.py", String(port), name]
+        if let tool, geteuid() == 0, let entry = getpwnam("tools." + tool) {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups", "--"] + program
+        } else {
+            process.executableURL = URL(fileURLWithPath: program[0])
+            process.arguments = Array(program.dropFirst())
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -50,10 +58,10 @@ struct ProxyFixture {
 
     init(serverArguments: [String] = ["--allow-http"]) throws {
         server = try KilnServerProcess(extraArguments: serverArguments)
-        backend = try BackendProcess(name: "b1")
         tool = uniqueToolName("p")
         let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
         guard created.status == 0 else { throw TestFailure("\(created)") }
+        backend = try BackendProcess(name: "b1", tool: tool)
         let routed = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
         guard routed.status == 0 else { throw TestFailure("\(routed)") }
     }

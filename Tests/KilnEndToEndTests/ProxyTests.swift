@@ -27,7 +27,7 @@ import Testing
     @Test func patternsAreTriedInOrderAndTheAdminToolIsTheFallback() throws {
         let fixture = try ProxyFixture()
         defer { fixture.stop() }
-        let second = try BackendProcess(name: "b2")
+        let second = try BackendProcess(name: "b2", tool: fixture.tool)
         defer { second.stop() }
         let data = fixture.server.dataDirectory
         // A more specific pattern registered after `.*` never wins: first match wins.
@@ -60,9 +60,9 @@ import Testing
     @Test func replicasShareALoadThatSurvivesOneStopping() throws {
         let fixture = try ProxyFixture()
         defer { fixture.stop() }
-        let second = try BackendProcess(name: "b2")
+        let second = try BackendProcess(name: "b2", tool: fixture.tool)
         defer { second.stop() }
-        let third = try BackendProcess(name: "b3")
+        let third = try BackendProcess(name: "b3", tool: fixture.tool)
         defer { third.stop() }
         let data = fixture.server.dataDirectory
         for replica in [second, third] {

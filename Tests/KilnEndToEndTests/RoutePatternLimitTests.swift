@@ -14,16 +14,16 @@ import Testing
         let server = try KilnServerProcess(extraArguments: ["--allow-http"])
         defer { server.terminate() }
         let data = server.dataDirectory
-        let rest = try BackendProcess(name: "slow-rest")
-        defer { rest.stop() }
-        let other = try BackendProcess(name: "other")
-        defer { other.stop() }
         let slow = uniqueToolName("rtslow")
         let fast = uniqueToolName("rtfast")
         for tool in [slow, fast] {
             let created = try kiln("tools", "create", tool, "--data", data)
             #expect(created.status == 0, "\(created)")
         }
+        let rest = try BackendProcess(name: "slow-rest", tool: slow)
+        defer { rest.stop() }
+        let other = try BackendProcess(name: "other", tool: fast)
+        defer { other.stop() }
         defer {
             for tool in [slow, fast] { _ = try? kiln("tools", "delete", tool, "--data", data) }
         }

@@ -91,10 +91,10 @@ import Testing
         let redis = try RedisServer()
         let server = try KilnServerProcess(extraArguments: ["--allow-http", "--routes", redis.url])
         defer { server.terminate() }
-        let backend = try BackendProcess(name: "api")
-        defer { backend.stop() }
         let tool = uniqueToolName("r")
         #expect(try kiln("tools", "create", tool, "--data", server.dataDirectory).status == 0)
+        let backend = try BackendProcess(name: "api", tool: tool)
+        defer { backend.stop() }
         let added = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
         #expect(added.status == 0, "\(added)")
         #expect(try redis.cli("HGET", "prefix:\(tool)", ".*") == backend.address + "\n")
@@ -123,10 +123,10 @@ import Testing
         let proxy = try ProxyProcess(
             routes: "redis://kiln-proxy@127.0.0.1:\(redis.port)", arguments: ["--routes-password-file", passwordFile])
         defer { proxy.stop() }
-        let backend = try BackendProcess(name: "acl")
-        defer { backend.stop() }
         let tool = uniqueToolName("edge")
         #expect(try kiln("tools", "create", tool, "--data", server.dataDirectory).status == 0)
+        let backend = try BackendProcess(name: "acl", tool: tool)
+        defer { backend.stop() }
         defer { _ = try? kiln("tools", "delete", tool, "--data", server.dataDirectory) }
         let added = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
         #expect(added.status == 0, "\(added)")

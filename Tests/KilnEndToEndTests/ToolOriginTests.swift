@@ -13,9 +13,9 @@ import Testing
 
         init(_ arguments: [String]) throws {
             server = try KilnServerProcess(extraArguments: ["--allow-http"] + arguments)
-            backend = try BackendProcess(name: "origin")
             let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
             guard created.status == 0 else { throw TestFailure("\(created)") }
+            backend = try BackendProcess(name: "origin", tool: tool)
             let routed = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
             guard routed.status == 0 else { throw TestFailure("\(routed)") }
         }

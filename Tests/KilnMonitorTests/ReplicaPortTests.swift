@@ -19,11 +19,11 @@ import Glibc
     let tool: ToolName
 
     init() async throws {
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kiln-ports-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
+        // The tool runs as a user of its own (never as root), as under `kiln serve`.
+        directory = (try TestToolUser.makeHome(prefix: "kiln-ports") as NSString).deletingLastPathComponent
         store = try KilnStore(path: directory + "/kiln.sqlite")
         tool = try ToolName("ownjobs")
-        try await store.createTool(Tool(name: tool, maintainers: [], unixUser: nil, createdAt: 0), tokenHash: "x")
+        try await store.createTool(Tool(name: tool, maintainers: [], unixUser: TestToolUser.identity, createdAt: 0), tokenHash: "x")
     }
 
     func monitor(_ backend: LocalJobBackend) -> JobMonitor {
@@ -80,10 +80,12 @@ import Glibc
         let port = try #require(try await store.jobReplicas(of: "moved", tool: tool).first?.port)
 
         FileManager.default.createFile(atPath: slow, contents: nil)
+        TestToolUser.give(slow)
         let firstLife = try await livePID()
         ProcessInspector.signalGroup(firstLife.pid, SIGKILL)
         for _ in 0..<200 where PortAllocator.isListenedOn(port) { try await Task.sleep(for: .milliseconds(5)) }
-        let squatter = try ForeignListener(uid: 65534, port: port, body: "squatter")
+        // Another user than the tool's (`nobody`, see TestToolUser).
+        let squatter = try ForeignListener(uid: 65533, port: port, body: "squatter")
         defer { squatter.stop() }
         try await squatter.waitUntilListening()
         try FileManager.default.removeItem(atPath: slow)

@@ -47,7 +47,7 @@ import Glibc
             let listeners = [api, proxy].compactMap { $0.localAddress?.port }.map { HostPort(host: "127.0.0.1", port: $0) }
             let router = ControlPlaneRouter.build(
                 authenticator: Authenticator(adminToken: adminToken, store: store),
-                tools: ToolService(store: store, accounts: try HostAccounts(dataDirectory: directory, userMode: .off)), store: store,
+                tools: ToolService(store: store, accounts: try HostAccounts(dataDirectory: directory, userMode: .auto)), store: store,
                 routes: StoreRouteRegistry(store: store),
                 routeBackends: RouteBackendAdmission(
                     store: store, policy: RouteBackendPolicy(serverUID: geteuid(), serverListeners: listeners)))
