@@ -7,23 +7,18 @@ import Testing
 @Suite(.serialized) struct ToolOriginTests {
     /// A server for `domain` with one tool (Unix users as the server's default) routed to a backend.
     struct Platform {
-        let server: KilnServerProcess
-        let backend: BackendProcess
-        let tool = uniqueToolName("edge")
+        let fixture: ProxyFixture
+        var server: KilnServerProcess { fixture.server }
+        var backend: BackendProcess { fixture.backend }
+        var tool: String { fixture.tool }
 
         init(_ arguments: [String]) throws {
-            server = try KilnServerProcess(extraArguments: ["--allow-http"] + arguments)
-            let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
-            guard created.status == 0 else { throw TestFailure("\(created)") }
-            backend = try BackendProcess(name: "origin", tool: tool)
-            let routed = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
-            guard routed.status == 0 else { throw TestFailure("\(routed)") }
+            fixture = try ProxyFixture(serverArguments: ["--allow-http"] + arguments)
         }
 
         func stop() {
             _ = try? kiln("tools", "delete", tool, "--data", server.dataDirectory)
-            backend.stop()
-            server.terminate()
+            fixture.stop()
         }
 
         /// The status line and Location of a raw request (`version` 1.0 takes the general path).
