@@ -1,4 +1,5 @@
 import KilnCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,13 +30,19 @@ public struct RuntimeDirectory: Sendable, Hashable {
         return nil
     }
 
-    /// Where the exit files of `tool`'s jobs go: a folder only the platform writes.
+    /// Where the exit files of `tool`'s jobs go: a folder only the platform writes. Checked once
+    /// per folder and process (a thousand runs a minute each need one), and again after `tidy`.
     public func exitFolder(of tool: ToolName) throws(KilnError) -> String {
-        try PrivateDirectory.ensure(path + "/exits", mode: 0o711, owner: .process)
         let folder = path + "/exits/" + tool.rawValue
+        if Self.ensuredFolders.withLock({ $0.contains(folder) }) { return folder }
+        try PrivateDirectory.ensure(path + "/exits", mode: 0o711, owner: .process)
         try PrivateDirectory.ensure(folder, mode: 0o711, owner: .process)
+        _ = Self.ensuredFolders.withLock { $0.insert(folder) }
         return folder
     }
+
+    /// The exit folders this process made or checked.
+    static let ensuredFolders = Mutex<Set<String>>([])
 
     /// A folder of the tool's own for its servers' sockets.
     public func socketFolder(of tool: ToolName, owner: FileOwner) throws(KilnError) -> String {
@@ -48,10 +55,17 @@ public struct RuntimeDirectory: Sendable, Hashable {
     /// Creates, for `owner` (by descriptor), the file `name` in the exit folder of `tool`,
     /// replacing whatever had that name; the tool's wrapper writes into it.
     public func makeExitFile(_ name: String, of tool: ToolName, owner: FileOwner) throws(KilnError) -> String {
-        let folder = try exitFolder(of: tool)
-        let path = folder + "/" + name
+        var folder = try exitFolder(of: tool)
+        var path = folder + "/" + name
         unlink(path)
-        let opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        var opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if opened < 0 && errno == ENOENT {
+            // The folder went since it was checked (tidied): make it again.
+            _ = Self.ensuredFolders.withLock { $0.remove(folder) }
+            folder = try exitFolder(of: tool)
+            path = folder + "/" + name
+            opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
         guard opened >= 0 else { throw PrivateDirectory.failure("cannot create", path) }
         let file = Descriptor(opened)
         if owner != .process, fchown(file.rawValue, owner.uid, owner.gid) != 0 {
@@ -68,6 +82,7 @@ public struct RuntimeDirectory: Sendable, Hashable {
     /// Removes the folders that are empty (at a clean shutdown), so nothing is left once no run
     /// is left to adopt; with `removingFiles` (tests), everything.
     public func tidy(removingFiles: Bool = false) {
+        Self.ensuredFolders.withLock { folders in folders = folders.filter { !$0.hasPrefix(path + "/") } }
         for group in ["exits", "sockets"] {
             let folder = path + "/" + group
             for tool in PrivateDirectory.entries(of: folder) {

@@ -89,6 +89,21 @@ import Testing
         #expect(status.description.contains("memory limit (64Mi)"))
     }
 
+    @Test(.enabled(if: ControlGroups.available?.roots[.memory] != nil, "this host gives no writable memory controller"))
+    func aUnitKeepsItsGroupsForItsNextRunWhichIsJudgedOnItsOwn() async throws {
+        let groups = try #require(ControlGroups.available)
+        let unit = try unit("job-again")
+        let limits = ResourceLimits(memory: MemorySize(bytes: 64 << 20), cpu: CPUQuantity(millicores: 1000), unit: unit)
+        let killed = try await run("exec python3 -c 'b = bytearray(400 << 20)'", limits: limits)
+        #expect(killed == .outOfMemory(limit: MemorySize(bytes: 64 << 20)), "\(killed)")
+        // The next run of the unit finds its groups made, and the earlier kill is not its own.
+        #expect(FileManager.default.fileExists(atPath: try #require(groups.path(of: unit.group, .memory))))
+        let next = try await run("exit 0", limits: limits)
+        #expect(next == .exited(code: 0), "\(next)")
+        await limits.removeGroups()
+        #expect(!FileManager.default.fileExists(atPath: try #require(groups.path(of: unit.group, .memory))))
+    }
+
     @Test(.enabled(if: ControlGroups.available?.roots[.pids] != nil, "this host gives no writable pids controller"))
     func aForkBombStaysInsideItsToolsProcessLimit() async throws {
         let groups = try #require(ControlGroups.available)

@@ -54,9 +54,9 @@ public final class LocalJobBackend: JobBackend {
                 started.continuation.finish()
             }
             started.continuation.finish()
-            // What the command left running in its group ends with it, as in a container.
+            // What the command left running in its group ends with it, as in a container. Its
+            // control groups stay for the job's next run (removed when empty at shutdown).
             if let pid = leader.withLock({ $0 }) { ProcessInspector.signalGroup(pid, SIGKILL) }
-            await spec.limits?.removeGroups()
             end.finish(status)
         }
         var iterator = started.stream.makeAsyncIterator()
@@ -122,7 +122,7 @@ public final class LocalJobBackend: JobBackend {
         environment.merge(submission.environment) { _, given in given }
         let limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
-            unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: "job-\(submission.job).\(submission.runID).\(submission.attempt)"))
+            unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: Self.unitName(of: submission)))
         var spec = ProcessSpec(
             executable: "/bin/sh",
             arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile],
@@ -156,6 +156,13 @@ public final class LocalJobBackend: JobBackend {
     /// With `removingFiles` (tests, once no run is left), the exit files go too.
     public func tidy(removingFiles: Bool = false) {
         runtimeDirectory?.tidy(removingFiles: removingFiles)
+        ControlGroups.available?.removeEmpty(instanceGroup: ControlGroupUnit.instanceGroup(of: instance))
+    }
+
+    /// A job's unit of control groups: the job's (its runs follow one another, so they share it),
+    /// or a continuous job's replica's.
+    static func unitName(of submission: JobSubmission) -> String {
+        submission.environment["KILN_REPLICA"].map { "job-\(submission.job).\($0)" } ?? "job-\(submission.job)"
     }
 
     static func readExitFile(_ path: String) -> ExitStatus? {

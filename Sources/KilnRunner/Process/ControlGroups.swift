@@ -1,6 +1,7 @@
 import Foundation
 import KilnCore
 import KilnFiles
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -97,6 +98,11 @@ public struct ControlGroups: Sendable, Hashable {
     public func prepare(
         _ unit: ControlGroupUnit, memory: MemorySize, cpu: CPUQuantity, toolProcessLimit: Int, owner: FileOwner
     ) throws(KilnError) -> [String] {
+        // A unit used again with the same limits (a job's next run, a replica's next life) keeps
+        // its groups: making and removing groups is what costs, a thousand runs a minute.
+        let prepared = PreparedUnit(root: hierarchies.first ?? "", unit: unit, memory: memory, cpu: cpu, processes: toolProcessLimit, owner: owner)
+        let entries = version == .v1 ? hierarchies.map { $0 + "/" + unit.group + "/cgroup.procs" } : []
+        if Self.prepared.withLock({ $0.contains(prepared) }) { return entries }
         do {
             if version == .v2, let root = hierarchies.first {
                 let enable = roots.keys.map { "+" + $0.rawValue }.sorted().joined(separator: " ")
@@ -126,15 +132,27 @@ public struct ControlGroups: Sendable, Hashable {
         } catch {
             throw KilnError(.internalError, "cannot make the control group \(unit.group): \(error)", context: ["cgroup": unit.group])
         }
-        guard version == .v1 else { return [] }
-        let entries = hierarchies.map { $0 + "/" + unit.group + "/cgroup.procs" }
         if owner != .process {
             for file in entries where chown(file, owner.uid, owner.gid) != 0 {
                 throw KilnError(.internalError, "cannot let the tool enter \(file): \(String(cString: strerror(errno)))")
             }
         }
+        _ = Self.prepared.withLock { $0.insert(prepared) }
         return entries
     }
+
+    /// A unit's groups as made, with their limits and the owner who may enter them.
+    struct PreparedUnit: Hashable {
+        var root: String
+        var unit: ControlGroupUnit
+        var memory: MemorySize
+        var cpu: CPUQuantity
+        var processes: Int
+        var owner: FileOwner
+    }
+
+    /// The units this process made and has not removed.
+    static let prepared = Mutex<Set<PreparedUnit>>([])
 
     /// Moves a running `pid` into the unit's groups (v2, where a process cannot enter by itself).
     public func place(_ pid: Int32, in unit: ControlGroupUnit) throws(KilnError) {
@@ -163,6 +181,7 @@ public struct ControlGroups: Sendable, Hashable {
     /// remains, and processes just killed may take a moment to go); the tool's and the instance's
     /// go with their last unit.
     public func remove(_ unit: ControlGroupUnit) async {
+        Self.prepared.withLock { prepared in prepared = prepared.filter { $0.unit != unit } }
         for root in hierarchies {
             for _ in 0..<40 {
                 if rmdir(root + "/" + unit.group) == 0 || errno == ENOENT { break }
@@ -170,6 +189,24 @@ public struct ControlGroups: Sendable, Hashable {
             }
             rmdir(root + "/" + unit.toolGroup)
             rmdir(root + "/" + unit.instanceGroup)
+        }
+    }
+
+    /// Removes the groups of this instance that no process is in (at a clean shutdown: jobs keep
+    /// their units between runs).
+    public func removeEmpty(instanceGroup: String) {
+        Self.prepared.withLock { prepared in prepared = prepared.filter { $0.unit.instanceGroup != instanceGroup } }
+        for root in hierarchies {
+            let instance = root + "/" + instanceGroup
+            for tool in (try? FileManager.default.contentsOfDirectory(atPath: instance)) ?? [] {
+                var isDirectory: ObjCBool = false
+                for unit in (try? FileManager.default.contentsOfDirectory(atPath: instance + "/" + tool)) ?? []
+                where FileManager.default.fileExists(atPath: instance + "/" + tool + "/" + unit, isDirectory: &isDirectory) && isDirectory.boolValue {
+                    rmdir(instance + "/" + tool + "/" + unit)
+                }
+                rmdir(instance + "/" + tool)
+            }
+            rmdir(instance)
         }
     }
 
@@ -197,10 +234,13 @@ public struct ControlGroupUnit: Sendable, Hashable {
     public var unit: String
 
     public init(instance: String, tool: ToolName, unit: String) {
-        instanceGroup = "kiln-" + InstanceTag.of(instance)
+        instanceGroup = Self.instanceGroup(of: instance)
         self.tool = tool
         self.unit = unit
     }
+
+    /// The group of a platform instance's tools.
+    public static func instanceGroup(of instance: String) -> String { "kiln-" + InstanceTag.of(instance) }
 
     public var toolGroup: String { instanceGroup + "/" + tool.rawValue }
     public var group: String { toolGroup + "/" + unit }

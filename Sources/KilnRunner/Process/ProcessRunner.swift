@@ -59,7 +59,7 @@ public enum ProcessRunner {
             switch result.terminationStatus {
             case .exited(let code): return .exited(code: code)
             case .signaled(let signal):
-                if signal == SIGKILL, let limits = spec.limits, limits.wasOutOfMemory {
+                if signal == SIGKILL, let limits = spec.limits, let entry, limits.wasOutOfMemory(since: entry) {
                     appendLine("kiln: killed by the kernel for using more than its memory limit (\(limits.memory))", to: spec.standardError)
                     return .outOfMemory(limit: limits.memory)
                 }

@@ -40,6 +40,9 @@ public struct ResourceLimits: Sendable, Hashable {
         public var groupFiles: [String]
         /// The process could not enter by itself (cgroup v2): the platform places it once spawned.
         public var placeAfterSpawn: Bool
+        /// The kernel's count of OOM kills in the unit's memory group before this process (a unit
+        /// serves one run after another).
+        public var outOfMemoryKillsBefore = 0
 
         public init(dataLimitKiB: String, groupFiles: [String], placeAfterSpawn: Bool) {
             self.dataLimitKiB = dataLimitKiB
@@ -57,9 +60,11 @@ public struct ResourceLimits: Sendable, Hashable {
         }
         let files = try controlGroups.prepare(unit, memory: memory, cpu: cpu, toolProcessLimit: toolProcessLimit, owner: owner)
         let heldByGroup = controlGroups.roots[.memory] != nil
-        return Entry(
+        var entry = Entry(
             dataLimitKiB: heldByGroup ? "-" : String(memory.bytes / 1024), groupFiles: files,
             placeAfterSpawn: files.isEmpty && !controlGroups.roots.isEmpty)
+        entry.outOfMemoryKillsBefore = controlGroups.outOfMemoryKills(in: unit)
+        return entry
     }
 
     /// The first lines of the shell that comes before a tool's command: no core files, the data
@@ -91,10 +96,10 @@ public struct ResourceLimits: Sendable, Hashable {
         await controlGroups.remove(unit)
     }
 
-    /// Whether the kernel killed the unit for its memory.
-    public var wasOutOfMemory: Bool {
+    /// Whether the kernel killed in the unit for its memory since `entry` was made.
+    public func wasOutOfMemory(since entry: Entry) -> Bool {
         guard let controlGroups, let unit else { return false }
-        return controlGroups.outOfMemoryKills(in: unit) > 0
+        return controlGroups.outOfMemoryKills(in: unit) > entry.outOfMemoryKillsBefore
     }
 
     /// How each limit is enforced on this host, for status.
