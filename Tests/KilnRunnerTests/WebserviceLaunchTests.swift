@@ -43,10 +43,11 @@ import Testing
         let limits = try #require(spec.limits)
         #expect(limits.memory == MemorySize(bytes: 256 << 20) && limits.unit?.group.hasSuffix("/demo/web-0") == true)
         // Without control groups the entry shell sets the data segment limit, then runs the server.
-        let entry = ResourceLimits.Entry(dataLimitKiB: String((256 << 20) / 1024), groupFiles: [], placeAfterSpawn: false)
+        let entry = ResourceLimits.Entry(
+            workingDirectory: spec.workingDirectory, dataLimitKiB: String((256 << 20) / 1024), groupFiles: [], placeAfterSpawn: false)
         let wrapped = limits.wrapping(spec.executable, spec.arguments, entry: entry)
         #expect(wrapped.executable == "/bin/sh")
-        #expect(wrapped.arguments.dropFirst(2).prefix(4) == ["kiln-limits", "262144", "0", spec.executable])
+        #expect(wrapped.arguments.dropFirst(2).prefix(5) == ["kiln-limits", spec.workingDirectory, "262144", "0", spec.executable])
     }
 
     @Test func aToolsOwnVirtualenvWins() throws {

@@ -32,14 +32,14 @@ public enum ProcessRunner {
             var options = PlatformOptions()
             options.processGroupID = 0
             options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: spec.stopGracePeriod)]
-            let entry = try spec.limits?.prepare(owner: FileOwner(spec.user))
+            let entry = try spec.limits?.prepare(owner: FileOwner(spec.user), workingDirectory: spec.workingDirectory)
             let (limited, limitedArguments) = Self.entering(spec, entry)
             let (executable, arguments) = spec.user.map { Self.asUser($0, limited, limitedArguments) } ?? (limited, limitedArguments)
             let result = try await Subprocess.run(
                 .path(FilePath(executable)),
                 arguments: Arguments(arguments),
                 environment: .custom(spec.environment.reduce(into: [:]) { $0[.init(stringLiteral: $1.key)] = $1.value }),
-                workingDirectory: FilePath(spec.workingDirectory),
+                workingDirectory: FilePath(Self.spawnDirectory(spec)),
                 platformOptions: options,
                 input: .none,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
@@ -72,9 +72,23 @@ public enum ProcessRunner {
         }
     }
 
-    /// The program and arguments with the entry into its limits before it.
+    /// Where the process is spawned. A tool's process (run as its user) starts in `/` and its first
+    /// shell, already the tool, enters the working folder: the spawn's `chdir` runs as root, and
+    /// would follow a link the tool put on the way to its home's folders.
+    static func spawnDirectory(_ spec: ProcessSpec) -> String {
+        spec.user == nil ? spec.workingDirectory : "/"
+    }
+
+    /// Enters the working folder as the tool, for a process without limits (with limits, the
+    /// entry shell does).
+    static let enterFolder = #"cd -- "$1" 2>/dev/null || { echo "kiln: cannot enter the folder $1" >&2; exit 125; }; shift; exec "$@""#
+
+    /// The program and arguments with the entry into its folder and limits before it.
     static func entering(_ spec: ProcessSpec, _ entry: ResourceLimits.Entry?) -> (String, [String]) {
-        guard let limits = spec.limits, let entry else { return (spec.executable, spec.arguments) }
+        guard let limits = spec.limits, let entry else {
+            guard spec.user != nil else { return (spec.executable, spec.arguments) }
+            return ("/bin/sh", ["-c", enterFolder, "kiln-folder", spec.workingDirectory, spec.executable] + spec.arguments)
+        }
         switch spec.limitEntry {
         case .entryShell:
             return limits.wrapping(spec.executable, spec.arguments, entry: entry)

@@ -36,6 +36,9 @@ public struct ResourceLimits: Sendable, Hashable {
     /// What the entry shell is told: the data segment limit in KiB (`-` for none: the memory
     /// group holds), how many group files follow, and the files.
     public struct Entry: Sendable, Hashable {
+        /// Where the tool's command runs: entered by the shell, as the tool, so that root never
+        /// follows a link in a tool's home to get there.
+        public var workingDirectory: String
         public var dataLimitKiB: String
         public var groupFiles: [String]
         /// The process could not enter by itself (cgroup v2): the platform places it once spawned.
@@ -44,34 +47,37 @@ public struct ResourceLimits: Sendable, Hashable {
         /// serves one run after another).
         public var outOfMemoryKillsBefore = 0
 
-        public init(dataLimitKiB: String, groupFiles: [String], placeAfterSpawn: Bool) {
+        public init(workingDirectory: String, dataLimitKiB: String, groupFiles: [String], placeAfterSpawn: Bool) {
+            self.workingDirectory = workingDirectory
             self.dataLimitKiB = dataLimitKiB
             self.groupFiles = groupFiles
             self.placeAfterSpawn = placeAfterSpawn
         }
 
-        public var arguments: [String] { [dataLimitKiB, String(groupFiles.count)] + groupFiles }
+        public var arguments: [String] { [workingDirectory, dataLimitKiB, String(groupFiles.count)] + groupFiles }
     }
 
     /// Makes the unit's groups with their limits (before the process is spawned).
-    public func prepare(owner: FileOwner) throws(KilnError) -> Entry {
+    public func prepare(owner: FileOwner, workingDirectory: String) throws(KilnError) -> Entry {
         guard let controlGroups, let unit else {
-            return Entry(dataLimitKiB: String(memory.bytes / 1024), groupFiles: [], placeAfterSpawn: false)
+            return Entry(workingDirectory: workingDirectory, dataLimitKiB: String(memory.bytes / 1024), groupFiles: [], placeAfterSpawn: false)
         }
         let files = try controlGroups.prepare(unit, memory: memory, cpu: cpu, toolProcessLimit: toolProcessLimit, owner: owner)
         let heldByGroup = controlGroups.roots[.memory] != nil
         var entry = Entry(
-            dataLimitKiB: heldByGroup ? "-" : String(memory.bytes / 1024), groupFiles: files,
+            workingDirectory: workingDirectory, dataLimitKiB: heldByGroup ? "-" : String(memory.bytes / 1024), groupFiles: files,
             placeAfterSpawn: files.isEmpty && !controlGroups.roots.isEmpty)
         entry.outOfMemoryKillsBefore = controlGroups.outOfMemoryKills(in: unit)
         return entry
     }
 
-    /// The first lines of the shell that comes before a tool's command: no core files, the data
-    /// limit when no memory group holds, then into each group (`$1` KiB or `-`, `$2` files, the
-    /// files), leaving the rest of the arguments. A group it cannot enter stops it before
-    /// anything of the tool runs.
+    /// The first lines of the shell that comes before a tool's command: into its working folder
+    /// (`$1`), no core files, the data limit when no memory group holds (`$2` KiB or `-`), then
+    /// into each group (`$3` files, the files), leaving the rest of the arguments. A folder or a
+    /// group it cannot enter stops it before anything of the tool runs.
     public static let entryPrologue = """
+        cd -- "$1" 2>/dev/null || { echo "kiln: cannot enter the folder $1" >&2; exit 125; }
+        shift
         ulimit -c 0
         [ "$1" = - ] || ulimit -d "$1"
         __kiln_groups=$2
