@@ -172,6 +172,19 @@ import Testing
         #expect(group?.first == two)
         #expect(BackendGroup(one).single == one)
     }
+
+    /// Every pattern of a tool may cost up to the engine's limit; a request stops trying them
+    /// once it has spent `RouteLimits.matchTimePerRequest`, so a tool of 99 patterns that each
+    /// backtrack to the limit holds its event loop about a millisecond, not the sum (some 10 ms),
+    /// and its last pattern is never reached on such a path. A cheap miss of the same patterns
+    /// still reaches it.
+    @Test func aRequestStopsTryingPatternsPastItsBudget() throws {
+        let costly = (0..<99).map { ("tool", "^/(a+)+$|^/never\($0)$", two) }
+        let routes = table(costly + [("tool", ".*", one)])
+        let path = "/tool/" + String(repeating: "a", count: 28) + "b"
+        #expect(routes.resolve(host: nil, path: Substring(path), domain: "d") == .toolNotRunning(tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/x", domain: "d") == .backend(BackendGroup(one), tool: "tool"))
+    }
 }
 
 @Suite struct RouteTableDifferenceTests {

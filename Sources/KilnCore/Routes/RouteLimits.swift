@@ -19,6 +19,11 @@ public enum RouteLimits {
     static let backtrackingDepth: UInt32 = 10_000
     /// PCRE2's heap limit, in KiB: the interpreter's backtracking frames of one match.
     static let matchHeapKiB: UInt32 = 4096
+    /// The processor time all of one tool's patterns may take on one request (each within the
+    /// limits above; counted from the first pattern that did not match): about the most a
+    /// request holds its event loop in route matching, where 100 patterns each just short of the
+    /// limit would take some 15 ms.
+    public static let matchTimePerRequest: Duration = .milliseconds(1)
     /// Each thread's JIT stack: where it starts and how far it may grow, in bytes.
     static let jitStackStart = 32 * 1024
     static let jitStackMaximum = 512 * 1024

@@ -117,17 +117,31 @@ public struct RouteTable: Sendable {
 
     /// The backends of `tool`'s first pattern that matches `path`. A pattern whose match is
     /// abandoned at a limit does not match (and is counted in `PatternLimitHits.shared`).
+    ///
+    /// Each match is bounded by the engine's limits; the request as a whole by
+    /// `RouteLimits.matchTimePerRequest`: a tool with many patterns that each backtrack just short
+    /// of the limit would otherwise hold an event loop (and every connection on it) for the sum.
+    /// Past the budget the remaining patterns are not tried and the request matches none of them.
     public func match(tool: Substring, path: Substring) -> BackendGroup? {
         let key = String(tool)
         guard let routes = shards[Self.shard(of: tool)][key] else { return nil }
-        for entry in routes {
+        // Almost every request matches its tool's first pattern, which needs no clock.
+        var budget: MatchBudget? = nil
+        for (index, entry) in routes.enumerated() {
             switch entry.pattern.match(path) {
             case .matched:
                 return entry.backends
             case .unmatched:
-                continue
+                break
             case .abandoned:
                 PatternLimitHits.shared.record(tool: key, pattern: entry.pattern.source)
+            }
+            guard index + 1 < routes.count else { break }
+            if budget == nil {
+                budget = MatchBudget(RouteLimits.matchTimePerRequest)
+            } else if budget?.isSpent == true {
+                PatternLimitHits.shared.record(tool: key, pattern: routes[index + 1].pattern.source)
+                return nil
             }
         }
         return nil

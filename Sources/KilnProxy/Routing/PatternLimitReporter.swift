@@ -26,7 +26,7 @@ struct PatternLimitReporter {
     func report() {
         guard let report = hits.take() else { return }
         logger.warning(
-            "route patterns abandoned at the match limit (treated as not matching)",
+            "route patterns abandoned at the match limit or the per-request budget (treated as not matching)",
             metadata: [
                 "count": "\(report.count)", "last_tool": "\(report.lastTool)", "last_pattern": "\(report.lastPattern)",
             ])
