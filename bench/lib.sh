@@ -80,7 +80,7 @@ CONF
 
 KILN="$ROOT/.build/release/kiln"
 build_kiln() {
-  (cd "$ROOT" && swift build -c release --product kiln >/dev/null)
+  (cd "$ROOT" && swift build -c release --product kiln >/dev/null && swift build -c release --product kiln-enter >/dev/null)
 }
 
 # Prints "req/s p50 p90 p99" (latencies in ms) for one wrk run; wrk reads URLs from stdin when

@@ -1,7 +1,7 @@
 import Foundation
 import KilnCore
 import KilnFiles
-import KilnRunner
+@testable import KilnRunner
 import Testing
 
 @Suite struct WebserviceLaunchTests {
@@ -42,12 +42,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: launch.home + "/.kiln/kiln_wsgi.py"))
         let limits = try #require(spec.limits)
         #expect(limits.memory == MemorySize(bytes: 256 << 20) && limits.unit?.group.hasSuffix("/demo/web-0") == true)
-        // Without control groups the entry shell sets the data segment limit, then runs the server.
-        let entry = ResourceLimits.Entry(
-            workingDirectory: spec.workingDirectory, dataLimitKiB: String((256 << 20) / 1024), groupFiles: [], placeAfterSpawn: false)
-        let wrapped = limits.wrapping(spec.executable, spec.arguments, entry: entry)
-        #expect(wrapped.executable == "/bin/sh")
-        #expect(wrapped.arguments.dropFirst(2).prefix(5) == ["kiln-limits", spec.workingDirectory, "262144", "0", spec.executable])
+        // Without control groups the entry sets the data segment limit, becomes the tool and
+        // enters its folder, then runs the server.
+        let entry = ResourceLimits.Entry(groupFiles: [], dataLimitKiB: (256 << 20) / 1024)
+        let command = ProcessEntry.command(for: spec, entry: entry, helper: "/opt/kiln/kiln-enter")
+        #expect(command.executable == "/opt/kiln/kiln-enter")
+        #expect(command.arguments.prefix(2) == ["-d", "262144"])
+        let separator = try #require(command.arguments.firstIndex(of: "--"))
+        #expect(command.arguments[separator - 2 ..< separator] == ["-C", spec.workingDirectory])
+        #expect(Array(command.arguments[(separator + 1)...]) == [spec.executable] + spec.arguments)
     }
 
     @Test func aToolsOwnVirtualenvWins() throws {

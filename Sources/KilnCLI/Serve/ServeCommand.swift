@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = makeLogger()
         let apiAddress = try HostPort(parsing: api)
         let directory = try DataDirectory(path: data)
+        // Every process of a tool's begins with it: refuse now rather than at the first start.
+        _ = try ProcessEntry.helper()
         let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
         if accounts.managesUnixUsers {
             try directory.checkHomesReachable()
@@ -118,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             routeFeed = .fromStore(store, routes: routeTable, owners: owners, logger: logger)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: routeFeed),
             .init(
                 service: try ProxyServer(

@@ -123,23 +123,21 @@ public final class LocalJobBackend: JobBackend {
         let limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
             unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: Self.unitName(of: submission)))
-        var spec = ProcessSpec(
+        let spec = ProcessSpec(
             executable: "/bin/sh",
             arguments: ["-c", Self.wrapper, "kiln-job-\(submission.job)", submission.command, exitFile],
             environment: environment, workingDirectory: submission.workingDirectory, user: submission.user,
             standardOutput: submission.output.map { .file(submission.files, $0) } ?? .discard,
             standardError: submission.error.map { .file(submission.files, $0) } ?? .discard, stopGracePeriod: .seconds(5), limits: limits)
-        spec.limitEntry = .ownScript
         return spec
     }
 
-    /// Enters the run's limits (`ResourceLimits.entryPrologue`: its control groups, or the data
-    /// segment limit where there are none), runs the command (`$1`) in a subshell with no
-    /// positional parameters, writes its status to `$2`, and ends as it ended: a command killed
-    /// by a signal has its wrapper end by the same signal, so the runner tells a kill (an
-    /// out-of-memory kill among them) from an exit code. One shell and a fork, no further exec,
-    /// before the command.
-    static let wrapper = ResourceLimits.entryPrologue + """
+    /// Runs the command (`$1`) in a subshell with no positional parameters, writes its status
+    /// to `$2`, and ends as it ended: a command killed by a signal has its wrapper end by the
+    /// same signal, so the runner tells a kill (an out-of-memory kill among them) from an exit
+    /// code. One shell and a fork, no further exec, before the command (its limits and user are
+    /// set by `ProcessEntry` before the shell starts).
+    static let wrapper = """
         __kiln_command=$1 __kiln_exit_file=$2
         ( set --; eval "$__kiln_command" )
         status=$?

@@ -1,6 +1,5 @@
 import Foundation
 import KilnCore
-import KilnFiles
 import Synchronization
 
 #if canImport(Glibc)
@@ -91,29 +90,28 @@ public struct ControlGroups: Sendable, Hashable {
     var hierarchies: [String] { Array(Set(roots.values)).sorted() }
 
     /// Makes the unit's groups (and its tool's, with the tool's process limit) with its limits.
-    /// Returns the files that a process writes its pid into to enter them: each is given to
-    /// `owner`, so the tool's first process (a shell, as the tool) enters before it runs the
-    /// tool's command. On v2 a process that is not root cannot move itself without a delegated
-    /// parent: there the list is empty and the platform places the process once it is spawned.
+    /// Returns the files that a process writes its pid into to enter them: root's only (a tool
+    /// cannot move its processes between groups), written by the process's entry before it
+    /// becomes the tool.
     public func prepare(
-        _ unit: ControlGroupUnit, memory: MemorySize, cpu: CPUQuantity, toolProcessLimit: Int, owner: FileOwner
+        _ unit: ControlGroupUnit, memory: MemorySize, cpu: CPUQuantity, toolProcessLimit: Int
     ) throws(KilnError) -> [String] {
         // A unit used again with the same limits (a job's next run, a replica's next life) keeps
         // its groups: making and removing groups is what costs, a thousand runs a minute.
-        let prepared = PreparedUnit(root: hierarchies.first ?? "", unit: unit, memory: memory, cpu: cpu, processes: toolProcessLimit, owner: owner)
-        let entries = version == .v1 ? hierarchies.map { $0 + "/" + unit.group + "/cgroup.procs" } : []
+        let prepared = PreparedUnit(root: hierarchies.first ?? "", unit: unit, memory: memory, cpu: cpu, processes: toolProcessLimit)
+        let entries = hierarchies.map { $0 + "/" + unit.group + "/cgroup.procs" }
         if Self.prepared.withLock({ $0.contains(prepared) }) { return entries }
         do {
             if version == .v2, let root = hierarchies.first {
                 let enable = roots.keys.map { "+" + $0.rawValue }.sorted().joined(separator: " ")
                 // A v2 group's children get a controller only once their parent enables it.
                 for folder in [root, root + "/" + unit.instanceGroup, root + "/" + unit.toolGroup] {
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    try Self.makeGroup(folder)
                     try? write(enable, to: folder + "/cgroup.subtree_control")
                 }
             }
             for root in hierarchies {
-                try FileManager.default.createDirectory(atPath: root + "/" + unit.group, withIntermediateDirectories: true)
+                try Self.makeGroup(root + "/" + unit.group)
             }
             if let tool = path(of: unit.toolGroup, .pids) {
                 for (file, value) in processLimitSettings(toolProcessLimit) { try write(value, to: tool + "/" + file) }
@@ -132,38 +130,30 @@ public struct ControlGroups: Sendable, Hashable {
         } catch {
             throw KilnError(.internalError, "cannot make the control group \(unit.group): \(error)", context: ["cgroup": unit.group])
         }
-        if owner != .process {
-            for file in entries where chown(file, owner.uid, owner.gid) != 0 {
-                throw KilnError(.internalError, "cannot let the tool enter \(file): \(String(cString: strerror(errno)))")
-            }
-        }
         _ = Self.prepared.withLock { $0.insert(prepared) }
         return entries
     }
 
-    /// A unit's groups as made, with their limits and the owner who may enter them.
+    /// Makes a group, and the groups above it that are missing: one `mkdir` when they are there.
+    static func makeGroup(_ path: String) throws(KilnError) {
+        func failed() -> KilnError { KilnError(.internalError, "cannot make \(path): \(String(cString: strerror(errno)))") }
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, path.count > 1 else { throw failed() }
+        try makeGroup((path as NSString).deletingLastPathComponent)
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw failed() }
+    }
+
+    /// A unit's groups as made, with their limits.
     struct PreparedUnit: Hashable {
         var root: String
         var unit: ControlGroupUnit
         var memory: MemorySize
         var cpu: CPUQuantity
         var processes: Int
-        var owner: FileOwner
     }
 
     /// The units this process made and has not removed.
     static let prepared = Mutex<Set<PreparedUnit>>([])
-
-    /// Moves a running `pid` into the unit's groups (v2, where a process cannot enter by itself).
-    public func place(_ pid: Int32, in unit: ControlGroupUnit) throws(KilnError) {
-        for root in hierarchies {
-            do {
-                try write(String(pid), to: root + "/" + unit.group + "/cgroup.procs")
-            } catch {
-                throw KilnError(.internalError, "cannot move process \(pid) into \(root)/\(unit.group): \(error)", context: ["cgroup": unit.group])
-            }
-        }
-    }
 
     /// How many times the kernel OOM-killed in the unit's memory group.
     public func outOfMemoryKills(in unit: ControlGroupUnit) -> Int {

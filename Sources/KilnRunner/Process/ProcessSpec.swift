@@ -30,17 +30,6 @@ public struct ProcessSpec: Sendable, Hashable {
     public var stopGracePeriod: Duration
     /// Memory, CPU and process limits; nil runs the program without any.
     public var limits: ResourceLimits?
-    /// How the process enters its limits.
-    public var limitEntry: LimitEntry = .entryShell
-
-    public enum LimitEntry: Sendable, Hashable {
-        /// The runner puts the entry shell (`ResourceLimits.wrapping`) in front of the program.
-        case entryShell
-        /// The program is `/bin/sh -c SCRIPT NAME ARGS…` whose script begins with
-        /// `ResourceLimits.entryPrologue`: the runner puts the entry's arguments after NAME.
-        case ownScript
-    }
-
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
         user: UnixIdentity?, standardOutput: OutputDestination, standardError: OutputDestination, stopGracePeriod: Duration = .seconds(5),

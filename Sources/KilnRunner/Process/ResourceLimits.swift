@@ -1,15 +1,14 @@
 import KilnCore
-import KilnFiles
 
 /// The memory, CPU and processes a tool's process may use, and how the host enforces them.
 ///
 /// Where the host offers control groups (`ControlGroups`), each process runs in a group of its
 /// unit's: memory is a hard limit (past it the kernel OOM-kills, and the end is reported as
 /// such), CPU a quota of the scheduler's period, and the tool's group caps its processes. The
-/// process enters its groups itself, from the shell that comes before the tool's command
-/// (`entryPrologue`), so nothing of the tool runs outside them. Without a memory controller,
-/// memory is capped by RLIMIT_DATA, which (unlike RLIMIT_AS) does not count address space
-/// reserved but never written, which runtimes such as V8 reserve by gigabytes.
+/// process is in its groups before anything of the tool runs: its entry (`ProcessEntry`) enters
+/// them with the platform's rights, then becomes the tool. Without a memory controller, memory is
+/// capped by RLIMIT_DATA, which (unlike RLIMIT_AS) does not count address space reserved but
+/// never written, which runtimes such as V8 reserve by gigabytes.
 public struct ResourceLimits: Sendable, Hashable {
     public var memory: MemorySize
     public var cpu: CPUQuantity
@@ -33,67 +32,33 @@ public struct ResourceLimits: Sendable, Hashable {
         self.toolProcessLimit = toolProcessLimit
     }
 
-    /// What the entry shell is told: the data segment limit in KiB (`-` for none: the memory
-    /// group holds), how many group files follow, and the files.
+    /// What the process's entry (`ProcessEntry`) is told: the groups to enter and the data
+    /// segment limit where no memory group holds.
     public struct Entry: Sendable, Hashable {
-        /// Where the tool's command runs: entered by the shell, as the tool, so that root never
-        /// follows a link in a tool's home to get there.
-        public var workingDirectory: String
-        public var dataLimitKiB: String
+        /// The `cgroup.procs` files the entry writes its pid into, with the platform's rights and
+        /// before it becomes the tool.
         public var groupFiles: [String]
-        /// The process could not enter by itself (cgroup v2): the platform places it once spawned.
-        public var placeAfterSpawn: Bool
+        /// RLIMIT_DATA in KiB; nil where the memory group holds.
+        public var dataLimitKiB: Int64?
         /// The kernel's count of OOM kills in the unit's memory group before this process (a unit
         /// serves one run after another).
         public var outOfMemoryKillsBefore = 0
 
-        public init(workingDirectory: String, dataLimitKiB: String, groupFiles: [String], placeAfterSpawn: Bool) {
-            self.workingDirectory = workingDirectory
-            self.dataLimitKiB = dataLimitKiB
+        public init(groupFiles: [String], dataLimitKiB: Int64?) {
             self.groupFiles = groupFiles
-            self.placeAfterSpawn = placeAfterSpawn
+            self.dataLimitKiB = dataLimitKiB
         }
-
-        public var arguments: [String] { [workingDirectory, dataLimitKiB, String(groupFiles.count)] + groupFiles }
     }
 
     /// Makes the unit's groups with their limits (before the process is spawned).
-    public func prepare(owner: FileOwner, workingDirectory: String) throws(KilnError) -> Entry {
+    public func prepare() throws(KilnError) -> Entry {
         guard let controlGroups, let unit else {
-            return Entry(workingDirectory: workingDirectory, dataLimitKiB: String(memory.bytes / 1024), groupFiles: [], placeAfterSpawn: false)
+            return Entry(groupFiles: [], dataLimitKiB: memory.bytes / 1024)
         }
-        let files = try controlGroups.prepare(unit, memory: memory, cpu: cpu, toolProcessLimit: toolProcessLimit, owner: owner)
-        let heldByGroup = controlGroups.roots[.memory] != nil
-        var entry = Entry(
-            workingDirectory: workingDirectory, dataLimitKiB: heldByGroup ? "-" : String(memory.bytes / 1024), groupFiles: files,
-            placeAfterSpawn: files.isEmpty && !controlGroups.roots.isEmpty)
+        let files = try controlGroups.prepare(unit, memory: memory, cpu: cpu, toolProcessLimit: toolProcessLimit)
+        var entry = Entry(groupFiles: files, dataLimitKiB: controlGroups.roots[.memory] != nil ? nil : memory.bytes / 1024)
         entry.outOfMemoryKillsBefore = controlGroups.outOfMemoryKills(in: unit)
         return entry
-    }
-
-    /// The first lines of the shell that comes before a tool's command: into its working folder
-    /// (`$1`), no core files, the data limit when no memory group holds (`$2` KiB or `-`), then
-    /// into each group (`$3` files, the files), leaving the rest of the arguments. A folder or a
-    /// group it cannot enter stops it before anything of the tool runs.
-    public static let entryPrologue = """
-        cd -- "$1" 2>/dev/null || { echo "kiln: cannot enter the folder $1" >&2; exit 125; }
-        shift
-        ulimit -c 0
-        [ "$1" = - ] || ulimit -d "$1"
-        __kiln_groups=$2
-        shift 2
-        while [ "$__kiln_groups" -gt 0 ]; do
-          echo $$ 2>/dev/null > "$1" || { echo "kiln: cannot enter the control group $1" >&2; exit 125; }
-          shift
-          __kiln_groups=$((__kiln_groups - 1))
-        done
-        unset __kiln_groups
-
-        """
-
-    /// The program run behind the entry shell.
-    public func wrapping(_ executable: String, _ arguments: [String], entry: Entry) -> (executable: String, arguments: [String]) {
-        ("/bin/sh", ["-c", Self.entryPrologue + "exec \"$@\"", "kiln-limits"] + entry.arguments + [executable] + arguments)
     }
 
     /// Removes the unit's groups once its processes are gone.
