@@ -85,7 +85,7 @@ let package = Package(
         ]),
         // Files in tools' homes and the platform's own, reached so that nothing a tool plants
         // (a link, a FIFO, a device, another's file) redirects the server, which runs as root.
-        .target(name: "KilnFiles", dependencies: ["KilnCore"]),
+        .target(name: "KilnFiles", dependencies: ["KilnCore", "CKilnSystem"]),
         // Tool accounts on the host: Unix users, homes, token files.
         .target(name: "KilnAccounts", dependencies: [
             "KilnCore", "KilnFiles",

@@ -2,7 +2,12 @@ import Foundation
 import KilnCore
 import KilnFiles
 @testable import KilnRunner
+import KilnTesting
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct WebserviceLaunchTests {
     let runtime = RuntimeDirectory.prepare(tag: "test-\(UUID().uuidString)", fallback: NSTemporaryDirectory() + "/kiln-run-\(UUID().uuidString)")
@@ -51,6 +56,28 @@ import Testing
         let separator = try #require(command.arguments.firstIndex(of: "--"))
         #expect(command.arguments[separator - 2 ..< separator] == ["-C", spec.workingDirectory])
         #expect(Array(command.arguments[(separator + 1)...]) == [spec.executable] + spec.arguments)
+    }
+
+    /// What a type needs is looked for with the tool's rights: a link from the tool's home to a
+    /// file only root may see counts as missing (root following it would tell the tool whether
+    /// any path of the host exists), and a link to a file of the tool's own still counts.
+    @Test func whatATypeNeedsIsLookedForWithTheToolsRights() throws {
+        let user = try #require(TestToolUser.identity, "needs root, with the tool another user")
+        let home = try TestToolUser.makeHome(prefix: "kiln-rights")
+        let closed = try makeTemporaryDirectory(prefix: "kiln-closed")
+        #expect(chmod(closed, 0o700) == 0)
+        #expect(FileManager.default.createFile(atPath: closed + "/app.py", contents: Data("app = None\n".utf8)))
+        #expect(symlink(closed + "/app.py", home + "/app.py") == 0)
+        #expect(lchown(home + "/app.py", user.uid, user.gid) == 0)
+        let spec = try WebserviceSpec(type: .python311, memory: MemorySize(bytes: 256 << 20))
+        let launch = WebserviceLaunch(tool: try ToolName("demo"), user: user, home: home, spec: spec, kilnExecutable: "/usr/local/bin/kiln")
+        let error = #expect(throws: KilnError.self) { try launch.check() }
+        #expect(error?.context["missing"] == "app.py", "\(String(describing: error))")
+        #expect(access(closed + "/app.py", R_OK) == 0, "the thread has root's rights again")
+        // The tool's own file, linked from elsewhere in its home.
+        try writeAsTool("app = None\n", to: "src/app.py", inHome: home)
+        #expect(unlink(home + "/app.py") == 0 && symlink(home + "/src/app.py", home + "/app.py") == 0)
+        #expect(throws: Never.self) { try launch.check() }
     }
 
     @Test func aToolsOwnVirtualenvWins() throws {

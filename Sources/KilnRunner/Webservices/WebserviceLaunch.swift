@@ -85,7 +85,7 @@ public struct WebserviceLaunch: Sendable {
         case .python311:
             let appDirectory = try pythonAppDirectory()
             let venv = home + "/www/python/venv/bin/gunicorn"
-            let gunicorn = isExecutable(venv) ? venv : try hostProgram("gunicorn", package: "gunicorn")
+            let gunicorn = try toolCan { isExecutable(venv) } ? venv : try hostProgram("gunicorn", package: "gunicorn")
             if write { try writeFile("kiln_wsgi.py", Self.wsgiShim) }
             return (
                 gunicorn,
@@ -104,7 +104,7 @@ public struct WebserviceLaunch: Sendable {
             return (lighttpd, ["-D", "-f", generatedFolderPath + "/" + configuration] + spec.extraArguments, home, [:])
         case .node18:
             let directory = try directory(home + "/www/js", "a node18 webservice runs `npm start` in www/js in the tool's home")
-            guard FileManager.default.fileExists(atPath: directory + "/package.json") else {
+            guard try toolCan({ FileManager.default.fileExists(atPath: directory + "/package.json") }) else {
                 throw missing("www/js/package.json", "`npm start` needs a package.json with a start script")
             }
             let npm = try hostProgram("npm", package: "npm")
@@ -121,18 +121,27 @@ public struct WebserviceLaunch: Sendable {
     }
 
     func pythonAppDirectory() throws(KilnError) -> String {
-        for directory in [home + "/www/python/src", home] where FileManager.default.fileExists(atPath: directory + "/app.py") {
+        for directory in [home + "/www/python/src", home] where try toolCan({ FileManager.default.fileExists(atPath: directory + "/app.py") }) {
             return directory
         }
         throw missing("app.py", "a python3.11 webservice needs app.py exposing `app` (a WSGI app such as Flask's), in the tool's home or www/python/src/")
     }
 
     func directory(_ path: String, _ why: String) throws(KilnError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        let isDirectory = try toolCan {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        guard isDirectory else {
             throw missing(String(path.dropFirst(home.count + 1)) + "/", why)
         }
         return path
+    }
+
+    /// Whether the tool can see what `check` asks of its home, asked with the tool's rights: its
+    /// links are followed only as far as the tool itself may go (see `ToolRights`).
+    func toolCan(_ check: () -> Bool) throws(KilnError) -> Bool {
+        try ToolRights.checking(as: FileOwner(user)) { check() }
     }
 
     func missing(_ what: String, _ why: String) -> KilnError {
