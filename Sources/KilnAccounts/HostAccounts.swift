@@ -166,7 +166,7 @@ public struct HostAccounts: Sendable {
                 .path(.init(path)), arguments: .init(arguments),
                 output: .string(limit: 64 * 1024), error: .string(limit: 64 * 1024))
             guard result.terminationStatus.isSuccess else {
-                let stderr = (result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let stderr = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw KilnError(
                     .hostAccount, "\(label) failed (\(result.terminationStatus)): \(stderr)",
                     context: ["command": label])

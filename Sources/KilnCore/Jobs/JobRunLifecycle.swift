@@ -99,7 +99,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
             return attemptEnded(attempt: attempt, status: status, now: now)
         case .stopping(let attempt, _, let reason):
             return finish(Outcome(result: reason == .timeout ? .timedOut : .cancelled, status: status, attempts: attempt))
-        default:
+        case .queued, .spawning, .retrying, .finished:
             return .none
         }
     }
@@ -107,13 +107,15 @@ public struct JobRunLifecycle: Sendable, Hashable {
     /// Called when the clock reaches a deadline the runner was told of (`running`'s, `retrying`'s).
     public mutating func tick(now: Double) -> Action {
         switch state {
-        case .running(let attempt, let pid, let deadline) where now >= deadline:
+        case .running(let attempt, let pid, let deadline):
+            guard now >= deadline else { return .none }
             state = .stopping(attempt: attempt, pid: pid, reason: .timeout)
             return .killTree(pid: pid)
-        case .retrying(let attempt, let after, _) where now >= after:
+        case .retrying(let attempt, let after, _):
+            guard now >= after else { return .none }
             state = .spawning(attempt: attempt)
             return .spawn(attempt: attempt)
-        default:
+        case .queued, .spawning, .stopping, .finished:
             return .none
         }
     }

@@ -46,7 +46,7 @@ public struct WebserviceSpec: Sendable, Hashable, Codable {
             guard let command, !command.trimmingWhitespace().isEmpty else {
                 throw invalid("command", "a generic webservice needs --command, the program that listens on $PORT")
             }
-        default:
+        case .python311, .php82, .node18, .staticFiles:
             guard command == nil else {
                 throw invalid("command", "--command is for the generic type; \(type.rawValue) starts its own server")
             }

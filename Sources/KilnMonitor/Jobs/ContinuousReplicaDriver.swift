@@ -73,7 +73,7 @@ actor ContinuousReplicaDriver {
         switch action {
         case .terminate, .deregisterAndTerminate:
             if let handle = life?.handle { await backend.cancel(handle, grace: RunDriver.stopGrace) }
-        default:
+        case .none, .spawn, .probe, .register, .startAgain, .giveUp:
             task?.cancel()
         }
         await task?.value

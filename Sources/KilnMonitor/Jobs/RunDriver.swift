@@ -86,7 +86,7 @@ actor RunDriver {
         case .finish(let outcome):
             task?.cancel()
             await finalize(outcome)
-        default:
+        case .none, .spawn, .startAgain:
             break
         }
         await task?.value
