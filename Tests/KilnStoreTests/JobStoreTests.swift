@@ -102,14 +102,36 @@ import Testing
         #expect(try await store.jobReplicas(of: "old", tool: tool).isEmpty)
     }
 
+    /// A webservice and jobs share the tool's quota: each check sees the other's declarations in
+    /// its own transaction, so creates and a declaration at once never pass together on a stale
+    /// view (here the webservice weighs 3 of 5).
+    @Test func jobsAndAWebserviceDeclaredAtOnceShareOneCheck() async throws {
+        for _ in 0..<5 {
+            let (store, tool) = try await makeStore()
+            let spec = try WebserviceSpec(type: .python311)
+            @Sendable func check(_ load: ToolLoad) throws(KilnError) {
+                if load.jobs.count + (load.webservice == nil ? 0 : 3) > 5 { throw KilnError(.quotaExceeded, "at most 5") }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await store.declareWebservice(WebserviceRecord(tool: tool, spec: spec, declaredAt: 0), checking: check) }
+                for index in 0..<5 {
+                    group.addTask { try? await store.createJob(JobRecord(tool: tool, spec: self.spec("job\(index)"), declaredAt: 0), checking: check) }
+                }
+            }
+            let jobs = try await store.jobs(of: tool).count
+            let webservice = try await store.webservice(of: tool) != nil
+            #expect(jobs + (webservice ? 3 : 0) <= 5, "\(jobs) jobs and \(webservice ? "a" : "no") webservice")
+        }
+    }
+
     @Test func aCheckOnAllTheToolsJobsHoldsAgainstConcurrentCreates() async throws {
         let (store, tool) = try await makeStore()
         let created = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<10 {
                 group.addTask {
                     do {
-                        try await store.createJob(JobRecord(tool: tool, spec: self.spec("job\(index)"), declaredAt: 0)) { jobs throws(KilnError) in
-                            if jobs.count > 5 { throw KilnError(.quotaExceeded, "at most 5") }
+                        try await store.createJob(JobRecord(tool: tool, spec: self.spec("job\(index)"), declaredAt: 0)) { load throws(KilnError) in
+                            if load.jobs.count > 5 { throw KilnError(.quotaExceeded, "at most 5") }
                         }
                         return true
                     } catch {

@@ -10,8 +10,7 @@ extension JobMonitor: JobControl {
         let (image, warnings) = try checkDeclaration(spec, tool: tool)
         let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
         let quota = configuration.quota
-        let webservice = try await store.webservice(of: tool)?.spec
-        try await store.createJob(record) { jobs throws(KilnError) in try quota.check(jobs, webservice: webservice) }
+        try await store.createJob(record) { load throws(KilnError) in try quota.check(load.jobs, webservice: load.webservice) }
         try await activate(record, account: account, image: image)
         return (try await show(tool: tool, job: spec.name), warnings)
     }
@@ -86,7 +85,7 @@ extension JobMonitor: JobControl {
         // Stored first, all together: a failure here leaves every job as it was, running.
         let quota = configuration.quota
         try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970) {
-            jobs throws(KilnError) in try quota.check(jobs, webservice: webservice)
+            load throws(KilnError) in try quota.check(load.jobs, webservice: load.webservice)
         }
         for name in plan.changed + plan.deleted { await deactivate(JobKey(tool: tool, job: name)) }
         for spec in upserted {

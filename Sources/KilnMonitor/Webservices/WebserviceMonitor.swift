@@ -178,11 +178,13 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         guard let account = tool_ else {
             throw KilnError(.notFound, "no tool '\(tool)'", context: ["tool": tool.rawValue])
         }
-        try configuration.quota.check(spec, jobs: try await store.jobs(of: tool).map(\.spec), totals: configuration.totals)
+        // Said early (before the launch's checks); checked again where it is declared.
+        let (quota, totals) = (configuration.quota, configuration.totals)
+        try quota.check(spec, jobs: try await store.jobs(of: tool).map(\.spec), totals: totals)
         let launch = launchPlan(for: account, spec: spec)
         try launch.check()
         let record = WebserviceRecord(tool: tool, spec: spec, declaredAt: Date().timeIntervalSince1970)
-        try await store.declareWebservice(record)
+        try await store.declareWebservice(record) { load throws(KilnError) in try quota.check(spec, jobs: load.jobs, totals: totals) }
         var replicas: [ReplicaRecord] = []
         for index in 0..<spec.replicas {
             let replica = ReplicaRecord(tool: tool, index: index, port: try PortAllocator.freeLoopbackPort())

@@ -38,12 +38,12 @@ extension KilnStore {
     /// Declares a new job; a job of that name is a conflict. `check` sees all the tool's jobs as
     /// they would be, in the same transaction (a quota holds also against concurrent creates).
     public func createJob(
-        _ record: JobRecord, checking check: @escaping @Sendable ([JobSpec]) throws(KilnError) -> Void = { _ in }
+        _ record: JobRecord, checking check: @escaping @Sendable (ToolLoad) throws(KilnError) -> Void = { _ in }
     ) async throws(KilnError) {
         let spec = try Self.encode(record.spec)
         try await write { db in
             let current = try Self.specs(of: record.tool, db)
-            try check(current + [record.spec])
+            try check(ToolLoad(jobs: current + [record.spec], webservice: try Self.webserviceSpec(of: record.tool, db)))
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE tool = ? AND name = ?", arguments: [record.tool.rawValue, record.name]) != nil {
                 throw KilnError(
                     .conflict, "a job with the name '\(record.name)' exists already",
@@ -59,14 +59,17 @@ extension KilnStore {
     /// deletes the named ones, together.
     public func applyJobChanges(
         _ changes: JobChanges, of tool: ToolName, at time: Double,
-        checking check: @escaping @Sendable ([JobSpec]) throws(KilnError) -> Void = { _ in }
+        checking check: @escaping @Sendable (ToolLoad) throws(KilnError) -> Void = { _ in }
     ) async throws(KilnError) {
         var encoded: [(String, String)] = []
         for spec in changes.upserted { encoded.append((spec.name, try Self.encode(spec))) }
         let rows = encoded
         try await write { db in
             let touched = Set(changes.upserted.map(\.name) + changes.deleted)
-            try check(try Self.specs(of: tool, db).filter { !touched.contains($0.name) } + changes.upserted)
+            try check(
+                ToolLoad(
+                    jobs: try Self.specs(of: tool, db).filter { !touched.contains($0.name) } + changes.upserted,
+                    webservice: try Self.webserviceSpec(of: tool, db)))
             for (name, spec) in rows {
                 try db.execute(
                     sql: """

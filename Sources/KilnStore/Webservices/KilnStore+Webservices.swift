@@ -4,9 +4,15 @@ import KilnCore
 
 extension KilnStore {
     /// Declares (or re-declares) the tool's webservice; its replicas start afresh.
-    public func declareWebservice(_ record: WebserviceRecord) async throws(KilnError) {
+    /// Declares the tool's webservice; `check` sees the tool's load with it (its jobs and this
+    /// webservice) in the same transaction, so a job created meanwhile is counted by one or the
+    /// other check, never by neither.
+    public func declareWebservice(
+        _ record: WebserviceRecord, checking check: @escaping @Sendable (ToolLoad) throws(KilnError) -> Void = { _ in }
+    ) async throws(KilnError) {
         let spec = try Self.encode(record.spec)
         try await write { db in
+            try check(ToolLoad(jobs: try Self.specs(of: record.tool, db), webservice: record.spec))
             try db.execute(sql: "DELETE FROM webservice_replicas WHERE tool = ?", arguments: [record.tool.rawValue])
             try db.execute(
                 sql: """
@@ -84,6 +90,10 @@ extension KilnStore {
             try Row.fetchAll(db, sql: "SELECT tool, pattern, backend FROM webservice_routes ORDER BY tool")
                 .compactMap(Self.route(from:))
         }
+    }
+
+    static func webserviceSpec(of tool: ToolName, _ db: Database) throws -> WebserviceSpec? {
+        try Row.fetchOne(db, sql: "SELECT * FROM webservices WHERE tool = ?", arguments: [tool.rawValue]).map(Self.webservice(from:))?.spec
     }
 
     static func webservice(from row: Row) throws -> WebserviceRecord {
