@@ -20,15 +20,16 @@ let cases = [
     MatchCase(name: "pathological-3000B", pattern: pathological, path: "/" + String(repeating: "a", count: 2998) + "b"),
 ]
 
-/// Matches until `budget` has passed (at least once), and returns the mean time of one match.
-func measure(_ pattern: RoutePattern, on path: Substring, budget: Duration) -> (nanoseconds: Double, matched: Bool) {
+/// Runs `body` (16 times a round) until `budget` has passed, and returns the mean time of one
+/// run and whether the last one matched.
+func measure(budget: Duration, _ body: () -> Bool) -> (nanoseconds: Double, matched: Bool) {
     let clock = ContinuousClock()
     var iterations = 0
     var matched = false
     let start = clock.now
     var elapsed = Duration.zero
     repeat {
-        for _ in 0..<16 { matched = pattern.matches(path) }
+        for _ in 0..<16 { matched = body() }
         iterations += 16
         elapsed = start.duration(to: clock.now)
     } while elapsed < budget
@@ -37,38 +38,27 @@ func measure(_ pattern: RoutePattern, on path: Substring, budget: Duration) -> (
     return (nanoseconds / Double(iterations), matched)
 }
 
-/// A whole request's matching: a tool with the most patterns a tool may have, each pathological
-/// on the path (so only the per-request budget stops it), then a catch-all it never reaches.
-func measureRequest(budget: Duration) -> (nanoseconds: Double, matched: Bool) {
-    let backend = HostPort(host: "127.0.0.1", port: 1)
-    let patterns = (0..<RouteLimits.patternsPerTool - 1).map { "^/(a+)+$|^/never\($0)$" } + [".*"]
-    let table = RouteTable(routes: patterns.map { Route(tool: "tool", pattern: $0, backend: backend) })
-    let path = Substring("/tool/" + String(repeating: "a", count: 28) + "b")
-    let clock = ContinuousClock()
-    var iterations = 0
-    var matched = false
-    let start = clock.now
-    var elapsed = Duration.zero
-    repeat {
-        if case .backend = table.resolve(host: nil, path: path, domain: "localhost") { matched = true }
-        iterations += 1
-        elapsed = start.duration(to: clock.now)
-    } while elapsed < budget
-    let (seconds, attoseconds) = elapsed.components
-    return ((Double(seconds) * 1e9 + Double(attoseconds) / 1e9) / Double(iterations), matched)
+func report(_ name: String, _ body: () -> Bool) {
+    _ = measure(budget: .milliseconds(100), body)  // warm-up
+    let result = measure(budget: .seconds(1), body)
+    print("\(name) \((result.nanoseconds * 10).rounded() / 10) \(result.matched ? "matched" : "unmatched")")
 }
 
 let selected = CommandLine.arguments.dropFirst().first
 for matchCase in cases where selected == nil || selected == matchCase.name {
     let pattern = try RoutePattern(matchCase.pattern)
     let path = Substring(matchCase.path)
-    _ = measure(pattern, on: path, budget: .milliseconds(100))  // warm-up
-    let result = measure(pattern, on: path, budget: .seconds(1))
-    let nanoseconds = (result.nanoseconds * 10).rounded() / 10
-    print("\(matchCase.name) \(nanoseconds) \(result.matched ? "matched" : "unmatched")")
+    report(matchCase.name) { pattern.matches(path) }
 }
+// A whole request's matching: a tool with the most patterns a tool may have, each pathological
+// on the path (so only the per-request budget stops it), then a catch-all it never reaches.
 if selected == nil || selected == "request-100-pathological" {
-    _ = measureRequest(budget: .milliseconds(100))
-    let result = measureRequest(budget: .seconds(1))
-    print("request-100-pathological \((result.nanoseconds * 10).rounded() / 10) \(result.matched ? "matched" : "unmatched")")
+    let backend = HostPort(host: "127.0.0.1", port: 1)
+    let patterns = (0..<RouteLimits.patternsPerTool - 1).map { "^/(a+)+$|^/never\($0)$" } + [".*"]
+    let table = RouteTable(routes: patterns.map { Route(tool: "tool", pattern: $0, backend: backend) })
+    let path = Substring("/tool/" + String(repeating: "a", count: 28) + "b")
+    report("request-100-pathological") {
+        if case .backend = table.resolve(host: nil, path: path, domain: "localhost") { return true }
+        return false
+    }
 }
