@@ -98,6 +98,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
@@ -115,9 +116,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // Command-line interface and the server composition.
-        .target(name: "KilnCLI", dependencies: [
+        // The server's composition: `kiln serve` and `kiln proxy` as services a test can boot in process.
+        .target(name: "KilnServer", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
+            "KilnMail", "CKilnSystem", "KilnFiles",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        // Command-line interface: commands parse arguments and call the server or the API.
+        .target(name: "KilnCLI", dependencies: [
+            "KilnServer", "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
             "KilnFormats", "KilnMail", "CKilnSystem", "KilnFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -148,6 +160,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
+        .testTarget(name: "KilnServerTests", dependencies: ["KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting"]),
         .testTarget(name: "KilnRunnerTests", dependencies: [
             "KilnRunner", "KilnCore", "KilnFiles", "KilnTesting", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),

@@ -11,7 +11,7 @@ public enum ControlPlaneRouter {
     public static func build(
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
         webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
-        routeBackends: RouteBackendAdmission? = nil
+        routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10)
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
@@ -21,6 +21,7 @@ public enum ControlPlaneRouter {
         let routeBackends = routeBackends ?? RouteBackendAdmission(
             store: store, policy: RouteBackendPolicy(serverUID: geteuid(), serverListeners: []))
         RoutesController(registry: routes, backendAdmission: routeBackends).register(on: router)
+        if let routeFeed { RouteFeedController(hub: routeFeed, heartbeat: feedHeartbeat).register(on: router) }
         if let webservices {
             WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
                 .register(on: router)

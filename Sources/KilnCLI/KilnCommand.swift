@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnCore
 
 /// `kiln`: the platform's one binary.
 public struct KilnCommand: AsyncParsableCommand {
@@ -8,7 +9,7 @@ public struct KilnCommand: AsyncParsableCommand {
         abstract: "Kiln: hosting for community tools, bots and scheduled jobs.",
         subcommands: [
             ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
-            JobsCommand.self, ToolforgeCommand.self, WhoAmICommand.self, StaticServerCommand.self,
+            JobsCommand.self, ToolforgeCommand.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self,
         ])
 
     public init() {}
@@ -39,6 +40,9 @@ public struct KilnCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("kiln: \(error)\n".utf8))
             }
             Foundation.exit(error.exitCode)
+        } catch let error as KilnError {
+            FileHandle.standardError.write(Data("kiln: \(error.message)\n".utf8))
+            Foundation.exit(1)
         } catch let error as JobExit {
             // `jobs run --wait`: the job's own exit code, whatever it is.
             Foundation.exit(error.code)

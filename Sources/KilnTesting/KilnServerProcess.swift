@@ -69,13 +69,32 @@ public final class KilnServerProcess: @unchecked Sendable {
         while Date() < deadline {
             guard isRunning else { throw TestFailure("kiln serve exited at start:\n\(log)") }
             if FileManager.default.fileExists(atPath: dataDirectory + "/kiln.sock"),
-                let result = try? kiln("whoami", "--data", dataDirectory), result.status == 0
+                let result = try? kiln("whoami", "--data", dataDirectory), result.status == 0, proxyIsReady
             {
                 return
             }
             usleep(50_000)
         }
         throw TestFailure("kiln serve did not become ready:\n\(log)")
+    }
+
+    /// Whether the proxy serves: its own process (the default) has said it is ready, or it runs
+    /// in the server's process (`--proxy-process in-process`).
+    var proxyIsReady: Bool {
+        extraArguments.contains("in-process") || proxyPID != nil
+    }
+
+    /// The proxy process the server supervises, while it runs.
+    public var proxyPID: Int32? {
+        guard let text = try? String(contentsOfFile: dataDirectory + "/proxy.ready", encoding: .utf8),
+            let pid = text.split(separator: " ").first.flatMap({ Int32($0) }), pid > 1, kill(pid, 0) == 0
+        else { return nil }
+        return pid
+    }
+
+    /// `kill -9` of the proxy process (the server starts another).
+    public func killProxy() {
+        if let pid = proxyPID { kill(pid, SIGKILL) }
     }
 
     /// `kill -9`, and wait (at most 10 s) for the process to be gone.
@@ -116,6 +135,8 @@ public final class KilnServerProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             Self.waitForExit(process, timeout: 10)
         }
+        // The proxy outlives a server that did not stop gracefully (as it should in production).
+        killProxy()
         removeToolUsers()
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnAPI
+import KilnServer
 
 /// How a command finds the server: `KILN_URL` and `KILN_TOKEN`, or the Unix socket in `--data`.
 struct ConnectionOptions: ParsableArguments {

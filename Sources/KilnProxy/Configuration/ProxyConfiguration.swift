@@ -17,6 +17,11 @@ public struct ProxyConfiguration: Sendable {
     public var tls: TLSSource?
     /// How long a backend whose connect failed is skipped while its pattern has other backends.
     public var ejectionCooldown: TimeAmount
+    /// Listen with `SO_REUSEPORT`, so a new proxy process can take new connections on the same
+    /// addresses while the old one drains (a restart without refused connections).
+    public var reusePort = false
+    /// How long a stopping proxy lets its open connections finish before it closes them.
+    public var drainTimeout: Duration = .seconds(30)
 
     public init(
         http: HostPort?, https: HostPort?, domain: String, allowHTTP: Bool = false,

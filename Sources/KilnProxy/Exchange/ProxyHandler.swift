@@ -94,7 +94,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             perform(machine.requestBody(buffer))
         case .end:
             requestEndReceived = true
-            perform(machine.requestEnd(keepAlive: exchange.head?.isKeepAlive ?? false))
+            perform(machine.requestEnd(keepAlive: shared.keepsAlive(exchange.head?.isKeepAlive ?? false)))
         }
     }
 
@@ -169,7 +169,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if scheme == "http", !configuration.allowHTTP {
             let location = "https://" + RedirectTarget.host(host ?? configuration.domain, httpsPort: configuration.https?.port) + head.uri
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
-            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
+            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         }
         let resolution = upstreams.routes.resolve(
             host: host.map { Substring($0) }, path: Substring(head.uri), domain: configuration.domain,
@@ -183,11 +183,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let location = RedirectTarget.toolOrigin(
                 tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
-            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !head.isKeepAlive)
+            return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .toolNotRunning(let tool):
-            return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !head.isKeepAlive)
+            return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .notFound:
-            return .respond(.notFound, closeAfter: hasBody || !head.isKeepAlive)
+            return .respond(.notFound, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         }
     }
 
@@ -232,7 +232,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .forwardResponseHead(let head):
             cancelTimers()
             exchange.status = head.status.code
-            let keepAlive = exchange.head?.isKeepAlive ?? false
+            let keepAlive = shared.keepsAlive(exchange.head?.isKeepAlive ?? false)
             context.write(wrapOutboundOut(.head(ForwardedHeaders.responseHead(head, keepAlive: keepAlive))), promise: nil)
         case .forwardResponseBody(let buffer):
             exchange.responseBodyBytes += buffer.readableBytes

@@ -96,7 +96,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
                 unread = buffer.readableBytes > 0 ? buffer : nil
                 begin(&request, context: context)
                 if request.contentLength == 0 {
-                    perform(machine.requestEnd(keepAlive: request.isKeepAlive))
+                    perform(machine.requestEnd(keepAlive: shared.keepsAlive(request.isKeepAlive)))
                 } else {
                     bodyRemaining = request.contentLength
                     if var rest = unread {
@@ -114,7 +114,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         let slice = buffer.readSlice(length: count)!
         bodyRemaining -= count
         perform(machine.requestBody(slice))
-        if bodyRemaining == 0 { perform(machine.requestEnd(keepAlive: request?.isKeepAlive ?? false)) }
+        if bodyRemaining == 0 { perform(machine.requestEnd(keepAlive: shared.keepsAlive(request?.isKeepAlive ?? false))) }
     }
 
     /// The general path takes the connection from here, starting with `bytes`.
@@ -176,7 +176,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         balanced = false
         let configuration = shared.configuration
         let host = request.hostString
-        let closeAfter = request.contentLength > 0 || !request.isKeepAlive
+        let closeAfter = request.contentLength > 0 || !shared.keepsAlive(request.isKeepAlive)
         if scheme == "http", !configuration.allowHTTP {
             let location = "https://" + RedirectTarget.host(host ?? configuration.domain, httpsPort: configuration.https?.port)
                 + request.targetString
@@ -230,7 +230,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             writeLocal(response, close: close)
         case .sendRequest(let head, let body, _):
             guard let upstream else { return }
-            upstream.handler.sendHead(head.forwarded, requestWasHEAD: head.method == .head, clientKeepAlive: head.isKeepAlive)
+            upstream.handler.sendHead(head.forwarded, requestWasHEAD: head.method == .head, clientKeepAlive: shared.keepsAlive(head.isKeepAlive))
             // The request's end needs nothing on the wire: Content-Length frames the body.
             for buffer in body { upstream.handler.sendBody(buffer) }
             upstream.handler.flush()

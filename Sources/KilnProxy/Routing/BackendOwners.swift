@@ -38,6 +38,19 @@ public final class BackendOwners: Sendable {
         }
     }
 
+    /// Takes owners as a feed states them (the control plane's, which knows them): all of them
+    /// (`replacingAll`: tools not named are forgotten), or the ones named.
+    public func set(_ stated: [String: BackendOwner], replacingAll: Bool) {
+        owners.withLockedValue { known in
+            if replacingAll { known = stated } else { known.merge(stated) { _, new in new } }
+        }
+    }
+
+    /// Forgets a tool's owner (it has no routes any more).
+    public func forget(_ tool: String) {
+        owners.withLockedValue { $0[tool] = nil }
+    }
+
     /// Who must own `tool`'s listeners: `.anyone` for a tool not known (no resolver).
     public func owner(of tool: String) -> BackendOwner {
         owners.withLockedValue { $0[tool] } ?? .anyone

@@ -15,7 +15,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private let headerRead: TimeAmount
-    private let idle: TimeAmount
+    private var idle: TimeAmount
     private var state = State.waitingForRequest(sawBytes: false)
     private var timer = DeadlineTimer()
 
@@ -43,6 +43,16 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             arm(context: context, after: headerRead)
         }
         context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The proxy stops: an idle connection closes after a short grace, and so does each
+        // connection once its exchange is over.
+        if event is ProxyDrain {
+            idle = min(idle, ProxyDrain.idleGrace)
+            if case .waitingForRequest(sawBytes: false) = state { arm(context: context, after: idle) }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -81,7 +81,18 @@ public final class ProxyServer: Service, Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+        // Stop taking connections (a replacement may already take them on the same addresses),
+        // then let the open ones finish what they serve, up to the drain timeout.
         for channel in channels { try? await channel.close() }
+        shared.beginDraining()
+        let deadline = ContinuousClock.now + configuration.drainTimeout
+        while shared.connections.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if shared.connections.count > 0 {
+            logger.notice("proxy: closing the connections still open after the drain timeout", metadata: ["open": "\(shared.connections.count)"])
+            shared.connections.closeAll()
+        }
         accessLog?.close()
         try await group.shutdownGracefully()
     }
@@ -93,10 +104,12 @@ public final class ProxyServer: Service, Sendable {
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: configuration.reusePort ? 1 : 0)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
+                shared.connections.add(channel)
                 let upstreams = pools.upstreams(for: channel.eventLoop)
                 guard let tls else {
                     return channel.eventLoop.makeCompletedFuture {
@@ -117,7 +130,9 @@ public final class ProxyServer: Service, Sendable {
                                     ProxyHandler(shared: shared, upstreams: upstreams, scheme: "https", isHTTP2Stream: true),
                                 ])
                             }
-                        }).map { _ in }
+                        }).flatMap { _ in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HTTP2DrainHandler()) }
+                        }
                     },
                     http1ChannelConfigurator: { channel in
                         channel.eventLoop.makeCompletedFuture {

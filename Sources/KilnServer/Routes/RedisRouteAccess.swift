@@ -38,7 +38,7 @@ enum RedisRouteAccess {
         do {
             try await feed.checkAccess()
         } catch where error.redisRefusal != nil {
-            throw CLIError.user(error.message)
+            throw error
         } catch {
             logger.warning(
                 "cannot reach Redis at start; routes follow once it answers", metadata: ["redis": "\(feed.url)", "error": "\(error)"])

@@ -9,4 +9,5 @@ public enum ServeDefaults {
     public static let storeName = "kiln.sqlite"
     public static let adminTokenName = "admin.token"
     public static let lockName = "kiln.lock"
+    public static let proxyReadyName = "proxy.ready"
 }

@@ -1,3 +1,4 @@
+import KilnAPI
 import KilnCore
 import KilnProxy
 import Logging
@@ -14,6 +15,8 @@ struct RouteFeedService: Service {
     let routes: RouteTableReference
     /// Learns whose listeners the changed tools' backends must be, before the table has them.
     let owners: BackendOwners
+    /// The control plane's feed to proxies of their own, told every change (with its owners).
+    let hub: RouteFeedHub?
     let changes: @Sendable () async throws -> AsyncStream<RouteChange>
     let logger: Logger
 
@@ -23,6 +26,7 @@ struct RouteFeedService: Service {
             for await change in stream {
                 await owners.prepare(for: change)
                 report(refused: routes.apply(change))
+                hub?.apply(change) { owners.owner(of: $0) }
                 if case .snapshot(let all) = change {
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
                     // Building a full table (and reading it) takes several times the memory the
@@ -53,8 +57,10 @@ import KilnStore
 
 extension RouteFeedService {
     /// The embedded store's feed: subscribe first, then the snapshot, so no change falls between.
-    static func fromStore(_ store: KilnStore, routes: RouteTableReference, owners: BackendOwners, logger: Logger) -> RouteFeedService {
-        RouteFeedService(name: "store", routes: routes, owners: owners, changes: {
+    static func fromStore(
+        _ store: KilnStore, routes: RouteTableReference, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
+    ) -> RouteFeedService {
+        RouteFeedService(name: "store", routes: routes, owners: owners, hub: hub, changes: {
             let updates = store.routeUpdates()
             let snapshot = try await store.routes()
             return AsyncStream { continuation in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KilnServer
 import KilnCore
 import KilnProxy
 import NIOCore

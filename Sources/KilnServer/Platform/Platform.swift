@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Hummingbird
 import KilnAPI
@@ -18,33 +17,26 @@ import ServiceLifecycle
 import Glibc
 #endif
 
-/// `kiln serve`: the whole platform on one machine, as one group of services that start together
-/// and stop gracefully on SIGINT or SIGTERM.
-struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the platform (API, proxy, runners) on embedded defaults.")
+/// The whole platform on one machine (`kiln serve`): the control-plane API on TCP and on the Unix
+/// socket, the webservice and job monitors, the route feed, and the proxy (in this process or a
+/// supervised process of its own), as one group of services that start together and stop
+/// gracefully on SIGINT or SIGTERM.
+public struct Platform: Sendable {
+    public let configuration: PlatformConfiguration
+    public let logger: Logger
 
-    @Option(help: "The data directory.") var data: String = ServeDefaults.dataDirectory
-    @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
-    @OptionGroup var proxy: ProxyOptions
-    @OptionGroup var routeSource: RouteSourceOptions
-    @Option(help: "Give every tool its own Unix user: auto (when root), on, off (single-user mode: not as root).")
-    var unixUsers: HostAccounts.UserMode = .auto
-    @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
-    @Option(help: "Mail jobs' ends to maintainers through this SMTP relay (HOST:PORT).") var smtp: String?
-    @Option(help: "The sender of jobs' mail (default kiln@HOSTNAME).") var mailFrom: String?
-    @Option(help: "The domain of maintainers named without one (default: this host's name).") var mailDomain: String?
-    // Tests only: a file holding the time (seconds since 1970) the job scheduler goes by.
-    @Option(help: .hidden) var clockFile: String?
+    public init(configuration: PlatformConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
 
-    func run() async throws {
-        let logger = makeLogger()
-        let apiAddress = try HostPort(parsing: api)
-        let directory = try DataDirectory(path: data)
+    /// Runs until a graceful shutdown signal.
+    public func run() async throws {
+        let logger = self.logger
+        let directory = try DataDirectory(path: configuration.dataDirectory)
         // Every process of a tool's begins with it: refuse now rather than at the first start.
         _ = try ProcessEntry.helper()
-        let accounts = try HostAccounts(dataDirectory: directory.path, userMode: unixUsers, logger: logger)
+        let accounts = try HostAccounts(dataDirectory: directory.path, userMode: configuration.unixUsers, logger: logger)
         if accounts.managesUnixUsers {
             try directory.checkHomesReachable()
         } else {
@@ -52,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "single-user mode: tools run as this server's own user (uid \(geteuid())), not apart from each other or from the platform; run kiln serve as root to give every tool its own Unix user")
         }
         try PrivateDirectory.ensure(directory.logsPath, mode: 0o700, owner: .process)
-        let proxyConfiguration = try proxy.configuration(dataDirectory: directory.path, forceAllowHTTP: demo)
+        let proxyConfiguration = configuration.proxy
         try directory.removeStaleSocket()
         let adminToken = try directory.adminToken()
         try directory.restrictStore()
@@ -64,30 +56,36 @@ struct ServeCommand: AsyncParsableCommand {
         else {
             throw KilnError(.storage, "cannot make a runtime folder of the platform's own in /dev/shm or \(directory.runtimeFallbackPath)")
         }
-        let redisURL = try routeSource.redisURL()
         let registry: any RouteRegistry =
-            if let redisURL {
-                RedisRouteRegistry(store: RedisRouteStore(url: redisURL, prefix: routeSource.routesPrefix, logger: logger))
-            } else {
+            switch configuration.routeSource {
+            case .redis(let redis):
+                RedisRouteRegistry(store: RedisRouteStore(url: redis.url, prefix: redis.prefix, logger: logger))
+            case .store:
                 StoreRouteRegistry(store: store)
             }
         let notices = ToolNotices()
+        let feedHub = RouteFeedHub()
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath(), runtimeDirectory: runtimeDirectory, logger: logger,
-            onFailureChange: { tool, reason in notices.set(reason, for: tool.rawValue) })
+            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, logger: logger,
+            onFailureChange: { tool, reason in
+                notices.set(reason, for: tool.rawValue)
+                feedHub.setNotice(reason, for: tool.rawValue)
+            })
         let jobBackend = LocalJobBackend(instance: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
-            clock: clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: try mailer(logger: logger),
+            clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
             homeOf: { accounts.home(of: $0) }, logger: logger)
+        let apiAddress = configuration.api
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
             routes: registry, webservices: monitor, jobs: jobs,
             routeBackends: RouteBackendAdmission(
                 store: store,
                 policy: RouteBackendPolicy(
-                    serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })))
+                    serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })),
+            routeFeed: feedHub)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -110,24 +108,27 @@ struct ServeCommand: AsyncParsableCommand {
         let routeTable = RouteTableReference()
         let owners = BackendOwners(resolver: StoreBackendOwnerResolver(store: store, serverUID: geteuid()))
         let routeFeed: RouteFeedService
-        if let redisURL {
-            let feed = RedisRouteFeed(
-                url: redisURL, prefix: routeSource.routesPrefix, resyncInterval: routeSource.resyncInterval,
-                configuresKeyspaceEvents: routeSource.redisConfigure, logger: logger)
-            try await RedisRouteAccess.check(
-                feed, role: .server, passwordInArguments: routeSource.passwordInArguments, logger: logger)
-            routeFeed = .fromRedis(feed, routes: routeTable, owners: owners, logger: logger)
-        } else {
-            routeFeed = .fromStore(store, routes: routeTable, owners: owners, logger: logger)
+        switch configuration.routeSource {
+        case .redis(let redis):
+            let feed = redis.feed(logger: logger)
+            try await RedisRouteAccess.check(feed, role: .server, passwordInArguments: redis.passwordInArguments, logger: logger)
+            routeFeed = .fromRedis(feed, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
+        case .store:
+            routeFeed = .fromStore(store, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
         }
+        let proxy: any Service =
+            switch configuration.proxyPlacement {
+            case .inProcess:
+                try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)
+            case .supervised(let executable, let arguments):
+                ProxySupervisor(
+                    executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)
+            }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: routeFeed),
-            .init(
-                service: try ProxyServer(
-                    configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)),
+            .init(service: routeFeed), .init(service: proxy),
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
-        if demo {
+        if configuration.demo {
             try await DemoTool.prepare(tools: tools, store: store, accounts: accounts, webservices: monitor, logger: logger)
             logger.notice("demo: open http://\(proxyConfiguration.http?.description ?? "?")/hello/")
         }
@@ -140,26 +141,25 @@ struct ServeCommand: AsyncParsableCommand {
         jobBackend.tidy()
     }
 
-    func mailer(logger: Logger) throws -> SMTPJobMailer? {
-        guard let smtp else { return nil }
-        let relay = try HostPort(parsing: smtp)
+    func mailer() -> SMTPJobMailer? {
+        guard let mail = configuration.mail else { return nil }
         let host = ProcessInfo.processInfo.hostName
-        let domain = mailDomain ?? (host.isEmpty ? "localhost" : host)
+        let domain = mail.domain ?? (host.isEmpty ? "localhost" : host)
         return SMTPJobMailer(
-            client: SMTPClient(host: relay.host, port: relay.port, heloName: domain, logger: logger),
-            from: mailFrom ?? "kiln@\(domain)", domain: domain)
+            client: SMTPClient(host: mail.relay.host, port: mail.relay.port, heloName: domain, logger: logger),
+            from: mail.from ?? "kiln@\(domain)", domain: domain)
     }
 
-    /// This very binary, which also serves `static` webservices.
-    static func executablePath() -> String {
+    /// This very binary, which also serves `static` webservices and runs the proxy.
+    public static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
-    func makeLogger() -> Logger {
-        var logger = Logger(label: "kiln")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        return logger
     }
 }
 
-extension HostAccounts.UserMode: ExpressibleByArgument {}
+extension RedisRouteSource {
+    /// The feed of this source's routes.
+    func feed(logger: Logger) -> RedisRouteFeed {
+        RedisRouteFeed(
+            url: url, prefix: prefix, resyncInterval: resyncInterval, configuresKeyspaceEvents: configuresKeyspaceEvents, logger: logger)
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KilnRedis
+import KilnServer
 
 /// Where the routes live: the embedded store (default for `serve`) or a shared Redis.
 struct RouteSourceOptions: ParsableArguments {
@@ -38,5 +39,14 @@ struct RouteSourceOptions: ParsableArguments {
             throw CLIError.user("--routes names the Redis user '\(user)' without a password: add it, or give --routes-password-file")
         }
         return url
+    }
+
+    /// Where the routes live, as the platform takes it.
+    func source() throws -> RouteSource {
+        guard let url = try redisURL() else { return .store }
+        return .redis(
+            RedisRouteSource(
+                url: url, prefix: routesPrefix, resyncInterval: resyncInterval, configuresKeyspaceEvents: redisConfigure,
+                passwordInArguments: passwordInArguments))
     }
 }

@@ -79,6 +79,8 @@ struct DataDirectory {
         }
     }
     var socketPath: String { path + "/" + ServeDefaults.socketName }
+    /// Where the platform's proxy process says it is ready (see `ProxyReadyFile`).
+    var proxyReadyFile: ProxyReadyFile { ProxyReadyFile(path: path + "/" + ServeDefaults.proxyReadyName) }
     var adminTokenPath: String { path + "/" + ServeDefaults.adminTokenName }
 
     /// The admin token: written once (mode 0600) and kept for every later start.

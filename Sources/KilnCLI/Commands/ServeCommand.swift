@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import KilnAccounts
+import KilnCore
+import KilnServer
+import Logging
+
+/// `kiln serve`: the whole platform on one machine, as one group of services that start together
+/// and stop gracefully on SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the platform (API, proxy, runners) on embedded defaults.")
+
+    @Option(help: "The data directory.") var data: String = ServeDefaults.dataDirectory
+    @Option(help: "The control-plane API's address.") var api: String = ServeDefaults.api
+    @OptionGroup var proxy: ProxyOptions
+    @OptionGroup var routeSource: RouteSourceOptions
+    @Option(help: "Give every tool its own Unix user: auto (when root), on, off (single-user mode: not as root).")
+    var unixUsers: HostAccounts.UserMode = .auto
+    @Flag(help: "Create the demo tool 'hello' and serve it (implies --allow-http).") var demo = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Mail jobs' ends to maintainers through this SMTP relay (HOST:PORT).") var smtp: String?
+    @Option(help: "The sender of jobs' mail (default kiln@HOSTNAME).") var mailFrom: String?
+    @Option(help: "The domain of maintainers named without one (default: this host's name).") var mailDomain: String?
+    // Tests only: a file holding the time (seconds since 1970) the job scheduler goes by.
+    @Option(help: .hidden) var clockFile: String?
+    @Option(
+        help: """
+            Where the proxy runs: 'process', a process of its own that kiln serve supervises and that keeps serving             while the control plane is down (SIGHUP replaces it without a gap), or 'in-process'.
+            """)
+    var proxyProcess: ProxyProcessMode = .process
+
+    enum ProxyProcessMode: String, ExpressibleByArgument, CaseIterable {
+        case process
+        case inProcess = "in-process"
+    }
+
+    func run() async throws {
+        let directory = URL(fileURLWithPath: data).standardizedFileURL.path
+        let configuration = PlatformConfiguration(
+            dataDirectory: directory, api: try HostPort(parsing: api),
+            proxy: try proxy.configuration(dataDirectory: directory, forceAllowHTTP: demo),
+            routeSource: try routeSource.source(), unixUsers: unixUsers, demo: demo,
+            mail: try smtp.map { MailRelay(relay: try HostPort(parsing: $0), from: mailFrom, domain: mailDomain) }, clockFile: clockFile,
+            proxyPlacement: placement())
+        var logger = Logger(label: "kiln")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await Platform(configuration: configuration, logger: logger).run()
+    }
+
+    /// The proxy's process runs `kiln serve-proxy` with this command's own arguments, so it reads
+    /// the proxy's flags exactly as they were given here.
+    func placement() -> ProxyPlacement {
+        switch proxyProcess {
+        case .inProcess:
+            return .inProcess
+        case .process:
+            let given = Array(CommandLine.arguments.dropFirst())
+            let serveArguments = given.first == "serve" ? Array(given.dropFirst()) : given
+            return .supervised(executable: Platform.executablePath, arguments: [ServeProxyCommand.configuration.commandName ?? "serve-proxy"] + serveArguments)
+        }
+    }
+}
+
+extension HostAccounts.UserMode: ExpressibleByArgument {}

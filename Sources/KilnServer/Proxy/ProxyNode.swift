@@ -1,0 +1,97 @@
+import Foundation
+import KilnAccounts
+import KilnCore
+import KilnProxy
+import KilnRedis
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A front proxy alone (`kiln proxy`, and the proxy process `kiln serve` supervises): its route
+/// table fed from a shared Redis or from a control plane's route feed, served until a graceful
+/// shutdown signal.
+public struct ProxyNode: Sendable {
+    /// Where the proxy's routes come from.
+    public enum Feed: Sendable {
+        case redis(RedisRouteSource)
+        case controlPlane(ControlPlaneFeedSource)
+    }
+
+    public let configuration: ProxyConfiguration
+    public let feed: Feed
+    /// Where the proxy keeps its self-signed certificate and access log.
+    public let dataDirectory: String
+    /// Written (`PID START`) once the proxy listens and routes as its feed says: how a supervisor
+    /// knows a new proxy is ready, and finds it again after a restart of its own.
+    public let readyFile: ProxyReadyFile?
+    public let logger: Logger
+
+    public init(configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, readyFile: ProxyReadyFile? = nil, logger: Logger) {
+        self.configuration = configuration
+        self.feed = feed
+        self.dataDirectory = dataDirectory
+        self.readyFile = readyFile
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory + "/logs", withIntermediateDirectories: true)
+        let routes = RouteTableReference()
+        let notices = ToolNotices()
+        let readiness = Readiness(file: readyFile, logger: logger)
+        let routeFeed: any Service
+        let owners: BackendOwners
+        switch feed {
+        case .redis(let redis):
+            let redisFeed = redis.feed(logger: logger)
+            try await RedisRouteAccess.check(redisFeed, role: .proxy, passwordInArguments: redis.passwordInArguments, logger: logger)
+            owners = BackendOwners(resolver: AccountBackendOwnerResolver(userPrefix: UnixAccountName.prefix))
+            routeFeed = RouteFeedService.fromRedis(redisFeed, routes: routes, owners: owners, logger: logger)
+            readiness.synchronized()
+        case .controlPlane(let source):
+            let client = ControlPlaneRouteFeed(
+                source: source, routes: routes, notices: notices, logger: logger, onSynchronized: { readiness.synchronized() })
+            owners = client.owners
+            routeFeed = client
+        }
+        let server = try ProxyServer(
+            configuration: configuration, routes: routes, notices: notices, owners: owners, logger: logger,
+            onListening: { _ in readiness.listening() })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: routeFeed), .init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Says the proxy is ready once it both listens and routes.
+    final class Readiness: Sendable {
+        let file: ProxyReadyFile?
+        let logger: Logger
+        private let state = Mutex((listening: false, synchronized: false, said: false))
+
+        init(file: ProxyReadyFile?, logger: Logger) {
+            self.file = file
+            self.logger = logger
+        }
+
+        func listening() { update { $0.listening = true } }
+        func synchronized() { update { $0.synchronized = true } }
+
+        private func update(_ change: (inout (listening: Bool, synchronized: Bool, said: Bool)) -> Void) {
+            let ready = state.withLock { state in
+                change(&state)
+                guard state.listening, state.synchronized, !state.said else { return false }
+                state.said = true
+                return true
+            }
+            guard ready else { return }
+            logger.notice("proxy ready")
+            do {
+                try file?.markReady()
+            } catch {
+                logger.error("cannot write the proxy's ready file", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
