@@ -160,7 +160,10 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
-        .testTarget(name: "KilnServerTests", dependencies: ["KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting"]),
+        .testTarget(name: "KilnServerTests", dependencies: [
+            "KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "KilnRunnerTests", dependencies: [
             "KilnRunner", "KilnCore", "KilnFiles", "KilnTesting", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
