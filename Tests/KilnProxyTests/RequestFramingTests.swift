@@ -5,8 +5,31 @@ import Testing
 @testable import KilnProxy
 
 @Suite struct RequestFramingTests {
-    func head(_ headers: [(String, String)]) -> HTTPRequestHead {
-        HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/", headers: HTTPHeaders(headers))
+    func head(_ headers: [(String, String)], version: HTTPVersion = .http1_1, host: [String] = ["x"]) -> HTTPRequestHead {
+        HTTPRequestHead(version: version, method: .POST, uri: "/t/", headers: HTTPHeaders(host.map { ("Host", $0) } + headers))
+    }
+
+    @Test func transferEncodingInHTTP10IsFaultyFraming() {
+        // RFC 9112 §6.1.
+        #expect(RequestFraming.problem(head([("Transfer-Encoding", "chunked")], version: .http1_0)) == "Transfer-Encoding in HTTP/1.0")
+        #expect(RequestFraming.problem(head([("Transfer-Encoding", "chunked")])) == nil)
+        #expect(RequestFraming.problem(head([("Content-Length", "3")], version: .http1_0)) == nil)
+    }
+
+    @Test func anHTTP11RequestNeedsExactlyOneValidHost() {
+        // RFC 9112 §3.2.
+        #expect(RequestFraming.problem(head([], host: [])) == "no Host")
+        #expect(RequestFraming.problem(head([], host: ["a", "b"])) == "more than one Host")
+        #expect(RequestFraming.problem(head([], host: ["", ""])) == "more than one Host")
+        for invalid in ["a b", "user@a.example", "a:http", "a/b", "[::1", "a\u{0}b", "a:1:2"] {
+            #expect(RequestFraming.problem(head([], host: [invalid])) == "invalid Host", "\(invalid)")
+        }
+        for valid in ["", "a.example", "a.example:8443", " a.example ", "[::1]:443", "127.0.0.1", "x:"] {
+            #expect(RequestFraming.problem(head([], host: [valid])) == nil, "\(valid)")
+        }
+        // HTTP/1.0 may leave it out; an HTTP/2 stream's comes from :authority, if it has one.
+        #expect(RequestFraming.problem(head([], version: .http1_0, host: [])) == nil)
+        #expect(RequestFraming.problem(head([], version: HTTPVersion(major: 2, minor: 0), host: [])) == nil)
     }
 
     @Test func ambiguousFramingIsRefused() {

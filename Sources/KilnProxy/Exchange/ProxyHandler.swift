@@ -154,6 +154,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if let problem = RequestFraming.problem(head) {
             return .respond(.badRequest(problem), closeAfter: true)
         }
+        // CONNECT asks for a tunnel (RFC 9110 §9.3.6): this is no forward proxy, a backend's 2xx
+        // would turn the connection into bytes the proxy no longer frames, and NIO's decoder
+        // reads nothing after it: refused, and the connection closed.
+        if head.method == .CONNECT {
+            return .respond(.badRequest("CONNECT is not served here"), closeAfter: true)
+        }
         var headerBytes = head.uri.utf8.count
         for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
         if headerBytes > configuration.timeouts.maxHeaderBytes {

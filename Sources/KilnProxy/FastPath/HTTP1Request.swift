@@ -4,8 +4,8 @@ import NIOCore
 import Glibc
 #endif
 
-/// A request head the fast path forwards: HTTP/1.1, origin-form target, bodiless or framed by one
-/// Content-Length, no upgrade, no Expect, Connection naming only close or keep-alive. Kept as the
+/// A request head the fast path forwards: HTTP/1.1, origin-form target, one valid Host, bodiless or
+/// framed by one Content-Length, no upgrade, no Expect, Connection naming only close or keep-alive. Kept as the
 /// bytes it came in with the offsets of what the proxy reads; `forwarded` is already the head as
 /// the backend gets it, but for the fields the proxy adds (`finishForwarded`).
 struct HTTP1Request: ExchangeRequestHead {
@@ -98,7 +98,8 @@ struct HTTP1Request: ExchangeRequestHead {
             case .invalid:
                 return .general
             case .end(let next):
-                guard next <= maxHeadBytes else { return .general }
+                // No Host in HTTP/1.1 is the general path's 400 (RFC 9112 §3.2).
+                guard next <= maxHeadBytes, host != nil else { return .general }
                 forwarded.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
                 return .request(HTTP1Request(
                     head: buffer.getSlice(at: buffer.readerIndex, length: next)!, method: method, methodEnd: methodEnd, target: target, requestLine: requestLine,
@@ -112,7 +113,7 @@ struct HTTP1Request: ExchangeRequestHead {
                 case .other:
                     break
                 case .host:
-                    guard host == nil else { return .general }
+                    guard host == nil, HostSyntax.isValid(bytes, value.lowerBound, value.upperBound) else { return .general }
                     host = value
                 case .contentLength:
                     guard contentLength == nil, let length = HeadScanner.decimal(bytes, value.lowerBound, value.upperBound) else {
