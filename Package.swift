@@ -137,6 +137,7 @@ let package = Package(
             "KilnRunner", "KilnCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", .product(name: "PropertyBased", package: "swift-property-based")]),
