@@ -72,7 +72,11 @@ struct HTTP1Request: ExchangeRequestHead {
         guard bytes[index] == .space else { return .general }
         let target = targetStart..<index
         index += 1
-        guard index + 10 <= count else { return .incomplete }
+        guard index + 10 <= count else {
+            // Wait only for what can still become the version: a head whose request line ended
+            // without one (`GET / \r\n\r\n`) is the general path's 400, not a wait.
+            return UnsafeRawBufferPointer(rebasing: bytes[index..<count]).isPrefix(of: "HTTP/1.1\r\n") ? .incomplete : .general
+        }
         guard UnsafeRawBufferPointer(rebasing: bytes[index..<index + 10]).equalsExactly("HTTP/1.1\r\n") else { return .general }
         let requestLine = 0..<index + 8
         index += 10
@@ -158,6 +162,13 @@ extension UnsafeRawBufferPointer {
     func equalsExactly(_ literal: StaticString) -> Bool {
         literal.withUTF8Buffer { expected in
             expected.count == count && memcmp(baseAddress!, expected.baseAddress!, count) == 0
+        }
+    }
+
+    /// Whether these bytes are where `literal` starts (rare: only a request line cut short).
+    func isPrefix(of literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { expected in
+            count <= expected.count && elementsEqual(expected.prefix(count))
         }
     }
 }

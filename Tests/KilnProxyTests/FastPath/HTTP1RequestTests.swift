@@ -228,6 +228,10 @@ import Testing
         GeneralCase(name: "Expect: 100-continue", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
         GeneralCase(name: "Connection: close, foo", head: "GET / HTTP/1.1\r\nHost: a\r\nConnection: close, foo\r\n\r\n"),
         GeneralCase(name: "Connection naming a field", head: "GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Secret\r\nX-Secret: 1\r\n\r\n"),
+        // Whole heads whose request line has no version: answered, not waited on.
+        GeneralCase(name: "no version, blank line", head: "GET / \r\n\r\n"),
+        GeneralCase(name: "HTTP/0.9 and a blank line", head: "GET /\r\n\r\n"),
+        GeneralCase(name: "a short version", head: "GET / HTTP/1\r\n\r\n"),
         GeneralCase(name: "two Host fields", head: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
         // RFC 9112 §3.2: the general path answers these 400.
         GeneralCase(name: "no Host", head: "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"),
