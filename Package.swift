@@ -171,6 +171,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"], exclude: ["Fixtures"]),
     ]
