@@ -16,6 +16,25 @@ import Testing
         #expect(RequestFraming.problem(head([("Content-Length", "3")], version: .http1_0)) == nil)
     }
 
+    @Test func anAbsoluteFormTargetBecomesOriginFormWithItsAuthorityAsHost() {
+        // RFC 9112 §3.2.2: the target's host wins over the Host field.
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "HTTP://Tool.example:8080/a/b?c=/d", headers: ["Host": "other.example"])
+        #expect(RequestFraming.toOriginForm(&head) == nil)
+        #expect(head.uri == "/a/b?c=/d")
+        #expect(head.headers["host"] == ["Tool.example:8080"])
+        var bare = HTTPRequestHead(version: .http1_1, method: .GET, uri: "https://tool.example?q", headers: ["Host": "a", "host": "b"])
+        #expect(RequestFraming.toOriginForm(&bare) == nil)
+        #expect(bare.uri == "/?q")
+        #expect(bare.headers["host"] == ["tool.example"])
+        for invalid in ["http://user@tool.example/", "http:///x", "http://a b/", "https://tool.example:x/"] {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: invalid, headers: ["Host": "a"])
+            #expect(RequestFraming.toOriginForm(&head) != nil, "\(invalid)")
+        }
+        var origin = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/http://x/", headers: ["Host": "a"])
+        #expect(RequestFraming.toOriginForm(&origin) == nil)
+        #expect(origin.uri == "/http://x/" && origin.headers["host"] == ["a"])
+    }
+
     @Test func anHTTP11RequestNeedsExactlyOneValidHost() {
         // RFC 9112 §3.2.
         #expect(RequestFraming.problem(head([], host: [])) == "no Host")

@@ -75,11 +75,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
-        case .head(let head):
+        case .head(var head):
             requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
+            let targetProblem = RequestFraming.toOriginForm(&head)
             exchange = ExchangeRecord(head: head)
-            let decision = decide(head)
+            let decision = targetProblem.map { RoutingDecision.respond(.badRequest($0), closeAfter: true) } ?? decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
                 timer.start(outer: deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }

@@ -25,6 +25,31 @@ enum RequestFraming {
         return nil
     }
 
+    /// RFC 9112 §3.2.2: a target in absolute-form names the host, and the Host field is then
+    /// ignored. Routed by Host, the backend (which reads the target) could see another host than
+    /// the one the proxy chose the tool by: the head is rewritten to origin-form with the
+    /// target's authority as its only Host. Returns the problem when that authority is invalid
+    /// (userinfo, an empty or bad host); nil when the head is fine as it now is.
+    static func toOriginForm(_ head: inout HTTPRequestHead) -> String? {
+        let uri = head.uri.utf8
+        let schemeLength: Int
+        if uri.starts(with: "http://".utf8, by: { $0 | 0x20 == $1 | 0x20 }) {
+            schemeLength = 7
+        } else if uri.starts(with: "https://".utf8, by: { $0 | 0x20 == $1 | 0x20 }) {
+            schemeLength = 8
+        } else {
+            return nil
+        }
+        let rest = uri.dropFirst(schemeLength)
+        let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? rest.endIndex
+        let authority = String(Substring(rest[..<authorityEnd]))
+        guard !authority.isEmpty, HostSyntax.isValid(authority) else { return "invalid authority in the request target" }
+        let path = String(Substring(rest[authorityEnd...]))
+        head.uri = path.hasPrefix("/") ? path : "/" + path
+        head.headers.replaceOrAdd(name: "Host", value: authority)
+        return nil
+    }
+
     static func isChunked(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
     }

@@ -105,6 +105,11 @@ struct SmugglingCase: Sendable, CustomStringConvertible {
             // not be handed a host other than the one the request was routed by.
             .init("absolute-form", "GET http://other\(target) HTTP/1.1\r\nHost: x\r\n\(ua)\r\n", .refusedOrForwarded),
             .init("absolute-form naming another tool", "GET http://x/othertool/c HTTP/1.1\r\nHost: x\r\n\(ua)\r\n", .refusedOrForwarded),
+            // Host names this tool, the target another: routed by the Host, the backend would
+            // read the other (§3.2.2). Routed by the target, it finds no such tool.
+            .init("absolute-form against Host", "GET http://othertool.localhost/c HTTP/1.1\r\nHost: \(tool).localhost\r\n\(ua)\r\n", .refused),
+            .init("absolute-form naming the tool", "GET http://\(tool).localhost/c HTTP/1.1\r\nHost: other.localhost\r\n\(ua)\r\n", .refusedOrForwarded),
+            .init("absolute-form with userinfo", "GET http://u@\(tool).localhost/c HTTP/1.1\r\nHost: \(tool).localhost\r\n\(ua)\r\n", .refused),
             // §9.3.6: CONNECT is for proxies; this one is not a forward proxy.
             .init("CONNECT", "CONNECT other:443 HTTP/1.1\r\nHost: other:443\r\n\(ua)\r\n", .refused),
             // §3.2: a missing, repeated or invalid Host in HTTP/1.1: 400.
