@@ -7,18 +7,21 @@ import Testing
 /// exactly one well-framed request, and the proxy serves a normal request afterwards.
 @Suite(.serialized) struct SmugglingCorpusTests {
     @Test func everyCaseIsRefusedOrForwardedOnceWellFramedOnBothListeners() async throws {
-        // A short header timeout: an unfinished head (HTTP/0.9's lone line) is answered 408 soon.
-        let server = try KilnServerProcess(extraArguments: ["--allow-http", "--header-timeout", "1"])
-        defer { server.terminate() }
-        let tool = uniqueToolName("sm")
-        let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
-        try #require(created.status == 0, "\(created)")
-        let backend = try BackendProcess(name: "recorder", tool: tool, script: "recording_backend.py")
-        defer { backend.stop() }
-        let routed = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
-        try #require(routed.status == 0, "\(routed)")
-        _ = try await Self.recorded(backend)
+        let fixture = try await onOwnThread { try RecordingFixture() }
+        do {
+            try await Self.runCorpus(fixture)
+        } catch {
+            _ = try? await onOwnThread { fixture.stop() }
+            throw error
+        }
+        let serverLived = try await onOwnThread { fixture.server.isRunning }
+        #expect(serverLived, "kiln serve died:\n\(fixture.server.log)")
+        try await onOwnThread { fixture.stop() }
+    }
 
+    static func runCorpus(_ fixture: RecordingFixture) async throws {
+        let (server, backend, tool) = (fixture.server, fixture.backend, fixture.tool)
+        _ = try await Self.recorded(backend)
         let normal = Array("GET /\(tool)/normal HTTP/1.1\r\nHost: x\r\nUser-Agent: corpus\r\n\r\n".utf8)
         var table: [String] = []
         for (listener, port, tls) in [("http", server.httpPort, false), ("https", server.httpsPort, true)] {
@@ -50,7 +53,6 @@ import Testing
             }
         }
         print("smuggling corpus:\n" + table.joined(separator: "\n"))
-        #expect(server.isRunning, "kiln serve died:\n\(server.log)")
     }
 
     /// What the backend's connections brought since the last call, and whether each was closed.
@@ -64,5 +66,29 @@ import Testing
             let data = (entry["data"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
             return (Array(data), entry["closed"] as? Bool ?? false)
         }
+    }
+}
+
+/// A server with one tool routed to the recording backend, which runs as the tool's user (a
+/// tool's route reaches only a listener of its own).
+struct RecordingFixture: Sendable {
+    let server: KilnServerProcess
+    let backend: BackendProcess
+    let tool: String
+
+    init() throws {
+        // A short header timeout: an unfinished head (HTTP/0.9's lone line) is answered 408 soon.
+        server = try KilnServerProcess(extraArguments: ["--allow-http", "--header-timeout", "1"])
+        tool = uniqueToolName("sm")
+        let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
+        guard created.status == 0 else { throw TestFailure("\(created)") }
+        backend = try BackendProcess(name: "recorder", tool: tool, script: "recording_backend.py")
+        let routed = try kiln("routes", "add", "--data", server.dataDirectory, "--tool", tool, ".*", backend.address)
+        guard routed.status == 0 else { throw TestFailure("\(routed)") }
+    }
+
+    func stop() {
+        backend.stop()
+        server.terminate()
     }
 }
