@@ -133,6 +133,10 @@ struct SmugglingCase: Sendable, CustomStringConvertible {
             .init("Expect 100-continue with the body", post + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", .refusedOrForwarded),
             .init("Expect 100-continue without a body", get + "Host: x\r\n\(ua)Expect: 100-continue\r\n\r\n", .refusedOrForwarded),
             .init("Expect other", get + "Host: x\r\n\(ua)Expect: 200-ok\r\n\r\n", .refusedOrForwarded),
+            // Behind a good request on one connection (the fast path's, which then hands the
+            // connection over): the good one is forwarded alone, what follows is refused.
+            .init("CL+TE pipelined after a good request", get + "Host: x\r\n\(ua)\r\n" + post + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX", .refusedOrForwarded),
+            .init("bad Host pipelined after a good request", get + "Host: x\r\n\(ua)\r\n" + get + "Host: a b\r\n\(ua)\r\n", .refusedOrForwarded),
             // A body framed by Content-Length that holds a request is a body, not a second request.
             .init("a request inside a GET's body", get + "Host: x\r\n\(ua)Content-Length: 42\r\n\r\nGET /admin/ HTTP/1.1\r\nHost: y\r\nX: 1234\r\n\r\n", .refusedOrForwarded),
         ]
