@@ -149,6 +149,7 @@ let package = Package(
             "KilnRunner", "KilnCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", .product(name: "PropertyBased", package: "swift-property-based")]),
@@ -186,6 +187,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"], exclude: ["Fixtures"]),
     ]
