@@ -19,11 +19,12 @@ build_kiln
 chmod 711 "$WORK"
 DURATION=${DURATION:-6}
 
-serve() { # DATA API HTTP HTTPS [ARGS...] -> pid of kiln serve
+serve() { # DATA API HTTP HTTPS [ARGS...]: kiln serve in the background, its pid in $served
   local data=$1 api=$2 http=$3 https=$4; shift 4
   "$KILN" serve --data "$data" --api "127.0.0.1:$api" --http "127.0.0.1:$http" --https "127.0.0.1:$https" --allow-http \
     --log-level warning "$@" >> "$WORK/serve.log" 2>&1 &
-  echo $!
+  served=$!
+  PIDS+=("$served")
 }
 wait_ready() { # DATA
   for _ in $(seq 400); do
@@ -32,9 +33,9 @@ wait_ready() { # DATA
   done
   echo "bench: kiln serve on $1 did not become ready" >&2; exit 1
 }
-load() { # URL SECONDS OUT: wrk in the background
+load() { # URL SECONDS OUT: wrk in the background, its pid in $wrk_pid
   wrk -t1 -c16 -d"$2"s -H "User-Agent: kiln-chaos" "$1" > "$3" 2>&1 &
-  echo $!
+  wrk_pid=$!
 }
 failures() { # wrk output: socket errors + non-2xx/3xx
   python3 - "$1" <<'PY'
@@ -47,13 +48,16 @@ failed = (sum(map(int, errors.groups())) if errors else 0) + (int(non2xx.group(1
 print(f"{failed} of {requests.group(1) if requests else '?'}")
 PY
 }
+# The proxies outlive a kill -9 of their kiln serve (as they should): stopped with the rest.
+stop_proxies() { for ready in "$WORK"/*/proxy.ready; do [ -f "$ready" ] && kill "$(cut -d' ' -f1 "$ready")" 2>/dev/null; done; return 0; }
+trap 'stop_proxies; cleanup' EXIT
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 
 # The platform, a tool with a backend of its own (nginx as the tool's user), its route.
 DATA="$WORK/a"; API=$(free_port); HTTP=$(free_port); HTTPS=$(free_port); UP=$(free_port)
-SERVE=$(serve "$DATA" "$API" "$HTTP" "$HTTPS")
+serve "$DATA" "$API" "$HTTP" "$HTTPS"; SERVE=$served
 wait_ready "$DATA"
 "$KILN" tools create chaos --data "$DATA" > /dev/null
 start_upstream "$UP" "$(stat -c %U "$DATA/tools/chaos")"
@@ -63,9 +67,9 @@ wait_http "$URL"
 echo "kiln serve (proxy in a process of its own) on :$HTTP; upstream nginx as the tool's user; wrk -c16 ${DURATION}s"
 
 # 1. The control plane dies.
-wrk_pid=$(load "$URL" "$DURATION" "$WORK/1.txt"); sleep 2
+load "$URL" "$DURATION" "$WORK/1.txt"; sleep 2
 kill -9 "$SERVE"; killed=$(now)
-SERVE=$(serve "$DATA" "$API" "$HTTP" "$HTTPS")
+serve "$DATA" "$API" "$HTTP" "$HTTPS"; SERVE=$served
 until "$KILN" whoami --data "$DATA" >/dev/null 2>&1; do sleep 0.02; done; back=$(now)
 wait "$wrk_pid" || true
 echo "1. kill -9 of the control plane: failed requests $(failures "$WORK/1.txt"); API back after $(elapsed "$killed" "$back") s (restarted at once)"
@@ -73,7 +77,7 @@ wait_ready "$DATA"
 
 # 2. The proxy dies.
 proxy=$(cut -d' ' -f1 "$DATA/proxy.ready")
-wrk_pid=$(load "$URL" "$DURATION" "$WORK/2.txt"); sleep 2
+load "$URL" "$DURATION" "$WORK/2.txt"; sleep 2
 kill -9 "$proxy"; killed=$(now)
 until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent: kiln-chaos' "$URL")" = 200 ] \
   && [ "$(cut -d' ' -f1 "$DATA/proxy.ready")" != "$proxy" ]; do sleep 0.01; done; back=$(now)
@@ -81,7 +85,7 @@ wait "$wrk_pid" || true
 echo "2. kill -9 of the proxy: serving again after $(elapsed "$killed" "$back") s; requests lost $(failures "$WORK/2.txt") (in flight on the killed process, and refused until the new one listened)"
 
 # 3. A graceful replacement.
-wrk_pid=$(load "$URL" "$DURATION" "$WORK/3.txt"); sleep 2
+load "$URL" "$DURATION" "$WORK/3.txt"; sleep 2
 kill -HUP "$SERVE"
 wait "$wrk_pid" || true
 echo "3. kill -HUP (the proxy replaced): failed requests $(failures "$WORK/3.txt")"
@@ -90,9 +94,10 @@ echo "3. kill -HUP (the proxy replaced): failed requests $(failures "$WORK/3.txt
 REDIS=$(free_port)
 redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$WORK/redis.log" 2>&1 &
 redis_pid=$!
+PIDS+=("$redis_pid")
 for _ in $(seq 100); do redis-cli -p "$REDIS" ping >/dev/null 2>&1 && break; sleep 0.05; done
 DATA_R="$WORK/r"; API_R=$(free_port); HTTP_R=$(free_port); HTTPS_R=$(free_port)
-SERVE_R=$(serve "$DATA_R" "$API_R" "$HTTP_R" "$HTTPS_R" --routes "redis://127.0.0.1:$REDIS" --redis-configure)
+serve "$DATA_R" "$API_R" "$HTTP_R" "$HTTPS_R" --routes "redis://127.0.0.1:$REDIS" --redis-configure; SERVE_R=$served
 wait_ready "$DATA_R"
 "$KILN" tools create chaos --data "$DATA_R" > /dev/null
 UP_R=$(free_port)
@@ -102,7 +107,7 @@ runuser -u "$(stat -c %U "$DATA_R/tools/chaos")" -- nginx -e "$dir/error.log" -c
 "$KILN" routes add --data "$DATA_R" --tool chaos '.*' "127.0.0.1:$UP_R" > /dev/null
 URL_R="http://127.0.0.1:$HTTP_R/chaos/"
 wait_http "$URL_R"
-wrk_pid=$(load "$URL_R" "$DURATION" "$WORK/4.txt"); sleep 2
+load "$URL_R" "$DURATION" "$WORK/4.txt"; sleep 2
 kill "$redis_pid"
 wait "$wrk_pid" || true
 echo "4. Redis stopped under load: failed requests $(failures "$WORK/4.txt")"
@@ -147,7 +152,7 @@ echo "5. 1000 slowloris + 1000 idle TLS connections ($open held open when measur
 home="$DATA/tools/filler"
 owner=$(stat -c '%u:%g' "$home")
 mount -t tmpfs -o "size=1m,mode=0750,uid=${owner%:*},gid=${owner#*:}" tmpfs "$home"
-trap 'umount "$home" 2>/dev/null || true; cleanup' EXIT
+trap 'umount "$home" 2>/dev/null || true; stop_proxies; cleanup' EXIT
 before=$(stat -c %s "$DATA/logs/access.log")
 "$KILN" jobs run fill --tool filler --data "$DATA" --image bookworm --command 'head -c 8000000 /dev/zero' --wait 60 > "$WORK/fill.txt" 2>&1 || true
 wrk -t1 -c16 -d3s -H "User-Agent: kiln-chaos" "$URL" > "$WORK/6.txt" 2>&1
