@@ -10,7 +10,8 @@
 #     the req/s normal clients get, against the same without them (target >= 80%);
 #  6. a tool filling its disk (its home a 1 MiB tmpfs, a job writing 8 MiB to its log): another
 #     tool still served, the access log still written, the server still answering.
-# Release build; run as root (tools' users, the tmpfs).
+# Release build; run as root (tools' users, the tmpfs). The per-address rate limit is off (wrk is
+# one address); the per-address connection cap is on (its default, 256).
 source "$(dirname "$0")/lib.sh"
 need redis-server
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
@@ -22,7 +23,7 @@ DURATION=${DURATION:-6}
 serve() { # DATA API HTTP HTTPS [ARGS...]: kiln serve in the background, its pid in $served
   local data=$1 api=$2 http=$3 https=$4; shift 4
   "$KILN" serve --data "$data" --api "127.0.0.1:$api" --http "127.0.0.1:$http" --https "127.0.0.1:$https" --allow-http \
-    --log-level warning "$@" >> "$WORK/serve.log" 2>&1 &
+    --rate-limit 0 --log-level warning "$@" >> "$WORK/serve.log" 2>&1 &
   served=$!
   PIDS+=("$served")
 }

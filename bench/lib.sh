@@ -88,9 +88,9 @@ build_kiln() {
 run_wrk() { # URL [LUA]
   local out
   if [ -n "${2:-}" ]; then
-    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency -s "$2" "$1")
+    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency -H "User-Agent: wrk" -s "$2" "$1")
   else
-    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency "$1")
+    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency -H "User-Agent: wrk" "$1")
   fi
   if echo "$out" | grep -q "Non-2xx"; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
   local rps p50 p90 p99

@@ -6,7 +6,9 @@
 # PIN=1: each proxy gets one worker (nginx) or event loop (kiln) pinned to core 1, and wrk and the
 # upstream share core 0, so req/s measures each proxy's CPU per request rather than how the
 # shared machine schedules them.
-# Kiln's proxy is the process `kiln serve` supervises (the default), as operators run it.
+# Kiln's proxy is the process `kiln serve` supervises (the default), as operators run it. wrk is one
+# client address at tens of thousands of requests a second: the per-address rate limit and
+# connection cap are off here (--rate-limit 0 --max-connections-per-address 0), as nginx has none.
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 PIN=${PIN:-0}
@@ -16,7 +18,7 @@ threads=()
 UP=$(free_port); NGX=$(free_port); KHTTP=$(free_port); KAPI=$(free_port)
 chmod 711 "$WORK"
 "$KILN" serve --data "$WORK/kiln" --api "127.0.0.1:$KAPI" --http "127.0.0.1:$KHTTP" --https off --allow-http \
-  "${threads[@]}" --log-level warning > "$WORK/kiln.log" 2>&1 &
+  --rate-limit 0 --max-connections-per-address 0 "${threads[@]}" --log-level warning > "$WORK/kiln.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 200); do [ -S "$WORK/kiln/kiln.sock" ] && break; sleep 0.05; done
 "$KILN" tools create bench --data "$WORK/kiln" >/dev/null

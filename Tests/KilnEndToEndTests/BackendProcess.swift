@@ -71,9 +71,9 @@ struct ProxyFixture {
         server.terminate()
     }
 
-    /// The RSS of the server process, in bytes.
-    var serverRSS: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(server.pid)/status", encoding: .utf8),
+    /// The RSS of the proxy's process (its own, or the server's with `--proxy-process in-process`), in bytes.
+    var proxyRSS: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(server.proxyPID ?? server.pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024

@@ -47,7 +47,7 @@ import Glibc
     }
 
     @Test func aCrashOfTheControlPlaneDropsNoRequestAndTheProxyIsAdopted() throws {
-        let fixture = try ProxyFixture()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0"])
         defer { fixture.stop() }
         let url = fixture.server.httpURL + "/\(fixture.tool)/page"
         let proxy = try #require(fixture.server.proxyPID)
@@ -65,7 +65,7 @@ import Glibc
     }
 
     @Test func aCrashedProxyIsReplacedAtOnce() throws {
-        let fixture = try ProxyFixture()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0"])
         defer { fixture.stop() }
         let url = fixture.server.httpURL + "/\(fixture.tool)/page"
         let proxy = try #require(fixture.server.proxyPID)
@@ -78,7 +78,7 @@ import Glibc
     }
 
     @Test func sighupReplacesTheProxyWithoutDroppingARequest() throws {
-        let fixture = try ProxyFixture()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0"])
         defer { fixture.stop() }
         let url = fixture.server.httpURL + "/\(fixture.tool)/page"
         let proxy = try #require(fixture.server.proxyPID)
@@ -92,7 +92,7 @@ import Glibc
     }
 
     @Test func kilnProxyReloadReplacesTheProxyOfADataDirectory() throws {
-        let fixture = try ProxyFixture()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0"])
         defer { fixture.stop() }
         let proxy = try #require(fixture.server.proxyPID)
         let reloaded = try kiln("proxy", "reload", "--data", fixture.server.dataDirectory)
@@ -108,7 +108,7 @@ import Glibc
     /// A proxy on another machine follows the control plane's feed over its TCP API with the
     /// admin token, and routes as the platform's own proxy does.
     @Test func aProxyAloneFollowsAControlPlaneOverItsAPI() throws {
-        let fixture = try ProxyFixture()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0"])
         defer { fixture.stop() }
         let directory = try makeTemporaryDirectory(prefix: "kp")
         let tokenFile = directory + "/token"

@@ -127,11 +127,12 @@ import Testing
     }
 
     @Test func aGibibyteStreamsBothWaysInBoundedMemory() throws {
-        let fixture = try ProxyFixture()
+        // Past the default body cap (128 MiB) on purpose: the operator raised it.
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--max-body-write", "\(2 << 30)"])
         defer { fixture.stop() }
         let gibibyte = 1 << 30
-        let before = fixture.serverRSS
-        let sampler = RSSSampler { fixture.serverRSS }
+        let before = fixture.proxyRSS
+        let sampler = RSSSampler { fixture.proxyRSS }
         let download = try runCommand(
             "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", fixture.server.httpURL + "/\(fixture.tool)/big?n=\(gibibyte)"],
             timeout: .seconds(300))
@@ -164,7 +165,7 @@ import Testing
         let slow = try curl([url + "/slow?s=3"])
         #expect(slow.status == 504)
         #expect(try curl([url + "/hangup"]).status == 502)
-        let partial = try rawExchange(port: fixture.server.httpPort, Array("GET /\(fixture.tool)/echo HTTP/1.1\r\nHost: x\r\n".utf8))
+        let partial = try rawExchange(port: fixture.server.httpPort, Array("GET /\(fixture.tool)/echo HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n".utf8))
         #expect(partial.response.hasPrefix("HTTP/1.1 408"), "\(partial)")
         #expect(partial.peerClosed)
         // A backend that is gone: 502.
@@ -187,9 +188,9 @@ import Testing
         defer { fixture.stop() }
         let target = "/\(fixture.tool)/upload"
         let cases = [
-            "POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
-            "POST \(target) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            "POST \(target) HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
             "\u{01}\u{02} not http\r\n\r\n",
         ]
         for request in cases {
@@ -205,8 +206,8 @@ import Testing
         defer { fixture.stop() }
         let tool = fixture.tool
         let request =
-            "GET /\(tool)/first HTTP/1.1\r\nHost: x\r\n\r\nGET /nobody/ HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /\(tool)/third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            "GET /\(tool)/first HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\nGET /nobody/ HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
+            + "GET /\(tool)/third HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\nConnection: close\r\n\r\n"
         let result = try rawExchange(port: fixture.server.httpPort, Array(request.utf8))
         let first = try #require(result.response.range(of: "/\(tool)/first"))
         let second = try #require(result.response.range(of: "503 Service Unavailable"))
@@ -223,11 +224,11 @@ import Testing
         // the client, whose connection stays open), an informational 103, a HEAD, then an
         // HTTP/1.0 request, which the general path answers on the same connection.
         let request =
-            "GET /\(tool)/big?n=70000 HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /\(tool)/untilclose HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /\(tool)/early HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "HEAD /\(tool)/head HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /\(tool)/last HTTP/1.0\r\nHost: x\r\n\r\n"
+            "GET /\(tool)/big?n=70000 HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
+            + "GET /\(tool)/untilclose HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
+            + "GET /\(tool)/early HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
+            + "HEAD /\(tool)/head HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
+            + "GET /\(tool)/last HTTP/1.0\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n"
         let result = try rawExchange(port: fixture.server.httpPort, Array(request.utf8))
         var reader = ResponseStream(Array(result.response.utf8))
         let chunked = try reader.next()

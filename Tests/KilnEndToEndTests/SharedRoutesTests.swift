@@ -31,7 +31,7 @@ import Testing
 
         func status(_ path: String) -> Int? {
             guard let reply = try? rawExchange(
-                port: httpPort, Array("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), timeout: 2)
+                port: httpPort, Array("GET \(path) HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\nConnection: close\r\n\r\n".utf8), timeout: 2)
             else { return nil }
             return Int(reply.response.dropFirst("HTTP/1.1 ".count).prefix(3))
         }

@@ -23,10 +23,18 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "The proxy's outer timeout for GET/HEAD (default: first-byte + 15 s).") var outerTimeoutRead: Int?
     @Option(help: "The proxy's outer timeout for other methods (default: first-byte + 15 s).") var outerTimeoutWrite: Int?
     @Option(help: "Largest request body for GET/HEAD, in bytes.") var maxBodyRead: Int = 1 << 20
-    @Option(help: "Largest request body for other methods, in bytes.") var maxBodyWrite: Int = 4 << 30
+    @Option(help: "Largest request body for other methods, in bytes.") var maxBodyWrite: Int = 128 << 20
     @Option(help: "Largest request head, in bytes.") var maxHeaderBytes: Int = 32 * 1024
     @Option(help: "Seconds to receive a request head once it has begun.") var headerTimeout: Int = 30
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout: Int = 75
+    @Option(help: "Seconds a TLS connection may take to finish its handshake.") var tlsHandshakeTimeout: Int = 10
+    @Option(help: "Seconds a client may read nothing of a response before its connection is closed.") var sendTimeout: Int = 60
+    @Option(help: "Seconds a websocket (upgraded) connection may pass no byte before it is closed.") var tunnelIdleTimeout: Int = 3600
+    @Option(help: "Requests per second one client address may keep up (0: no limit); past it, 429.") var rateLimit: Int = 100
+    @Option(help: "Requests one client address may make at once above its rate.") var rateBurst: Int = 100
+    @Option(help: "Connections one client address may hold open (0: no cap).") var maxConnectionsPerAddress: Int = 256
+    @Flag(help: "Serve requests without a User-Agent (refused with 403 by default, as Toolforge's front does).")
+    var allowNoUserAgent = false
     @Option(help: "Event-loop threads (default: one per core).") var proxyThreads: Int?
     @Option(help: "Seconds a backend that refused a connection is skipped while its pattern has others.")
     var backendCooldown: Int = 10
@@ -35,23 +43,55 @@ struct ProxyOptions: ParsableArguments {
         guard (cert == nil) == (key == nil) else { throw CLIError.user("give both --cert and --key, or neither") }
         let tls: TLSSource? =
             if let cert, let key { .files(certificate: cert, key: key) } else { dataDirectory.map { .selfSigned(directory: $0) } }
-        let timeouts = TimeoutPolicy(
+        var timeouts = TimeoutPolicy(
             read: .init(
-                firstByte: .seconds(Int64(firstByteTimeoutRead)), outer: .seconds(Int64(outerTimeoutRead ?? firstByteTimeoutRead + 15)),
+                firstByte: try Self.seconds(firstByteTimeoutRead, "first-byte-timeout-read"),
+                outer: try Self.seconds(outerTimeoutRead ?? firstByteTimeoutRead.addingSaturated(15), "outer-timeout-read"),
                 maxBodyBytes: maxBodyRead),
             write: .init(
-                firstByte: .seconds(Int64(firstByteTimeoutWrite)),
-                outer: .seconds(Int64(outerTimeoutWrite ?? firstByteTimeoutWrite + 15)), maxBodyBytes: maxBodyWrite),
-            headerRead: .seconds(Int64(headerTimeout)), idle: .seconds(Int64(idleTimeout)), maxHeaderBytes: maxHeaderBytes)
+                firstByte: try Self.seconds(firstByteTimeoutWrite, "first-byte-timeout-write"),
+                outer: try Self.seconds(outerTimeoutWrite ?? firstByteTimeoutWrite.addingSaturated(15), "outer-timeout-write"),
+                maxBodyBytes: maxBodyWrite),
+            headerRead: try Self.seconds(headerTimeout, "header-timeout"), idle: try Self.seconds(idleTimeout, "idle-timeout"),
+            maxHeaderBytes: maxHeaderBytes)
+        timeouts.tlsHandshake = try Self.seconds(tlsHandshakeTimeout, "tls-handshake-timeout")
+        timeouts.send = try Self.seconds(sendTimeout, "send-timeout")
+        timeouts.tunnelIdle = try Self.seconds(tunnelIdleTimeout, "tunnel-idle-timeout")
         try timeouts.validate()
-        guard backendCooldown >= 0 else { throw CLIError.user("--backend-cooldown must not be negative") }
+        let clientLimits = ClientLimitPolicy(
+            requestsPerSecond: rateLimit, burst: rateBurst, connectionsPerAddress: maxConnectionsPerAddress,
+            requiresUserAgent: !allowNoUserAgent)
+        try clientLimits.validate()
+        guard (0...Self.longestTimeout).contains(backendCooldown) else {
+            throw CLIError.user("--backend-cooldown must be from 0 to \(Self.longestTimeout) seconds, not \(backendCooldown)")
+        }
         return ProxyConfiguration(
             http: http == "off" ? nil : try HostPort(parsing: http),
             https: https == "off" ? nil : try HostPort(parsing: https),
             domain: domain.lowercased(), allowHTTP: allowHTTP || forceAllowHTTP, pathRouting: pathRouting, timeouts: timeouts,
             eventLoops: proxyThreads ?? System.coreCountForProxy,
             accessLogPath: dataDirectory.map { $0 + "/logs/access.log" }, tls: tls,
-            ejectionCooldown: .seconds(Int64(backendCooldown)))
+            ejectionCooldown: .seconds(Int64(backendCooldown)), clientLimits: clientLimits)
+    }
+}
+
+extension ProxyOptions {
+    /// A week: the longest any of the proxy's timeouts may be (beyond it a value is a typo, and
+    /// nanoseconds of a huge one would overflow).
+    static let longestTimeout = 7 * 24 * 3600
+
+    static func seconds(_ value: Int, _ flag: String) throws -> TimeAmount {
+        guard (1...longestTimeout).contains(value) else {
+            throw CLIError.user("--\(flag) must be from 1 to \(longestTimeout) seconds, not \(value)")
+        }
+        return .seconds(Int64(value))
+    }
+}
+
+extension Int {
+    func addingSaturated(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }
 

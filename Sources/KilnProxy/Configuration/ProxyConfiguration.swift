@@ -20,14 +20,18 @@ public struct ProxyConfiguration: Sendable {
     /// Listen with `SO_REUSEPORT`, so a new proxy process can take new connections on the same
     /// addresses while the old one drains (a restart without refused connections).
     public var reusePort = false
+    /// What one client address may ask: requests per second, open connections, a User-Agent.
+    public var clientLimits: ClientLimitPolicy
     /// How long a stopping proxy lets its open connections finish before it closes them.
     public var drainTimeout: Duration = .seconds(30)
 
     public init(
         http: HostPort?, https: HostPort?, domain: String, allowHTTP: Bool = false,
         pathRouting: PathRouting? = nil, timeouts: TimeoutPolicy = TimeoutPolicy(), eventLoops: Int = System.coreCountForProxy,
-        accessLogPath: String? = nil, tls: TLSSource? = nil, ejectionCooldown: TimeAmount = .seconds(10)
+        accessLogPath: String? = nil, tls: TLSSource? = nil, ejectionCooldown: TimeAmount = .seconds(10),
+        clientLimits: ClientLimitPolicy = ClientLimitPolicy()
     ) {
+        self.clientLimits = clientLimits
         self.http = http
         self.https = https
         self.domain = domain

@@ -26,10 +26,18 @@ public struct TimeoutPolicy: Sendable, Hashable {
     public var headerRead: TimeAmount
     public var idle: TimeAmount
     public var maxHeaderBytes: Int
+    /// A TLS connection that has not finished its handshake by then is closed.
+    public var tlsHandshake: TimeAmount = .seconds(10)
+    /// A client that reads none of what the proxy sends it (its connection stays unwritable) for
+    /// this long is closed: a slow reader holds a connection and its buffers no longer.
+    public var send: TimeAmount = .seconds(60)
+    /// A websocket (or other upgraded) tunnel with no byte either way for this long is closed,
+    /// as Toolforge's front closes them.
+    public var tunnelIdle: TimeAmount = .hours(1)
 
     public init(
         read: Class = .init(firstByte: .seconds(60), outer: .seconds(75), maxBodyBytes: 1 << 20),
-        write: Class = .init(firstByte: .seconds(200), outer: .seconds(215), maxBodyBytes: 4 << 30),
+        write: Class = .init(firstByte: .seconds(200), outer: .seconds(215), maxBodyBytes: 128 << 20),
         connect: TimeAmount = .seconds(5),
         headerRead: TimeAmount = .seconds(30),
         idle: TimeAmount = .seconds(75),
@@ -68,8 +76,8 @@ public struct TimeoutPolicy: Sendable, Hashable {
                 throw KilnError(.badRequest, "the \(name) class's body limit must not be negative")
             }
         }
-        guard headerRead > .zero, idle > .zero, connect > .zero else {
-            throw KilnError(.badRequest, "the connect, header-read and idle timeouts must be positive")
+        guard headerRead > .zero, idle > .zero, connect > .zero, tlsHandshake > .zero, send > .zero, tunnelIdle > .zero else {
+            throw KilnError(.badRequest, "the connect, header-read, idle, TLS handshake, send and tunnel idle timeouts must be positive")
         }
         guard maxHeaderBytes >= 1024 else { throw KilnError(.badRequest, "the header limit must be at least 1024 bytes") }
     }

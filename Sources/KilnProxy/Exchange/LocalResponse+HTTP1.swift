@@ -7,6 +7,7 @@ extension LocalResponse {
         var buffer = allocator.buffer(capacity: 160 + (location?.utf8.count ?? 0) + (includeBody ? length : 0))
         buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: \(contentType)\r\nContent-Length: \(length)\r\n")
         if let location { buffer.writeString("Location: \(location)\r\n") }
+        if let retryAfter { buffer.writeString("Retry-After: \(retryAfter)\r\n") }
         if close { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
         if includeBody { buffer.writeString(body) }

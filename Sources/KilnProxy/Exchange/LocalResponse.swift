@@ -6,6 +6,8 @@ struct LocalResponse: Equatable, Sendable {
     var contentType: String
     var body: String
     var location: String?
+    /// Seconds after which the client may try again (429).
+    var retryAfter: Int? = nil
 
     static func page(_ status: HTTPResponseStatus, title: String, message: String) -> LocalResponse {
         let html = """
@@ -43,6 +45,20 @@ struct LocalResponse: Equatable, Sendable {
     static let requestTimeout = plain(.requestTimeout, "The request was not received in time.\n")
     static let headersTooLarge = plain(.requestHeaderFieldsTooLarge, "The request's headers are too large.\n")
     static let payloadTooLarge = plain(.payloadTooLarge, "The request's body is too large.\n")
+
+    /// A client address past its rate (ClientLimits): a small page, and when to come back.
+    static let tooManyRequests: LocalResponse = {
+        var response = page(
+            .tooManyRequests, title: "Too many requests",
+            message: "This address sent more requests than the proxy takes from one address. Please wait a moment and try again.")
+        response.retryAfter = 1
+        return response
+    }()
+
+    /// No User-Agent: Toolforge's front refuses these, and tools expect one to tell who calls.
+    static let userAgentRequired = page(
+        .forbidden, title: "User-Agent required",
+        message: "Requests must name their software in a User-Agent header (see the User-Agent policy of the Wikimedia projects).")
 
     static func badRequest(_ reason: String) -> LocalResponse {
         plain(.badRequest, "Bad request: \(reason)\n")

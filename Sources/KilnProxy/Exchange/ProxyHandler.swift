@@ -25,6 +25,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var context: ChannelHandlerContext?
     private var heldRead = HeldRead()
     private var clientAddress = "-"
+    private var clientKey: ClientAddress?
     private var exchange = ExchangeRecord()
     private var timer = ExchangeTimer()
     /// Pipelined requests that arrived while an exchange was under way, replayed in order. Held
@@ -53,6 +54,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = address }
+        clientKey = ClientAddress(context.channel.remoteAddress)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -171,6 +173,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let hasBody = RequestFraming.hasBody(head)
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > timeouts.maxBodyBytes {
             return .respond(.payloadTooLarge, closeAfter: true)
+        }
+        if let refusal = shared.clientRefusal(address: clientKey, hasUserAgent: { !head.headers["user-agent"].isEmpty }) {
+            return .respond(refusal, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         }
         let host = head.headers.first(name: "host")
         if scheme == "http", !configuration.allowHTTP {
@@ -321,6 +326,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
         if let location = response.location { headers.add(name: "Location", value: location) }
+        if let retryAfter = response.retryAfter { headers.add(name: "Retry-After", value: String(retryAfter)) }
         if close && !isHTTP2Stream { headers.add(name: "Connection", value: "close") }
         exchange.status = response.status.code
         exchange.responseBodyBytes = response.body.utf8.count
@@ -391,7 +397,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         self.upstream = nil
         do {
-            try TunnelSetup.join(client: context.channel, upstream: upstream.channel, upstreamHandler: upstream.handler)
+            try TunnelSetup.join(
+                client: context.channel, upstream: upstream.channel, upstreamHandler: upstream.handler,
+                idle: shared.configuration.timeouts.tunnelIdle)
         } catch {
             context.close(promise: nil)
             upstream.close()

@@ -5,8 +5,9 @@ import NIOHTTP1
 /// After a backend switched protocols (websockets), the two connections are glued: the HTTP
 /// handlers leave both pipelines and bytes pass through, with backpressure in both directions.
 enum TunnelSetup {
-    /// Runs on the shared event loop of both channels.
-    static func join(client: any Channel, upstream: any Channel, upstreamHandler: UpstreamHandler) throws {
+    /// Runs on the shared event loop of both channels. A tunnel with no byte either way for
+    /// `idle` is closed (both ends: each glue closes its partner).
+    static func join(client: any Channel, upstream: any Channel, upstreamHandler: UpstreamHandler, idle: TimeAmount) throws {
         do {
             let clientPipeline = client.pipeline.syncOperations
             let upstreamPipeline = upstream.pipeline.syncOperations
@@ -18,7 +19,7 @@ enum TunnelSetup {
             try removeIfPresent(clientPipeline, ConnectionTimeoutHandler.self)
             try removeIfPresent(clientPipeline, HTTPResponseEncoder.self)
             try removeIfPresent(clientPipeline, ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try clientPipeline.addHandler(clientGlue)
+            try clientPipeline.addHandlers([IdleStateHandler(allTimeout: idle), CloseOnIdleHandler(), clientGlue])
             try removeIfPresent(upstreamPipeline, UpstreamHandler.self)
             try removeIfPresent(upstreamPipeline, IdleStateHandler.self)
             try removeIfPresent(upstreamPipeline, HTTPRequestEncoder.self)

@@ -22,6 +22,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     private var context: ChannelHandlerContext?
     private var heldRead = HeldRead()
     private var clientAddress = "-"
+    private var clientKey: ClientAddress?
     /// Bytes read and not yet taken: the rest of a head, or pipelined requests.
     private var unread: ByteBuffer?
     /// Bytes of the current request's body still to come.
@@ -49,6 +50,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = address }
+        clientKey = ClientAddress(context.channel.remoteAddress)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -177,6 +179,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         let configuration = shared.configuration
         let host = request.hostString
         let closeAfter = request.contentLength > 0 || !shared.keepsAlive(request.isKeepAlive)
+        if let refusal = shared.clientRefusal(address: clientKey, hasUserAgent: { request.userAgent != nil }) {
+            return .respond(refusal, closeAfter: closeAfter)
+        }
         if scheme == "http", !configuration.allowHTTP {
             let location = "https://" + RedirectTarget.host(host ?? configuration.domain, httpsPort: configuration.https?.port)
                 + request.targetString

@@ -21,6 +21,7 @@ public final class ProxyServer: Service, Sendable {
         owners: BackendOwners = BackendOwners(resolver: nil), logger: Logger, onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
     ) throws(KilnError) {
         try configuration.timeouts.validate()
+        try configuration.clientLimits.validate()
         self.notices = notices
         self.owners = owners
         self.configuration = configuration
@@ -98,6 +99,9 @@ public final class ProxyServer: Service, Sendable {
         try await group.shutdownGracefully()
     }
 
+    /// SETTINGS_MAX_CONCURRENT_STREAMS of every HTTP/2 connection.
+    static let maxConcurrentStreams = 100
+
     /// A proxy holds a descriptor per client connection and one per backend connection: the soft
     /// limit (often 1024) is raised to the hard one, as nginx's `worker_rlimit_nofile` does.
     static func raiseOpenFileLimit(logger: Logger) {
@@ -121,6 +125,13 @@ public final class ProxyServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
+                // One address holds at most so many connections (refused at once past it).
+                if let address = ClientAddress(channel.remoteAddress) {
+                    guard shared.clientLimits.connectionOpened(address) else {
+                        return channel.eventLoop.makeFailedFuture(ClientLimitRefusal.tooManyConnections)
+                    }
+                    channel.closeFuture.whenComplete { _ in shared.clientLimits.connectionClosed(address) }
+                }
                 shared.connections.add(channel)
                 let upstreams = pools.upstreams(for: channel.eventLoop)
                 guard let tls else {
@@ -129,13 +140,22 @@ public final class ProxyServer: Service, Sendable {
                     }
                 }
                 do {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandlers([
+                        NIOSSLServerHandler(context: tls), TLSHandshakeTimeoutHandler(timeout: timeouts.tlsHandshake),
+                        SendTimeoutHandler(timeout: timeouts.send),
+                    ])
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
                 return channel.configureHTTP2SecureUpgrade(
                     h2ChannelConfigurator: { channel in
-                        channel.configureHTTP2Pipeline(mode: .server, inboundStreamInitializer: { stream in
+                        // At most 100 streams at once (RFC 9113's recommended floor, and nginx's), and
+                        // a connection with no frame either way for the idle timeout is closed.
+                        channel.configureHTTP2Pipeline(
+                            mode: .server,
+                            initialLocalSettings: nioDefaultSettings.filter { $0.parameter != .maxConcurrentStreams }
+                                + [HTTP2Setting(parameter: .maxConcurrentStreams, value: Self.maxConcurrentStreams)],
+                            inboundStreamInitializer: { stream in
                             stream.eventLoop.makeCompletedFuture {
                                 try stream.pipeline.syncOperations.addHandlers([
                                     HTTP2FramePayloadToHTTP1ServerCodec(),
@@ -143,7 +163,11 @@ public final class ProxyServer: Service, Sendable {
                                 ])
                             }
                         }).flatMap { _ in
-                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HTTP2DrainHandler()) }
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandlers([
+                                    IdleStateHandler(allTimeout: timeouts.idle), CloseOnIdleHandler(), HTTP2DrainHandler(),
+                                ])
+                            }
                         }
                     },
                     http1ChannelConfigurator: { channel in
@@ -162,6 +186,8 @@ public final class ProxyServer: Service, Sendable {
         timeouts: TimeoutPolicy
     ) throws {
         try pipeline.addHandler(ConnectionTimeoutHandler(headerRead: timeouts.headerRead, idle: timeouts.idle))
+        // Over TLS the send timeout sits below TLS already.
+        if scheme == "http" { try pipeline.addHandler(SendTimeoutHandler(timeout: timeouts.send)) }
         try pipeline.addHandler(FastPathHandler(shared: shared, upstreams: upstreams, scheme: scheme))
     }
 

@@ -10,6 +10,7 @@ final class ProxyShared: Sendable {
     let accessLog: AccessLog?
     let owners: BackendOwners
     let connections = ConnectionRegistry()
+    let clientLimits: ClientLimits
     private let drainingFlag = Atomic<Bool>(false)
 
     /// Once set, every response closes its connection (`Connection: close`).
@@ -17,6 +18,14 @@ final class ProxyShared: Sendable {
 
     /// Whether a request's connection stays open after its exchange.
     func keepsAlive(_ requested: Bool) -> Bool { requested && !isDraining }
+
+    /// Whether a request may go on: refused without a User-Agent (when required), or past its
+    /// address's rate. `hasUserAgent` is asked only when it matters.
+    func clientRefusal(address: ClientAddress?, hasUserAgent: () -> Bool) -> LocalResponse? {
+        if configuration.clientLimits.requiresUserAgent, !hasUserAgent() { return .userAgentRequired }
+        if let address, !clientLimits.admitsRequest(from: address) { return .tooManyRequests }
+        return nil
+    }
 
     func beginDraining() {
         drainingFlag.store(true, ordering: .relaxed)
@@ -28,6 +37,7 @@ final class ProxyShared: Sendable {
         owners: BackendOwners
     ) {
         self.owners = owners
+        self.clientLimits = ClientLimits(policy: configuration.clientLimits)
         self.configuration = configuration
         self.routes = routes
         self.notices = notices

@@ -7,7 +7,7 @@ port, path = int(sys.argv[1]), sys.argv[2]
 s = socket.create_connection(("127.0.0.1", port))
 s.settimeout(10)
 key = base64.b64encode(os.urandom(16)).decode()
-s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kiln-test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
 response = b""
 while b"\r\n\r\n" not in response:

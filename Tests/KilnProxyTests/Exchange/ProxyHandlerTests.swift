@@ -23,7 +23,7 @@ import Testing
     }
 
     func head(_ method: HTTPMethod, _ uri: String, version: HTTPVersion = .http1_1) -> HTTPRequestHead {
-        HTTPRequestHead(version: version, method: method, uri: uri, headers: ["Host": "example.org"])
+        HTTPRequestHead(version: version, method: method, uri: uri, headers: ["Host": "example.org", "User-Agent": "kiln-test"])
     }
 
     @Test func aToolNamedByPathIsRedirectedToItsOwnOrigin() throws {
