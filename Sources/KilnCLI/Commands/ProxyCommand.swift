@@ -22,7 +22,8 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: data).standardizedFileURL.path
         try await ProxyNode(
-            configuration: try proxy.configuration(dataDirectory: directory), feed: .redis(redis), dataDirectory: directory, logger: logger
+            configuration: try proxy.configuration(dataDirectory: directory), feed: .redis(redis), dataDirectory: directory,
+            metricsAddress: try proxy.metricsAddress(), logger: logger
         ).run()
     }
 }

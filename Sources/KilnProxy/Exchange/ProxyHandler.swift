@@ -40,6 +40,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// The tool the current request is routed to: its owner is looked up only on a new connection.
     private var tool = ""
     private var outstanding = OutstandingRequest()
+    private var meter = RequestMeter()
 
     init(shared: ProxyShared, upstreams: LoopUpstreams, scheme: String, isHTTP2Stream: Bool = false) {
         self.shared = shared
@@ -79,6 +80,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
             exchange = ExchangeRecord(head: head)
+            meter.begin()
             let decision = decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
@@ -178,13 +180,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .backend(let group, let tool):
             balanced = group.single == nil
             self.tool = tool
+            meter.routed(to: tool, in: upstreams.metrics)
             return .forward(group)
         case .toolOrigin(let tool, let target):
+            meter.routed(to: tool, in: upstreams.metrics)
             let location = RedirectTarget.toolOrigin(
                 tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
             return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .toolNotRunning(let tool):
+            meter.routed(to: tool, in: upstreams.metrics)
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
@@ -279,7 +284,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 connection.handler.delegate = self
                 connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
                 self.perform(self.machine.upstreamAcquired(reused: reused))
-            case .failure:
+            case .failure(let error):
+                self.upstreams.metrics.upstreamConnectFailed(error)
                 if self.balanced { self.upstreams.selector.connectFailed(backend, now: .now()) }
                 self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
@@ -303,6 +309,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard let context, timer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else {
             return
         }
+        upstreams.metrics.upstreamTimedOut()
         perform(machine.upstreamFailed(.timeout))
     }
 
@@ -323,8 +330,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             buffer.writeString(response.body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
+        // Logged (and counted) whether or not the connection stays open.
+        logExchange()
         if close {
-            logExchange()
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -350,10 +358,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func logExchange() {
-        guard let log = shared.accessLog, let head = exchange.head else { return }
-        log.record(
-            client: clientAddress, head: head, status: exchange.status, bytes: exchange.responseBodyBytes)
+        guard let head = exchange.head else { return }
         exchange.head = nil
+        meter.end(status: exchange.status, in: upstreams.metrics)
+        shared.accessLog?.record(
+            client: clientAddress, head: head, status: exchange.status, bytes: exchange.responseBodyBytes)
     }
 
     // MARK: Backend side

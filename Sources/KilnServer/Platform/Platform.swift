@@ -116,16 +116,21 @@ public struct Platform: Sendable {
         case .store:
             routeFeed = .fromStore(store, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
         }
-        let proxy: any Service =
-            switch configuration.proxyPlacement {
-            case .inProcess:
-                try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)
-            case .supervised(let executable, let arguments):
-                ProxySupervisor(
-                    executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)
+        var proxyServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        switch configuration.proxyPlacement {
+        case .inProcess:
+            let metrics = ProxyMetrics()
+            proxyServices.append(.init(service: try ProxyServer(
+                configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, metrics: metrics, logger: logger)))
+            if let address = configuration.proxyMetrics {
+                proxyServices.append(.init(service: ProxyMetricsServer(address: address, metrics: metrics, logger: logger)))
             }
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: routeFeed), .init(service: proxy),
+        case .supervised(let executable, let arguments):
+            // The proxy's process serves its metrics itself: it reads `--proxy-metrics` from the same arguments.
+            proxyServices.append(.init(service: ProxySupervisor(
+                executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)))
+        }
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed)] + proxyServices + [
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if configuration.demo {
