@@ -15,9 +15,12 @@ import Testing
         return samples
     }
 
-    @Test func requestsAreCountedByToolAndStatusClassAndTheAPIsMetricsAreTheAdmins() throws {
+    /// The proxy's metrics are served by whichever process runs the proxy.
+    @Test(arguments: ["process", "in-process"])
+    func requestsAreCountedByToolAndStatusClassAndTheAPIsMetricsAreTheAdmins(proxyProcess: String) throws {
         let metricsPort = freeLoopbackPort()
-        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--proxy-metrics", "127.0.0.1:\(metricsPort)"])
+        let fixture = try ProxyFixture(
+            serverArguments: ["--allow-http", "--proxy-process", proxyProcess, "--proxy-metrics", "127.0.0.1:\(metricsPort)"])
         defer { fixture.stop() }
         let tool = fixture.tool
         for _ in 0..<3 { #expect(try curl([fixture.server.httpURL + "/\(tool)/page"]).status == 200) }

@@ -18,7 +18,16 @@ public final class ControlPlaneMetrics: Sendable {
     }
 
     /// For the metrics of the monitors and the rest of the control plane.
-    public var factory: any MetricsFactory { PrometheusMetricsFactory(registry: registry) }
+    public var factory: any MetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A scheduled run is late by the monitor's pass (well under a second) or, caught up after
+        // the platform was down, by minutes: the default buckets stop at 10 s.
+        factory.durationHistogramBuckets["kiln_job_schedule_lag_seconds"] = [
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
+        ]
+        return factory
+    }
 
     /// The registry's text exposition, its gauges read now.
     func exposition() async throws(KilnError) -> [UInt8] {
