@@ -189,7 +189,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
             return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .toolNotRunning(let tool):
-            meter.routed(to: tool, in: upstreams.metrics)
+            // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))

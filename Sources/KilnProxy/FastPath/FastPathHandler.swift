@@ -201,7 +201,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             return .respond(
                 .redirect(to: location, status: request.isReadClass ? .movedPermanently : .permanentRedirect), closeAfter: closeAfter)
         case .toolNotRunning(let tool):
-            meter.routed(to: tool, in: upstreams.metrics)
+            // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: closeAfter)
         case .notFound:
             return .respond(.notFound, closeAfter: closeAfter)

@@ -5,7 +5,7 @@ import NIOCore
 public final class LoopMetrics: @unchecked Sendable {
     // Sendable only to be carried to its loop: every use is on that loop.
     private var tools: [String: ToolTally] = [:]
-    /// Requests that no tool's route took (not found, redirects to HTTPS).
+    /// Requests that no tool's route took (not found, a name without routes, redirects to HTTPS).
     let unrouted = ToolTally()
     private var upstreamConnectFailures = 0
     private var upstreamConnectTimeouts = 0
