@@ -154,6 +154,7 @@ let package = Package(
             "KilnRunner", "KilnCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
 
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", .product(name: "PropertyBased", package: "swift-property-based")]),
@@ -165,7 +166,10 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
-        .testTarget(name: "KilnServerTests", dependencies: ["KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting"]),
+        .testTarget(name: "KilnServerTests", dependencies: [
+            "KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "KilnRunnerTests", dependencies: [
             "KilnRunner", "KilnCore", "KilnFiles", "KilnTesting", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
@@ -192,6 +196,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"], exclude: ["Fixtures"]),
     ]

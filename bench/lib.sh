@@ -52,9 +52,9 @@ CONF
   wait_http "http://127.0.0.1:$1/"
 }
 
-start_nginx_proxy() { # PORT UPSTREAM_PORT
+start_nginx_proxy() { # PORT UPSTREAM_PORT [WORKERS]
   cat > "$WORK/nginx-proxy.conf" <<CONF
-worker_processes 2;
+worker_processes ${3:-2};
 pid $WORK/nginx-proxy.pid;
 error_log $WORK/nginx-proxy-error.log;
 events { worker_connections 4096; }
@@ -88,9 +88,9 @@ build_kiln() {
 run_wrk() { # URL [LUA]
   local out
   if [ -n "${2:-}" ]; then
-    out=$(wrk -t2 -c64 -d"${DURATION:-10}"s --latency -s "$2" "$1")
+    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency -s "$2" "$1")
   else
-    out=$(wrk -t2 -c64 -d"${DURATION:-10}"s --latency "$1")
+    out=$(${WRK_PREFIX:-} wrk -t2 -c64 -d"${DURATION:-10}"s --latency "$1")
   fi
   if echo "$out" | grep -q "Non-2xx"; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
   local rps p50 p90 p99

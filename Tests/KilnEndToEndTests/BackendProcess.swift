@@ -11,10 +11,10 @@ final class BackendProcess: @unchecked Sendable {
 
     /// With `tool` (and the tests run as root), it runs as the tool's Unix user, as a tool's own
     /// server does: a tool's route reaches only a listener of the tool's own.
-    init(name: String = "backend", tool: String? = nil) throws {
+    init(name: String = "backend", tool: String? = nil, script: String = "backend.py") throws {
         port = freeLoopbackPort()
         self.name = name
-        let program = ["/usr/bin/python3", Self.fixtures + "/backend.py", String(port), name]
+        let program = ["/usr/bin/python3", Self.fixtures + "/" + script, String(port), name]
         if let tool, geteuid() == 0, let entry = getpwnam("tools." + tool) {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups", "--"] + program

@@ -90,4 +90,70 @@ import Glibc
         #expect(requests > 100 && failures == 0, "\(report)")
         #expect(kill(proxy, 0) != 0, "the old proxy drained and went")
     }
+
+    @Test func kilnProxyReloadReplacesTheProxyOfADataDirectory() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let proxy = try #require(fixture.server.proxyPID)
+        let reloaded = try kiln("proxy", "reload", "--data", fixture.server.dataDirectory)
+        #expect(reloaded.status == 0, "\(reloaded)")
+        #expect(waitUntil(10) { fixture.server.proxyPID.map { $0 != proxy } == true })
+        #expect(try curl([fixture.server.httpURL + "/\(fixture.tool)/page"]).status == 200)
+
+        let elsewhere = try makeTemporaryDirectory(prefix: "kr")
+        let refused = try kiln("proxy", "reload", "--data", elsewhere)
+        #expect(refused.status == 1 && refused.standardError.contains("no kiln serve has run"), "\(refused)")
+    }
+
+    /// A proxy on another machine follows the control plane's feed over its TCP API with the
+    /// admin token, and routes as the platform's own proxy does.
+    @Test func aProxyAloneFollowsAControlPlaneOverItsAPI() throws {
+        let fixture = try ProxyFixture()
+        defer { fixture.stop() }
+        let directory = try makeTemporaryDirectory(prefix: "kp")
+        let tokenFile = directory + "/token"
+        #expect(FileManager.default.createFile(atPath: tokenFile, contents: Data(fixture.server.adminToken.utf8), attributes: [.posixPermissions: 0o600]))
+        let port = freeLoopbackPort()
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: KilnBinary.path)
+        proxy.arguments = [
+            "proxy", "--control-plane", fixture.server.apiURL, "--token-file", tokenFile, "--http", "127.0.0.1:\(port)", "--https", "off",
+            "--allow-http", "--data", directory + "/data",
+        ]
+        let log = Pipe()
+        proxy.standardOutput = log
+        proxy.standardError = log
+        try proxy.run()
+        defer {
+            proxy.terminate()
+            proxy.waitUntilExit()
+        }
+        let url = "http://127.0.0.1:\(port)/\(fixture.tool)/page"
+        #expect(try waitUntil(10) { (try? curl([url]))?.status == 200 })
+        #expect(try kiln("routes", "remove", "--data", fixture.server.dataDirectory, "--tool", fixture.tool, ".*").status == 0)
+        #expect(try waitUntil(10) { try curl([url]).status == 503 })
+
+        // Without the token: refused at every attempt, nothing routed.
+        let wrong = directory + "/wrong"
+        #expect(FileManager.default.createFile(atPath: wrong, contents: Data("not-the-token".utf8), attributes: [.posixPermissions: 0o600]))
+        let refused = Process()
+        refused.executableURL = URL(fileURLWithPath: KilnBinary.path)
+        let refusedPort = freeLoopbackPort()
+        refused.arguments = [
+            "proxy", "--control-plane", fixture.server.apiURL, "--token-file", wrong, "--http", "127.0.0.1:\(refusedPort)", "--https", "off",
+            "--allow-http", "--data", directory + "/data2",
+        ]
+        refused.standardOutput = FileHandle.nullDevice
+        refused.standardError = FileHandle.nullDevice
+        try refused.run()
+        defer {
+            refused.terminate()
+            refused.waitUntilExit()
+        }
+        #expect(try kiln("routes", "add", "--data", fixture.server.dataDirectory, "--tool", fixture.tool, ".*", fixture.backend.address).status == 0)
+        #expect(try waitUntil(10) { try curl([url]).status == 200 }, "the route is back where the token is right")
+        #expect(try waitUntil(5) { (try? curl(["http://127.0.0.1:\(refusedPort)/\(fixture.tool)/page"])) != nil })
+        usleep(1_000_000)
+        #expect(try curl(["http://127.0.0.1:\(refusedPort)/\(fixture.tool)/page"]).status == 503, "a wrong token gets no routes")
+    }
 }

@@ -5,8 +5,50 @@ import Testing
 @testable import KilnProxy
 
 @Suite struct RequestFramingTests {
-    func head(_ headers: [(String, String)]) -> HTTPRequestHead {
-        HTTPRequestHead(version: .http1_1, method: .POST, uri: "/t/", headers: HTTPHeaders(headers))
+    func head(_ headers: [(String, String)], version: HTTPVersion = .http1_1, host: [String] = ["x"]) -> HTTPRequestHead {
+        HTTPRequestHead(version: version, method: .POST, uri: "/t/", headers: HTTPHeaders(host.map { ("Host", $0) } + headers))
+    }
+
+    @Test func transferEncodingInHTTP10IsFaultyFraming() {
+        // RFC 9112 §6.1.
+        #expect(RequestFraming.problem(head([("Transfer-Encoding", "chunked")], version: .http1_0)) == "Transfer-Encoding in HTTP/1.0")
+        #expect(RequestFraming.problem(head([("Transfer-Encoding", "chunked")])) == nil)
+        #expect(RequestFraming.problem(head([("Content-Length", "3")], version: .http1_0)) == nil)
+    }
+
+    @Test func anAbsoluteFormTargetBecomesOriginFormWithItsAuthorityAsHost() {
+        // RFC 9112 §3.2.2: the target's host wins over the Host field.
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "HTTP://Tool.example:8080/a/b?c=/d", headers: ["Host": "other.example"])
+        #expect(RequestFraming.toOriginForm(&head) == nil)
+        #expect(head.uri == "/a/b?c=/d")
+        #expect(head.headers["host"] == ["Tool.example:8080"])
+        var bare = HTTPRequestHead(version: .http1_1, method: .GET, uri: "https://tool.example?q", headers: ["Host": "a", "host": "b"])
+        #expect(RequestFraming.toOriginForm(&bare) == nil)
+        #expect(bare.uri == "/?q")
+        #expect(bare.headers["host"] == ["tool.example"])
+        for invalid in ["http://user@tool.example/", "http:///x", "http://a b/", "https://tool.example:x/"] {
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: invalid, headers: ["Host": "a"])
+            #expect(RequestFraming.toOriginForm(&head) != nil, "\(invalid)")
+        }
+        var origin = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/http://x/", headers: ["Host": "a"])
+        #expect(RequestFraming.toOriginForm(&origin) == nil)
+        #expect(origin.uri == "/http://x/" && origin.headers["host"] == ["a"])
+    }
+
+    @Test func anHTTP11RequestNeedsExactlyOneValidHost() {
+        // RFC 9112 §3.2.
+        #expect(RequestFraming.problem(head([], host: [])) == "no Host")
+        #expect(RequestFraming.problem(head([], host: ["a", "b"])) == "more than one Host")
+        #expect(RequestFraming.problem(head([], host: ["", ""])) == "more than one Host")
+        for invalid in ["a b", "user@a.example", "a:http", "a/b", "[::1", "a\u{0}b", "a:1:2"] {
+            #expect(RequestFraming.problem(head([], host: [invalid])) == "invalid Host", "\(invalid)")
+        }
+        for valid in ["", "a.example", "a.example:8443", " a.example ", "[::1]:443", "127.0.0.1", "x:"] {
+            #expect(RequestFraming.problem(head([], host: [valid])) == nil, "\(valid)")
+        }
+        // HTTP/1.0 may leave it out; an HTTP/2 stream's comes from :authority, if it has one.
+        #expect(RequestFraming.problem(head([], version: .http1_0, host: [])) == nil)
+        #expect(RequestFraming.problem(head([], version: HTTPVersion(major: 2, minor: 0), host: [])) == nil)
     }
 
     @Test func ambiguousFramingIsRefused() {

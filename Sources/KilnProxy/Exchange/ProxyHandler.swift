@@ -76,12 +76,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
-        case .head(let head):
+        case .head(var head):
             requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
+            let targetProblem = RequestFraming.toOriginForm(&head)
             exchange = ExchangeRecord(head: head)
             meter.begin()
-            let decision = decide(head)
+            let decision = targetProblem.map { RoutingDecision.respond(.badRequest($0), closeAfter: true) } ?? decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
                 timer.start(outer: deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }
@@ -155,6 +156,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let configuration = shared.configuration
         if let problem = RequestFraming.problem(head) {
             return .respond(.badRequest(problem), closeAfter: true)
+        }
+        // CONNECT asks for a tunnel (RFC 9110 §9.3.6): this is no forward proxy, a backend's 2xx
+        // would turn the connection into bytes the proxy no longer frames, and NIO's decoder
+        // reads nothing after it: refused, and the connection closed.
+        if head.method == .CONNECT {
+            return .respond(.badRequest("CONNECT is not served here"), closeAfter: true)
         }
         var headerBytes = head.uri.utf8.count
         for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }

@@ -4,8 +4,8 @@ import NIOCore
 import Glibc
 #endif
 
-/// A request head the fast path forwards: HTTP/1.1, origin-form target, bodiless or framed by one
-/// Content-Length, no upgrade, no Expect, Connection naming only close or keep-alive. Kept as the
+/// A request head the fast path forwards: HTTP/1.1, origin-form target, one valid Host, bodiless or
+/// framed by one Content-Length, no upgrade, no Expect, Connection naming only close or keep-alive. Kept as the
 /// bytes it came in with the offsets of what the proxy reads; `forwarded` is already the head as
 /// the backend gets it, but for the fields the proxy adds (`finishForwarded`).
 struct HTTP1Request: ExchangeRequestHead {
@@ -72,7 +72,11 @@ struct HTTP1Request: ExchangeRequestHead {
         guard bytes[index] == .space else { return .general }
         let target = targetStart..<index
         index += 1
-        guard index + 10 <= count else { return .incomplete }
+        guard index + 10 <= count else {
+            // Wait only for what can still become the version: a head whose request line ended
+            // without one (`GET / \r\n\r\n`) is the general path's 400, not a wait.
+            return UnsafeRawBufferPointer(rebasing: bytes[index..<count]).isPrefix(of: "HTTP/1.1\r\n") ? .incomplete : .general
+        }
         guard UnsafeRawBufferPointer(rebasing: bytes[index..<index + 10]).equalsExactly("HTTP/1.1\r\n") else { return .general }
         let requestLine = 0..<index + 8
         index += 10
@@ -98,7 +102,8 @@ struct HTTP1Request: ExchangeRequestHead {
             case .invalid:
                 return .general
             case .end(let next):
-                guard next <= maxHeadBytes else { return .general }
+                // No Host in HTTP/1.1 is the general path's 400 (RFC 9112 §3.2).
+                guard next <= maxHeadBytes, host != nil else { return .general }
                 forwarded.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
                 return .request(HTTP1Request(
                     head: buffer.getSlice(at: buffer.readerIndex, length: next)!, method: method, methodEnd: methodEnd, target: target, requestLine: requestLine,
@@ -112,7 +117,7 @@ struct HTTP1Request: ExchangeRequestHead {
                 case .other:
                     break
                 case .host:
-                    guard host == nil else { return .general }
+                    guard host == nil, HostSyntax.isValid(bytes, value.lowerBound, value.upperBound) else { return .general }
                     host = value
                 case .contentLength:
                     guard contentLength == nil, let length = HeadScanner.decimal(bytes, value.lowerBound, value.upperBound) else {
@@ -157,6 +162,13 @@ extension UnsafeRawBufferPointer {
     func equalsExactly(_ literal: StaticString) -> Bool {
         literal.withUTF8Buffer { expected in
             expected.count == count && memcmp(baseAddress!, expected.baseAddress!, count) == 0
+        }
+    }
+
+    /// Whether these bytes are where `literal` starts (rare: only a request line cut short).
+    func isPrefix(of literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { expected in
+            count <= expected.count && elementsEqual(expected.prefix(count))
         }
     }
 }

@@ -113,6 +113,8 @@ struct HTTP1ResponseReader {
         case .invalid(let reason):
             throw fail(reason)
         case .response(let response, let consumed):
+            // The same limit for a head that came in one read as for one that came in pieces.
+            guard consumed <= Self.maxHeadBytes else { throw fail("response head too large") }
             buffer.moveReaderIndex(forwardBy: consumed)
             keepAlive = response.keepAlive
             switch response.framing {

@@ -33,6 +33,7 @@ public final class ProxyServer: Service, Sendable {
     }
 
     public func run() async throws {
+        Self.raiseOpenFileLimit(logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         var pools: [ObjectIdentifier: LoopUpstreams] = [:]
         for loop in group.makeIterator() {
@@ -101,6 +102,17 @@ public final class ProxyServer: Service, Sendable {
         }
         accessLog?.close()
         try await group.shutdownGracefully()
+    }
+
+    /// A proxy holds a descriptor per client connection and one per backend connection: the soft
+    /// limit (often 1024) is raised to the hard one, as nginx's `worker_rlimit_nofile` does.
+    static func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 {
+            logger.warning("cannot raise the open-file limit", metadata: ["hard": "\(limit.rlim_max)"])
+        }
     }
 
     private func bootstrap(
@@ -184,3 +196,9 @@ struct PoolDirectory: @unchecked Sendable {
         return pool
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+/// RLIMIT_NOFILE, as Glibc imports it (an enum case of __rlimit_resource on Linux).
+let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#endif

@@ -36,6 +36,10 @@ struct DataDirectory {
             throw KilnError(
                 .conflict, "another `kiln serve` is using the data directory \(path)", context: ["path": path])
         }
+        // Who holds it, for `kiln proxy reload` (`ServerProcess`).
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lockDescriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(lockDescriptor, $0.baseAddress, $0.count, 0) }
     }
 
     static let mode: mode_t = 0o711

@@ -36,6 +36,14 @@ import Testing
         #expect(put.headers["location"] == ["https://tool.example.org:8443/?y=1"])
     }
 
+    @Test func connectIsRefusedAndTheConnectionClosed() throws {
+        // Whatever routes say: a backend's 2xx would make the connection a tunnel.
+        let shared = toolOriginShared(pathRouting: .serve)
+        let response = try #require(try answer(head(.CONNECT, "tool.example.org:443"), shared: shared))
+        #expect(response.status == .badRequest)
+        #expect(response.headers["connection"] == ["close"])
+    }
+
     @Test func servingByPathSendsNoRedirect() throws {
         let shared = toolOriginShared(pathRouting: .serve)
         // No route matches: the tool is "not running", answered here rather than by its own host.

@@ -80,21 +80,33 @@ import Testing
                 + "\r\n")
     }
 
-    @Test func withoutAPriorForwardedForOrAHostOnlyTheClientAndTheTargetAreAdded() throws {
-        let request = try request("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n")
-        #expect(request.hostString == nil)
+    @Test func withoutAPriorForwardedForOnlyTheClientTheHostAndTheTargetAreAdded() throws {
+        let request = try request("GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n")
         #expect(request.forwardedFor == nil)
         #expect(
             forwarded(request, clientAddress: "::1", scheme: "http")
-                == "GET / HTTP/1.1\r\nAccept: */*\r\n"
-                + "X-Forwarded-For: ::1\r\nX-Forwarded-Proto: http\r\nX-Original-URI: /\r\n\r\n")
+                == "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+                + "X-Forwarded-For: ::1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\nX-Original-URI: /\r\n\r\n")
     }
 
-    @Test func aHeadOfOnlyDroppedFieldsForwardsJustTheRequestLine() throws {
-        let request = try request("GET /x HTTP/1.1\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\n\r\n")
+    @Test func anEmptyHostIsValidAndForwarded() throws {
+        // RFC 9110 §7.2: a client with no authority to name sends Host empty.
+        let request = try request("GET / HTTP/1.1\r\nHost:\r\n\r\n")
+        #expect(request.hostString == "")
+    }
+
+    @Test func hostsAreTakenWithTheirPortsAndIPLiterals() throws {
+        for host in ["a.example:8443", "127.0.0.1:80", "[::1]:443", "[::1]", "x:", "tool.localhost."] {
+            #expect(try request("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n").hostString == host, "\(host)")
+        }
+    }
+
+    @Test func aHeadOfOnlyDroppedFieldsAndHostForwardsJustTheRequestLineAndHost() throws {
+        let request = try request("GET /x HTTP/1.1\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\nHost: h\r\n\r\n")
         #expect(
             forwarded(request)
-                == "GET /x HTTP/1.1\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: https\r\nX-Original-URI: /x\r\n\r\n")
+                == "GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: h\r\nX-Original-URI: /x\r\n\r\n")
     }
 
     @Test func fieldNamesAndConnectionTokensAreCaseInsensitive() throws {
@@ -108,11 +120,11 @@ import Testing
                 + "X-Forwarded-For: 9.9.9.9, 10.0.0.9\r\nX-Forwarded-Proto: https\r\n"
                 + "X-Forwarded-Host: a.example\r\nX-Original-URI: /\r\n\r\n")
 
-        let keepAlive = try request("GET / HTTP/1.1\r\nconnection: Keep-Alive\r\n\r\n")
+        let keepAlive = try request("GET / HTTP/1.1\r\nHost: h\r\nconnection: Keep-Alive\r\n\r\n")
         #expect(keepAlive.isKeepAlive)
-        let both = try request("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n")
+        let both = try request("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n")
         #expect(!both.isKeepAlive)
-        let spaced = try request("GET / HTTP/1.1\r\nConnection:close\r\n\r\n")
+        let spaced = try request("GET / HTTP/1.1\r\nHost: h\r\nConnection:close\r\n\r\n")
         #expect(!spaced.isKeepAlive)
     }
 
@@ -134,19 +146,19 @@ import Testing
     }
 
     @Test func methodsAreClassifiedExactlyAndCaseSensitively() throws {
-        #expect(try request("HEAD / HTTP/1.1\r\n\r\n").method == .head)
-        #expect(try request("HEAD / HTTP/1.1\r\n\r\n").isIdempotent)
-        #expect(try request("get / HTTP/1.1\r\n\r\n").method == .other)
-        #expect(try !request("get / HTTP/1.1\r\n\r\n").isIdempotent)
-        #expect(try request("GETS / HTTP/1.1\r\n\r\n").method == .other)
+        #expect(try request("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").method == .head)
+        #expect(try request("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").isIdempotent)
+        #expect(try request("get / HTTP/1.1\r\nHost: h\r\n\r\n").method == .other)
+        #expect(try !request("get / HTTP/1.1\r\nHost: h\r\n\r\n").isIdempotent)
+        #expect(try request("GETS / HTTP/1.1\r\nHost: h\r\n\r\n").method == .other)
         for idempotent in ["PUT", "DELETE", "OPTIONS", "TRACE"] {
-            let parsed = try request("\(idempotent) / HTTP/1.1\r\n\r\n")
+            let parsed = try request("\(idempotent) / HTTP/1.1\r\nHost: h\r\n\r\n")
             #expect(parsed.method == .other)
             #expect(parsed.isIdempotent, "\(idempotent)")
             #expect(!parsed.isReadClass)
         }
         for unsafe in ["POST", "PATCH", "CONNECTX"] {
-            #expect(try !request("\(unsafe) / HTTP/1.1\r\n\r\n").isIdempotent, "\(unsafe)")
+            #expect(try !request("\(unsafe) / HTTP/1.1\r\nHost: h\r\n\r\n").isIdempotent, "\(unsafe)")
         }
     }
 
@@ -199,38 +211,50 @@ import Testing
         GeneralCase(
             name: "Content-Length and Transfer-Encoding",
             head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
-        GeneralCase(name: "two Content-Length fields", head: "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
-        GeneralCase(name: "two equal Content-Length fields", head: "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n"),
-        GeneralCase(name: "Content-Length: abc", head: "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
-        GeneralCase(name: "Content-Length: +3", head: "POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n"),
-        GeneralCase(name: "Content-Length: -1", head: "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
-        GeneralCase(name: "empty Content-Length", head: "POST / HTTP/1.1\r\nContent-Length: \r\n\r\n"),
-        GeneralCase(name: "Content-Length of 19 digits", head: "POST / HTTP/1.1\r\nContent-Length: 1000000000000000000\r\n\r\n"),
+        GeneralCase(name: "two Content-Length fields", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
+        GeneralCase(name: "two equal Content-Length fields", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n"),
+        GeneralCase(name: "Content-Length: abc", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
+        GeneralCase(name: "Content-Length: +3", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n"),
+        GeneralCase(name: "Content-Length: -1", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"),
+        GeneralCase(name: "empty Content-Length", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n"),
+        GeneralCase(name: "Content-Length of 19 digits", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000000\r\n\r\n"),
         GeneralCase(
             name: "Upgrade: websocket after Connection: Upgrade",
             head: "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"),
         GeneralCase(
             name: "Upgrade: websocket before Connection: Upgrade",
             head: "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
-        GeneralCase(name: "Upgrade without Connection", head: "GET / HTTP/1.1\r\nupgrade: h2c\r\n\r\n"),
-        GeneralCase(name: "Expect: 100-continue", head: "POST / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
-        GeneralCase(name: "Connection: close, foo", head: "GET / HTTP/1.1\r\nConnection: close, foo\r\n\r\n"),
-        GeneralCase(name: "Connection naming a field", head: "GET / HTTP/1.1\r\nConnection: X-Secret\r\nX-Secret: 1\r\n\r\n"),
+        GeneralCase(name: "Upgrade without Connection", head: "GET / HTTP/1.1\r\nHost: a\r\nupgrade: h2c\r\n\r\n"),
+        GeneralCase(name: "Expect: 100-continue", head: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
+        GeneralCase(name: "Connection: close, foo", head: "GET / HTTP/1.1\r\nHost: a\r\nConnection: close, foo\r\n\r\n"),
+        GeneralCase(name: "Connection naming a field", head: "GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Secret\r\nX-Secret: 1\r\n\r\n"),
+        // Whole heads whose request line has no version: answered, not waited on.
+        GeneralCase(name: "no version, blank line", head: "GET / \r\n\r\n"),
+        GeneralCase(name: "HTTP/0.9 and a blank line", head: "GET /\r\n\r\n"),
+        GeneralCase(name: "a short version", head: "GET / HTTP/1\r\n\r\n"),
         GeneralCase(name: "two Host fields", head: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
-        GeneralCase(name: "two X-Forwarded-For fields", head: "GET / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n"),
+        // RFC 9112 §3.2: the general path answers these 400.
+        GeneralCase(name: "no Host", head: "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"),
+        GeneralCase(name: "two empty Host fields", head: "GET / HTTP/1.1\r\nHost:\r\nHost:\r\n\r\n"),
+        GeneralCase(name: "Host with a space", head: "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+        GeneralCase(name: "Host with userinfo", head: "GET / HTTP/1.1\r\nHost: user@a.example\r\n\r\n"),
+        GeneralCase(name: "Host with a named port", head: "GET / HTTP/1.1\r\nHost: a:http\r\n\r\n"),
+        GeneralCase(name: "Host with a path", head: "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"),
+        GeneralCase(name: "Host with an unclosed IP literal", head: "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"),
+        GeneralCase(name: "two X-Forwarded-For fields", head: "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n"),
         GeneralCase(name: "bare LF after the request line", head: "GET / HTTP/1.1\nHost: a\r\n\r\n"),
         GeneralCase(name: "bare LF after a field", head: "GET / HTTP/1.1\r\nHost: a\n\r\n"),
         GeneralCase(name: "bare LF as the blank line", head: "GET / HTTP/1.1\r\nHost: a\r\n\n"),
-        GeneralCase(name: "CR without LF in a field", head: "GET / HTTP/1.1\r\nX-A: b\rc\r\n\r\n"),
+        GeneralCase(name: "CR without LF in a field", head: "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n"),
         GeneralCase(name: "CR not followed by LF as the blank line", head: "GET / HTTP/1.1\r\nHost: a\r\n\rX"),
         GeneralCase(name: "obs-fold (space)", head: "GET / HTTP/1.1\r\nX-A: b\r\n c\r\nHost: a\r\n\r\n"),
         GeneralCase(name: "obs-fold (tab)", head: "GET / HTTP/1.1\r\nX-A: b\r\n\tc\r\nHost: a\r\n\r\n"),
         GeneralCase(name: "space before the colon", head: "GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
-        GeneralCase(name: "empty field name", head: "GET / HTTP/1.1\r\n: a\r\n\r\n"),
+        GeneralCase(name: "empty field name", head: "GET / HTTP/1.1\r\nHost: a\r\n: a\r\n\r\n"),
         GeneralCase(name: "line without a colon", head: "GET / HTTP/1.1\r\nHost\r\n\r\n"),
-        GeneralCase(name: "NUL in a value", head: "GET / HTTP/1.1\r\nX-A: b\u{0}c\r\n\r\n"),
-        GeneralCase(name: "DEL in a value", head: "GET / HTTP/1.1\r\nX-A: b\u{7F}c\r\n\r\n"),
-        GeneralCase(name: "control byte in a value", head: "GET / HTTP/1.1\r\nX-A: b\u{1B}c\r\n\r\n"),
+        GeneralCase(name: "NUL in a value", head: "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u{0}c\r\n\r\n"),
+        GeneralCase(name: "DEL in a value", head: "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u{7F}c\r\n\r\n"),
+        GeneralCase(name: "control byte in a value", head: "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u{1B}c\r\n\r\n"),
     ]
 
     @Test(arguments: generalCases)
@@ -250,7 +274,7 @@ import Testing
         #expect(parse(String(decoding: Array(unfinished.utf8.prefix(101)), as: UTF8.self), maxHeadBytes: 100) == .general)
         #expect(parse(unfinished, maxHeadBytes: 100) == .general)
         // A complete head within the limit followed by body bytes past it is still taken.
-        let small = "POST / HTTP/1.1\r\nContent-Length: 300\r\n\r\n"
+        let small = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 300\r\n\r\n"
         let withBody = small + String(repeating: "b", count: 300)
         #expect(try request(withBody, maxHeadBytes: small.utf8.count).contentLength == 300)
     }
@@ -258,7 +282,7 @@ import Testing
     @Test(arguments: [
         typicalGET,
         "POST /submit HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\n",
-        "GET / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
     ])
     func everyPrefixOfAValidHeadIsIncompleteAndTheWholeIsARequest(_ head: String) throws {
         let bytes = Array(head.utf8)

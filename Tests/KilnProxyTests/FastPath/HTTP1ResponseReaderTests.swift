@@ -216,6 +216,10 @@ import Testing
             String(decoding: Array(huge.utf8)[start..<min(start + 4096, huge.utf8.count)], as: UTF8.self)
         }
         #expect(readFails(pieces) != nil)
+        // Whole in one read, it is refused as it is in pieces: the limit does not depend on how
+        // the backend's bytes were split into reads.
+        let whole = huge + "\r\nContent-Length: 0\r\n\r\n"
+        #expect(readFails([whole]) != nil)
     }
 
     @Test func anUntilCloseBodyEndsWhenTheBackendCloses() throws {
