@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The few C library calls Swift's Glibc module leaves out.
@@ -100,6 +102,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Processes that tools run: spawned as the tool, limited, probed, logged.
         .target(name: "KilnRunner", dependencies: [
@@ -115,6 +119,7 @@ let package = Package(
         .target(name: "KilnMonitor", dependencies: [
             "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The server's composition: `kiln serve` and `kiln proxy` as services a test can boot in process.
@@ -169,11 +174,15 @@ let package = Package(
         .testTarget(name: "KilnRunnerTests", dependencies: [
             "KilnRunner", "KilnCore", "KilnFiles", "KilnTesting", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
-        .testTarget(name: "KilnMonitorTests", dependencies: ["KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting"]),
+        .testTarget(name: "KilnMonitorTests", dependencies: [
+            "KilnMonitor", "KilnStore", "KilnRunner", "KilnCore", "KilnTesting",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "KilnAPITests", dependencies: [
             "KilnAPI", "KilnStore", "KilnFiles", "KilnTesting",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),

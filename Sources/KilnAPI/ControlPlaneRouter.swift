@@ -11,7 +11,8 @@ public enum ControlPlaneRouter {
     public static func build(
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
         webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
-        routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10)
+        routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10),
+        metrics: ControlPlaneMetrics? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
@@ -22,6 +23,7 @@ public enum ControlPlaneRouter {
             store: store, policy: RouteBackendPolicy(serverUID: geteuid(), serverListeners: []))
         RoutesController(registry: routes, backendAdmission: routeBackends).register(on: router)
         if let routeFeed { RouteFeedController(hub: routeFeed, heartbeat: feedHeartbeat).register(on: router) }
+        if let metrics { MetricsController(metrics: metrics).register(on: router) }
         if let webservices {
             WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
                 .register(on: router)

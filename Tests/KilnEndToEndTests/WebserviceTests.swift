@@ -230,6 +230,10 @@ import Testing
         let page = try fixture.get("/")
         #expect(page.status == 503)
         #expect(page.body.contains("failed"), "\(page.body)")
+        // The operator sees it in the metrics: started again after each death but the last.
+        let metrics = try curl(["-H", "Authorization: Bearer \(fixture.server.adminToken)", fixture.server.apiURL + "/metrics"])
+        #expect(metrics.body.contains("\nkiln_webservice_replica_restarts_total 4\n"), "\(metrics.body)")
+        #expect(metrics.body.contains("\nkiln_webservice_replicas{state=\"failed\"} 1.0\n"), "\(metrics.body)")
         // Started again by hand, it gets a fresh history.
         try fixture.write("public_html/index.html", "fixed\n")
         #expect(try fixture.webservice("stop").status == 0)

@@ -5,6 +5,7 @@ import KilnRunner
 import KilnStore
 import KilnTesting
 import Logging
+import Prometheus
 import Synchronization
 import Testing
 
@@ -76,13 +77,14 @@ final class RecordingMailer: JobMailer {
         }
     }
 
-    func start() -> Running {
+    func start(metrics: MonitorMetrics = .none) -> Running {
         let home = self.home
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let backend = LocalJobBackend(instance: directory)
         return Running(
-            JobMonitor(store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, logger: logger),
+            JobMonitor(
+                store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, metrics: metrics, logger: logger),
             backend: backend)
     }
 
@@ -138,6 +140,26 @@ final class RecordingMailer: JobMailer {
         clock.advance(by: 60)
         try await waitForRuns("tick", "the next tick") { $0.count == 4 && $0.allSatisfy(\.isFinished) }
         #expect(lines("ticks").count == 4)
+        await running.finish()
+    }
+
+    @Test func runsAreCountedByOutcomeAndAScheduledRunsLagIsRecorded() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let running = start(metrics: MonitorMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await running.monitor.create(
+            tool: tool, spec: JobSpec(name: "tick", command: "true", image: "bookworm", schedule: "* * * * *"))
+        _ = try await running.monitor.create(tool: tool, spec: JobSpec(name: "once", command: "exit 3", image: "bookworm"))
+        try await waitForRuns("once", "the one-off failed") { $0.count == 1 && $0.allSatisfy(\.isFinished) }
+        clock.advance(by: 57)  // 00:01:07: the tick of 00:01:00 starts 7 s late
+        try await waitForRuns("tick", "one finished run") { $0.count == 1 && $0.allSatisfy(\.isFinished) }
+        // The monitor counts a run as it hears of its end, before the store has it.
+        let text = registry.emitToString()
+        #expect(text.contains("kiln_job_runs_total{outcome=\"succeeded\"} 1\n"), "\(text)")
+        #expect(text.contains("kiln_job_runs_total{outcome=\"failed\"} 1\n"), "\(text)")
+        #expect(text.contains("kiln_job_runs_total{outcome=\"timed-out\"} 0\n"), "\(text)")
+        #expect(text.contains("kiln_job_schedule_lag_seconds_count 1\n"), "\(text)")
+        #expect(text.contains("kiln_job_schedule_lag_seconds_sum 7.0\n"), "\(text)")
         await running.finish()
     }
 

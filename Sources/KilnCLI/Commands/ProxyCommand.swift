@@ -43,8 +43,10 @@ struct ProxyRunCommand: AsyncParsableCommand {
                 "kiln proxy needs --routes redis://[USER:PASSWORD@]HOST:PORT[/DB] or --control-plane http://HOST:PORT: a proxy alone has no store of its own")
         }
         let directory = URL(fileURLWithPath: data).standardizedFileURL.path
-        try await ProxyNode(configuration: try proxy.configuration(dataDirectory: directory), feed: feed, dataDirectory: directory, logger: logger)
-            .run()
+        try await ProxyNode(
+            configuration: try proxy.configuration(dataDirectory: directory), feed: feed, dataDirectory: directory,
+            metricsAddress: try proxy.metricsAddress(), logger: logger
+        ).run()
     }
 }
 

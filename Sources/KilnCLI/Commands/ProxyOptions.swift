@@ -38,6 +38,17 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "Event-loop threads (default: one per core).") var proxyThreads: Int?
     @Option(help: "Seconds a backend that refused a connection is skipped while its pattern has others.")
     var backendCooldown: Int = 10
+    @Option(
+        help: """
+            Serve the proxy's metrics (GET /metrics, Prometheus text) on this address, e.g. 127.0.0.1:9101, or 'off'. \
+            They name tools and count their requests: bind where tools cannot connect, or firewall it.
+            """)
+    var proxyMetrics: String = "off"
+
+    /// Where the proxy's metrics are served, if anywhere.
+    func metricsAddress() throws -> HostPort? {
+        proxyMetrics == "off" ? nil : try HostPort(parsing: proxyMetrics)
+    }
 
     func configuration(dataDirectory: String?, forceAllowHTTP: Bool = false) throws -> ProxyConfiguration {
         guard (cert == nil) == (key == nil) else { throw CLIError.user("give both --cert and --key, or neither") }

@@ -23,7 +23,7 @@ struct ServeProxyCommand: AsyncParsableCommand {
         let socket = directory + "/" + ServeDefaults.socketName
         try await ProxyNode(
             configuration: configuration, feed: .controlPlane(ControlPlaneFeedSource(endpoint: .unixSocket(path: socket))),
-            dataDirectory: directory, readyFile: ProxyReadyFile(path: directory + "/" + ServeDefaults.proxyReadyName), logger: logger
+            dataDirectory: directory, metricsAddress: try serve.proxy.metricsAddress(), readyFile: ProxyReadyFile(path: directory + "/" + ServeDefaults.proxyReadyName), logger: logger
         ).run()
     }
 }

@@ -15,7 +15,7 @@ public struct WebserviceRecord: Sendable, Hashable, Codable {
 /// One replica as the store keeps it: enough to adopt its process after a restart of the platform
 /// (pid, the process's start time, port) and to carry its restart history across one.
 public struct ReplicaRecord: Sendable, Hashable, Codable {
-    public enum Phase: String, Sendable, Hashable, Codable {
+    public enum Phase: String, Sendable, Hashable, Codable, CaseIterable {
         case starting, serving, backingOff = "backing-off", failed, stopped
     }
 

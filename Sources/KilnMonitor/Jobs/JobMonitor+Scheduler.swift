@@ -39,6 +39,7 @@ extension JobMonitor {
         for (key, var ticks) in schedules {
             switch ticks.decide(now: now, running: activeRuns[key] != nil) {
             case .run(let tick, let missed):
+                metrics.scheduledRunStarted(tick: tick, now: now)
                 claims.append(.init(tool: key.tool, job: key.job, tick: tick.timeIntervalSince1970, missed: missed, run: true))
                 if missed > 0 {
                     logger.notice("catching up a scheduled job's missed ticks with one run", metadata: ["job": "\(key)", "missed": "\(missed)"])

@@ -32,6 +32,7 @@ public actor JobMonitor: Service {
     let configuration: Configuration
     let logger: Logger
     let recorder: RunRecorder
+    let metrics: MonitorMetrics
 
     var launches: [JobKey: JobLaunch] = [:]
     var schedules: [JobKey: ScheduleTicks] = [:]
@@ -49,8 +50,10 @@ public actor JobMonitor: Service {
 
     public init(
         store: KilnStore, backend: any JobBackend, clock: any JobClock = SystemJobClock(), mailer: (any JobMailer)? = nil,
-        homeOf: @escaping @Sendable (ToolName) -> String, configuration: Configuration = Configuration(), logger: Logger
+        homeOf: @escaping @Sendable (ToolName) -> String, configuration: Configuration = Configuration(),
+        metrics: MonitorMetrics = .none, logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.backend = backend
         self.clock = clock
@@ -169,6 +172,7 @@ public actor JobMonitor: Service {
     /// background: a slow relay holds up nothing).
     func runFinished(_ run: JobRun) {
         let key = JobKey(tool: run.tool, job: run.job)
+        metrics.runFinished(run.outcome?.result ?? .cancelled)
         runDrivers[run.id] = nil
         activeRuns[key]?.remove(run.id)
         if activeRuns[key]?.isEmpty == true { activeRuns[key] = nil }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import KilnCore
 import KilnRunner
@@ -21,6 +22,8 @@ actor ReplicaDriver {
     let launch: WebserviceLaunch
     let store: KilnStore
     let registrar: any BackendRegistrar
+    /// Counts the times a replica is started again after dying.
+    let restarts: CoreMetrics.Counter
     let startTimeout: Duration
     let logger: Logger
     let onChange: @Sendable (ReplicaRecord) async -> Void
@@ -34,9 +37,10 @@ actor ReplicaDriver {
 
     init(
         record: ReplicaRecord, launch: WebserviceLaunch, policy: RestartPolicy, store: KilnStore,
-        registrar: any BackendRegistrar, startTimeout: Duration, logger: Logger,
+        registrar: any BackendRegistrar, startTimeout: Duration, restarts: CoreMetrics.Counter, logger: Logger,
         onChange: @escaping @Sendable (ReplicaRecord) async -> Void
     ) {
+        self.restarts = restarts
         tool = record.tool
         index = record.index
         currentPort = Mutex(record.port)
@@ -103,6 +107,7 @@ actor ReplicaDriver {
             case .spawn:
                 action = await runOnce()
             case .startAgain(let delay):
+                restarts.increment()
                 await save()
                 do {
                     try await Task.sleep(for: .seconds(delay))

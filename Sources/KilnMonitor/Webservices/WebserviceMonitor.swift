@@ -37,6 +37,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     let runtimeDirectory: RuntimeDirectory?
     let configuration: Configuration
     let logger: Logger
+    let metrics: MonitorMetrics
     /// Told when a tool's webservice fails (with the reason) or comes back (nil), so that the
     /// proxy's "not running" page can say which.
     let onFailureChange: @Sendable (ToolName, String?) -> Void
@@ -45,7 +46,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     public init(
         store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
         kilnExecutable: String, runtimeDirectory: RuntimeDirectory? = nil, configuration: Configuration = Configuration(),
-        logger: Logger, onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
+        metrics: MonitorMetrics = .none, logger: Logger, onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
     ) {
         self.runtimeDirectory = runtimeDirectory
         self.store = store
@@ -54,6 +55,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         self.kilnExecutable = kilnExecutable
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.onFailureChange = onFailureChange
     }
 
@@ -229,7 +231,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         for record in records.prefix(webservice.spec.replicas) {
             let driver = ReplicaDriver(
                 record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
-                startTimeout: configuration.startTimeout, logger: logger,
+                startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
                 onChange: { [weak self] record in await self?.replicaChanged(record) })
             await driver.begin(adopting: adopt ? await survivor(record, launch: launch) : nil)
             started.append(driver)

@@ -41,6 +41,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// The tool the current request is routed to: its owner is looked up only on a new connection.
     private var tool = ""
     private var outstanding = OutstandingRequest()
+    private var meter = RequestMeter()
 
     init(shared: ProxyShared, upstreams: LoopUpstreams, scheme: String, isHTTP2Stream: Bool = false) {
         self.shared = shared
@@ -82,6 +83,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
             let targetProblem = RequestFraming.toOriginForm(&head)
             exchange = ExchangeRecord(head: head)
+            meter.begin()
             let decision = targetProblem.map { RoutingDecision.respond(.badRequest($0), closeAfter: true) } ?? decide(head)
             if case .forward = decision {
                 let deadline = NIODeadline.now() + shared.configuration.timeouts.forMethod(head.method).outer
@@ -190,13 +192,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .backend(let group, let tool):
             balanced = group.single == nil
             self.tool = tool
+            meter.routed(to: tool, in: upstreams.metrics)
             return .forward(group)
         case .toolOrigin(let tool, let target):
+            meter.routed(to: tool, in: upstreams.metrics)
             let location = RedirectTarget.toolOrigin(
                 tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
             return .respond(.redirect(to: location, status: status), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .toolNotRunning(let tool):
+            // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
@@ -291,7 +296,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 connection.handler.delegate = self
                 connection.handler.setReadsPaused(!(self.context?.channel.isWritable ?? true))
                 self.perform(self.machine.upstreamAcquired(reused: reused))
-            case .failure:
+            case .failure(let error):
+                self.upstreams.metrics.upstreamConnectFailed(error)
                 if self.balanced { self.upstreams.selector.connectFailed(backend, now: .now()) }
                 self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
@@ -315,6 +321,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard let context, timer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else {
             return
         }
+        upstreams.metrics.upstreamTimedOut()
         perform(machine.upstreamFailed(.timeout))
     }
 
@@ -336,8 +343,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             buffer.writeString(response.body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
+        // Logged (and counted) whether or not the connection stays open.
+        logExchange()
         if close {
-            logExchange()
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -363,10 +371,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func logExchange() {
-        guard let log = shared.accessLog, let head = exchange.head else { return }
-        log.record(
-            client: clientAddress, head: head, status: exchange.status, bytes: exchange.responseBodyBytes)
+        guard let head = exchange.head else { return }
         exchange.head = nil
+        meter.end(status: exchange.status, in: upstreams.metrics)
+        shared.accessLog?.record(
+            client: clientAddress, head: head, status: exchange.status, bytes: exchange.responseBodyBytes)
     }
 
     // MARK: Backend side

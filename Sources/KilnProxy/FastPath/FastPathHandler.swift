@@ -37,6 +37,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     /// The tool the current request is routed to: its owner is looked up only on a new connection.
     private var tool = ""
     private var outstanding = OutstandingRequest()
+    private var meter = RequestMeter()
     private static let unreadLimit = 64 * 1024
 
     init(shared: ProxyShared, upstreams: LoopUpstreams, scheme: String) {
@@ -162,6 +163,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     private func begin(_ request: inout HTTP1Request, context: ChannelHandlerContext) {
         context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
+        meter.begin()
         status = 0
         responseBodyBytes = 0
         let decision = decide(&request)
@@ -194,14 +196,17 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         case .backend(let group, let tool):
             balanced = group.single == nil
             self.tool = tool
+            meter.routed(to: tool, in: upstreams.metrics)
             request.finishForwarded(clientAddress: clientAddress, scheme: scheme)
             return .forward(group)
         case .toolOrigin(let tool, let target):
+            meter.routed(to: tool, in: upstreams.metrics)
             let location = RedirectTarget.toolOrigin(
                 tool: tool, target: target, domain: configuration.domain, httpsPort: configuration.https?.port)
             return .respond(
                 .redirect(to: location, status: request.isReadClass ? .movedPermanently : .permanentRedirect), closeAfter: closeAfter)
         case .toolNotRunning(let tool):
+            // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: closeAfter)
         case .notFound:
             return .respond(.notFound, closeAfter: closeAfter)
@@ -303,7 +308,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             switch result {
             case .success(let connection):
                 self.use(connection, reused: false)
-            case .failure:
+            case .failure(let error):
+                self.upstreams.metrics.upstreamConnectFailed(error)
                 if self.balanced { self.upstreams.selector.connectFailed(backend, now: .now()) }
                 self.perform(self.machine.upstreamFailed(.connect, choose: { self.choose($0, excluding: $1) }))
             }
@@ -324,6 +330,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     private func timerFired() {
         guard let context, timer.expired(on: context.eventLoop, fire: { [weak self] in self?.timerFired() }) else { return }
+        upstreams.metrics.upstreamTimedOut()
         perform(machine.upstreamFailed(.timeout))
     }
 
@@ -333,8 +340,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         responseBodyBytes = response.body.utf8.count
         let bytes = response.http1Bytes(
             includeBody: request?.method != .head, close: close, allocator: context.channel.allocator)
+        // Logged (and counted) whether or not the connection stays open.
+        logExchange()
         if close {
-            logExchange()
             context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
@@ -362,6 +370,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
     private func logExchange() {
         guard let request else { return }
         self.request = nil
+        meter.end(status: status, in: upstreams.metrics)
         shared.accessLog?.record(client: clientAddress, request: request, status: status, bytes: responseBodyBytes)
     }
 

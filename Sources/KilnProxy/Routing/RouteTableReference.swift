@@ -11,6 +11,8 @@ public final class RouteTableReference: Sendable {
     private let table: NIOLockedValueBox<RouteTable>
     /// Moved under the lock with every change, so a copy and the generation it is at agree.
     private let changes = Atomic<UInt64>(0)
+    /// When the table last changed (made, before any change), for the route table's age metric.
+    private let changedAt = Mutex<ContinuousClock.Instant>(.now)
 
     public init(_ table: RouteTable = RouteTable()) {
         self.table = NIOLockedValueBox(table)
@@ -52,7 +54,11 @@ public final class RouteTableReference: Sendable {
             change(&table)
             changes.add(1, ordering: .releasing)
         }
+        changedAt.withLock { $0 = .now }
     }
+
+    /// When the table last changed, or was made.
+    public var lastChanged: ContinuousClock.Instant { changedAt.withLock { $0 } }
 
     /// What `routes` changes; nil when a rebuild is the better way: the routes are not grouped
     /// by tool, or they change most of the table (the first snapshot, a flush).

@@ -14,11 +14,13 @@ public final class ProxyServer: Service, Sendable {
     let notices: ToolNotices
     let owners: BackendOwners
     let logger: Logger
+    let metrics: ProxyMetrics
     let onListening: @Sendable ([String: SocketAddress]) -> Void
 
     public init(
         configuration: ProxyConfiguration, routes: RouteTableReference, notices: ToolNotices = ToolNotices(),
-        owners: BackendOwners = BackendOwners(resolver: nil), logger: Logger, onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
+        owners: BackendOwners = BackendOwners(resolver: nil), metrics: ProxyMetrics = ProxyMetrics(), logger: Logger,
+        onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
     ) throws(KilnError) {
         try configuration.timeouts.validate()
         try configuration.clientLimits.validate()
@@ -27,6 +29,7 @@ public final class ProxyServer: Service, Sendable {
         self.configuration = configuration
         self.routes = routes
         self.logger = logger
+        self.metrics = metrics
         self.onListening = onListening
     }
 
@@ -42,6 +45,9 @@ public final class ProxyServer: Service, Sendable {
         let poolByLoop = PoolDirectory(pools: pools)
         let accessLog = try configuration.accessLogPath.map { try AccessLog(path: $0) }
         let shared = ProxyShared(configuration: configuration, routes: routes, notices: notices, accessLog: accessLog, owners: owners)
+        metrics.attach(
+            loops: group.makeIterator().map { ($0, poolByLoop.upstreams(for: $0).metrics) }, connections: shared.connections,
+            routes: routes)
         var channels: [any Channel] = []
         var listening: [String: SocketAddress] = [:]
         do {

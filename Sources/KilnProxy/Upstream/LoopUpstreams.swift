@@ -13,6 +13,8 @@ final class LoopUpstreams: @unchecked Sendable {
     let fast: UpstreamPool<RawUpstreamHandler>
     /// Outstanding requests and ejections of this loop's backends.
     var selector: BackendSelector
+    /// This loop's request and upstream counters.
+    let metrics = LoopMetrics()
 
     init(
         eventLoop: any EventLoop, routes: RouteTableReference, connectTimeout: TimeAmount,

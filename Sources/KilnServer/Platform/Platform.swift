@@ -65,9 +65,11 @@ public struct Platform: Sendable {
             }
         let notices = ToolNotices()
         let feedHub = RouteFeedHub()
+        let metrics = ControlPlaneMetrics(store: store, routeFeed: feedHub)
+        let monitorMetrics = MonitorMetrics(factory: metrics.factory)
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, logger: logger,
+            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, metrics: monitorMetrics, logger: logger,
             onFailureChange: { tool, reason in
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
@@ -76,7 +78,7 @@ public struct Platform: Sendable {
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
-            homeOf: { accounts.home(of: $0) }, logger: logger)
+            homeOf: { accounts.home(of: $0) }, metrics: monitorMetrics, logger: logger)
         let apiAddress = configuration.api
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
@@ -85,7 +87,7 @@ public struct Platform: Sendable {
                 store: store,
                 policy: RouteBackendPolicy(
                     serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })),
-            routeFeed: feedHub)
+            routeFeed: feedHub, metrics: metrics)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -116,16 +118,21 @@ public struct Platform: Sendable {
         case .store:
             routeFeed = .fromStore(store, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
         }
-        let proxy: any Service =
-            switch configuration.proxyPlacement {
-            case .inProcess:
-                try ProxyServer(configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, logger: logger)
-            case .supervised(let executable, let arguments):
-                ProxySupervisor(
-                    executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)
+        var proxyServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        switch configuration.proxyPlacement {
+        case .inProcess:
+            let metrics = ProxyMetrics()
+            proxyServices.append(.init(service: try ProxyServer(
+                configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, metrics: metrics, logger: logger)))
+            if let address = configuration.proxyMetrics {
+                proxyServices.append(.init(service: ProxyMetricsServer(address: address, metrics: metrics, logger: logger)))
             }
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: routeFeed), .init(service: proxy),
+        case .supervised(let executable, let arguments):
+            // The proxy's process serves its metrics itself: it reads `--proxy-metrics` from the same arguments.
+            proxyServices.append(.init(service: ProxySupervisor(
+                executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)))
+        }
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed)] + proxyServices + [
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),
         ]
         if configuration.demo {

@@ -19,12 +19,15 @@ public struct PlatformConfiguration: Sendable {
     /// Where the proxy runs: a process of its own that the platform supervises (what operators
     /// run), or in this process (tests that boot the platform in process).
     public var proxyPlacement: ProxyPlacement
+    /// Where the proxy's `GET /metrics` is served, if anywhere (in process: by this process).
+    public var proxyMetrics: HostPort?
 
     public init(
         dataDirectory: String, api: HostPort, proxy: ProxyConfiguration, routeSource: RouteSource = .store,
         unixUsers: HostAccounts.UserMode = .auto, demo: Bool = false, mail: MailRelay? = nil, clockFile: String? = nil,
-        proxyPlacement: ProxyPlacement = .inProcess
+        proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil
     ) {
+        self.proxyMetrics = proxyMetrics
         self.dataDirectory = dataDirectory
         self.api = api
         self.proxy = proxy

@@ -21,12 +21,18 @@ public struct ProxyNode: Sendable {
     public let feed: Feed
     /// Where the proxy keeps its self-signed certificate and access log.
     public let dataDirectory: String
+    /// Where `GET /metrics` is served (nil: nowhere).
+    public let metricsAddress: HostPort?
     /// Written (`PID START`) once the proxy listens and routes as its feed says: how a supervisor
     /// knows a new proxy is ready, and finds it again after a restart of its own.
     public let readyFile: ProxyReadyFile?
     public let logger: Logger
 
-    public init(configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, readyFile: ProxyReadyFile? = nil, logger: Logger) {
+    public init(
+        configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, metricsAddress: HostPort? = nil,
+        readyFile: ProxyReadyFile? = nil, logger: Logger
+    ) {
+        self.metricsAddress = metricsAddress
         self.configuration = configuration
         self.feed = feed
         self.dataDirectory = dataDirectory
@@ -54,12 +60,18 @@ public struct ProxyNode: Sendable {
             owners = client.owners
             routeFeed = client
         }
+        let metrics = ProxyMetrics()
         let server = try ProxyServer(
-            configuration: configuration, routes: routes, notices: notices, owners: owners, logger: logger,
+            configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics, logger: logger,
             onListening: { _ in readiness.listening() })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
+        if let metricsAddress {
+            services.append(
+                .init(service: ProxyMetricsServer(address: metricsAddress, metrics: metrics, reusePort: configuration.reusePort, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: routeFeed), .init(service: server)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
