@@ -25,7 +25,7 @@ import Testing
         func answer(_ method: String, _ target: String, host: String, version: String = "1.1", body: String = "")
             throws -> (status: Int?, location: String?)
         {
-            var request = "\(method) \(target) HTTP/\(version)\r\nHost: \(host)\r\nConnection: close\r\n"
+            var request = "\(method) \(target) HTTP/\(version)\r\nHost: \(host)\r\nUser-Agent: kiln-test\r\nConnection: close\r\n"
             if !body.isEmpty { request += "Content-Length: \(body.utf8.count)\r\n" }
             let reply = try rawExchange(port: server.httpPort, Array((request + "\r\n" + body).utf8)).response
             let lines = reply.split(separator: "\r\n")

@@ -177,6 +177,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return .respond(.payloadTooLarge, closeAfter: true)
         }
         if let refusal = shared.clientRefusal(address: clientKey, hasUserAgent: { !head.headers["user-agent"].isEmpty }) {
+            if refusal == .tooManyRequests { upstreams.metrics.refused(.rateLimited) }
             return .respond(refusal, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         }
         let host = head.headers.first(name: "host")

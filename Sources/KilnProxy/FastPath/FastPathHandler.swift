@@ -182,6 +182,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         let host = request.hostString
         let closeAfter = request.contentLength > 0 || !shared.keepsAlive(request.isKeepAlive)
         if let refusal = shared.clientRefusal(address: clientKey, hasUserAgent: { request.userAgent != nil }) {
+            if refusal == .tooManyRequests { upstreams.metrics.refused(.rateLimited) }
             return .respond(refusal, closeAfter: closeAfter)
         }
         if scheme == "http", !configuration.allowHTTP {

@@ -134,6 +134,7 @@ public final class ProxyServer: Service, Sendable {
                 // One address holds at most so many connections (refused at once past it).
                 if let address = ClientAddress(channel.remoteAddress) {
                     guard shared.clientLimits.connectionOpened(address) else {
+                        pools.upstreams(for: channel.eventLoop).metrics.refused(.connectionLimit)
                         return channel.eventLoop.makeFailedFuture(ClientLimitRefusal.tooManyConnections)
                     }
                     channel.closeFuture.whenComplete { _ in shared.clientLimits.connectionClosed(address) }

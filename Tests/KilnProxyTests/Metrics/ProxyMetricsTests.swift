@@ -24,10 +24,10 @@ import Testing
         let upstreams = LoopUpstreams(eventLoop: channel.eventLoop, routes: shared.routes, connectTimeout: .seconds(1))
         try send(
             [
-                "GET /tool/a HTTP/1.1\r\nHost: example.org\r\n\r\n",  // 301 to the tool's origin
-                "GET /tool/b HTTP/1.1\r\nHost: example.org\r\n\r\n",  // 301
-                "GET /other/x HTTP/1.1\r\nHost: example.org\r\n\r\n",  // 503: a tool without routes, as no tool's
-                "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",  // 404: no tool
+                "GET /tool/a HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kiln-test\r\n\r\n",  // 301 to the tool's origin
+                "GET /tool/b HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kiln-test\r\n\r\n",  // 301
+                "GET /other/x HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kiln-test\r\n\r\n",  // 503: a tool without routes, as no tool's
+                "GET / HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kiln-test\r\n\r\n",  // 404: no tool
             ], shared: shared, upstreams: upstreams, channel: channel)
         let snapshot = upstreams.metrics.snapshot
         #expect(snapshot.requests["tool"]?.count(.redirection) == 2)
