@@ -114,16 +114,7 @@ import Glibc
         let tokenFile = directory + "/token"
         #expect(FileManager.default.createFile(atPath: tokenFile, contents: Data(fixture.server.adminToken.utf8), attributes: [.posixPermissions: 0o600]))
         let port = freeLoopbackPort()
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: KilnBinary.path)
-        proxy.arguments = [
-            "proxy", "--control-plane", fixture.server.apiURL, "--token-file", tokenFile, "--http", "127.0.0.1:\(port)", "--https", "off",
-            "--allow-http", "--data", directory + "/data",
-        ]
-        let log = Pipe()
-        proxy.standardOutput = log
-        proxy.standardError = log
-        try proxy.run()
+        let proxy = try proxyAlone(following: fixture.server.apiURL, tokenFile: tokenFile, port: port, data: directory + "/data")
         defer {
             proxy.terminate()
             proxy.waitUntilExit()
@@ -136,16 +127,8 @@ import Glibc
         // Without the token: refused at every attempt, nothing routed.
         let wrong = directory + "/wrong"
         #expect(FileManager.default.createFile(atPath: wrong, contents: Data("not-the-token".utf8), attributes: [.posixPermissions: 0o600]))
-        let refused = Process()
-        refused.executableURL = URL(fileURLWithPath: KilnBinary.path)
         let refusedPort = freeLoopbackPort()
-        refused.arguments = [
-            "proxy", "--control-plane", fixture.server.apiURL, "--token-file", wrong, "--http", "127.0.0.1:\(refusedPort)", "--https", "off",
-            "--allow-http", "--data", directory + "/data2",
-        ]
-        refused.standardOutput = FileHandle.nullDevice
-        refused.standardError = FileHandle.nullDevice
-        try refused.run()
+        let refused = try proxyAlone(following: fixture.server.apiURL, tokenFile: wrong, port: refusedPort, data: directory + "/data2")
         defer {
             refused.terminate()
             refused.waitUntilExit()
@@ -155,5 +138,19 @@ import Glibc
         #expect(try waitUntil(5) { (try? curl(["http://127.0.0.1:\(refusedPort)/\(fixture.tool)/page"])) != nil })
         usleep(1_000_000)
         #expect(try curl(["http://127.0.0.1:\(refusedPort)/\(fixture.tool)/page"]).status == 503, "a wrong token gets no routes")
+    }
+
+    /// `kiln proxy` alone, following the control plane at `api` with the token in `tokenFile`.
+    func proxyAlone(following api: String, tokenFile: String, port: Int, data: String) throws -> Process {
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: KilnBinary.path)
+        proxy.arguments = [
+            "proxy", "--control-plane", api, "--token-file", tokenFile, "--http", "127.0.0.1:\(port)", "--https", "off", "--allow-http",
+            "--data", data,
+        ]
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        return proxy
     }
 }
