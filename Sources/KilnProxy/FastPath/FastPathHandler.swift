@@ -114,7 +114,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     private func takeBody(_ buffer: inout ByteBuffer) {
         let count = min(bodyRemaining, buffer.readableBytes)
-        let slice = buffer.readSlice(length: count)!
+        guard let slice = buffer.readSlice(length: count) else { return }
         bodyRemaining -= count
         perform(machine.requestBody(slice))
         if bodyRemaining == 0 { perform(machine.requestEnd(keepAlive: shared.keepsAlive(request?.isKeepAlive ?? false))) }

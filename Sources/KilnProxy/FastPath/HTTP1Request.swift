@@ -104,9 +104,10 @@ struct HTTP1Request: ExchangeRequestHead {
             case .end(let next):
                 // No Host in HTTP/1.1 is the general path's 400 (RFC 9112 §3.2).
                 guard next <= maxHeadBytes, host != nil else { return .general }
+                guard let head = buffer.getSlice(at: buffer.readerIndex, length: next) else { return .incomplete }
                 forwarded.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
                 return .request(HTTP1Request(
-                    head: buffer.getSlice(at: buffer.readerIndex, length: next)!, method: method, methodEnd: methodEnd, target: target, requestLine: requestLine,
+                    head: head, method: method, methodEnd: methodEnd, target: target, requestLine: requestLine,
                     host: host, referer: referer, userAgent: userAgent, forwardedFor: forwardedFor,
                     contentLength: contentLength ?? 0, isKeepAlive: isKeepAlive, isIdempotent: isIdempotent,
                     forwarded: forwarded))

@@ -67,7 +67,7 @@ struct HTTP1ResponseReader {
         case .fixedBody(let remaining):
             guard buffer.readableBytes > 0 else { return nil }
             let count = min(remaining, buffer.readableBytes)
-            let slice = buffer.readSlice(length: count)!
+            guard let slice = buffer.readSlice(length: count) else { return nil }
             state = remaining == count ? .ending : .fixedBody(remaining: remaining - count)
             return .body(slice)
         case .ending:
@@ -77,7 +77,7 @@ struct HTTP1ResponseReader {
             return try readChunked(&buffer, chunk)
         case .untilClose:
             guard buffer.readableBytes > 0 else { return nil }
-            return .body(buffer.readSlice(length: buffer.readableBytes)!)
+            return buffer.readSlice(length: buffer.readableBytes).map { .body($0) }
         }
     }
 
@@ -136,7 +136,7 @@ struct HTTP1ResponseReader {
         while buffer.readableBytes > 0 {
             if case .data(let remaining) = chunk {
                 let count = min(remaining, buffer.readableBytes)
-                let slice = buffer.readSlice(length: count)!
+                guard let slice = buffer.readSlice(length: count) else { return nil }
                 state = .chunkedBody(remaining == count ? .dataCR : .data(remaining: remaining - count))
                 return .body(slice)
             }

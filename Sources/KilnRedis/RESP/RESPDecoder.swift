@@ -56,7 +56,7 @@ public struct RESPDecoder: ByteToMessageDecoder, Sendable {
             if length == -1 { return .bulkString(nil) }
             guard (0...maximumBulkLength).contains(length) else { throw malformed("bulk length \(length)") }
             guard buffer.readableBytes >= length + 2 else { return nil }
-            let bytes = buffer.readSlice(length: length)!
+            guard let bytes = buffer.readSlice(length: length) else { return nil }
             guard buffer.readInteger(as: UInt16.self) == crlf else { throw malformed("bulk string not ended by CRLF") }
             return .bulkString(bytes)
         case UInt8(ascii: "*"):
@@ -88,7 +88,7 @@ public struct RESPDecoder: ByteToMessageDecoder, Sendable {
         }
         let lineLength = cr - view.startIndex
         guard buffer.readableBytes >= lineLength + 2 else { return nil }
-        let line = buffer.readSlice(length: lineLength)!
+        guard let line = buffer.readSlice(length: lineLength) else { return nil }
         guard buffer.readInteger(as: UInt16.self) == crlf else { throw malformed("CR not followed by LF") }
         return line
     }
