@@ -7,7 +7,7 @@ final class SendTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
     private let timeout: TimeAmount
-    private var timer: Scheduled<Void>?
+    private var timer = CloseTimer()
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -15,17 +15,14 @@ final class SendTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            timer?.cancel()
-            timer = nil
-        } else if timer == nil {
-            let channel = context.channel
-            timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            timer.cancel()
+        } else if !timer.isRunning {
+            timer.start(after: timeout, closing: context)
         }
         context.fireChannelWritabilityChanged()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
     }
 }

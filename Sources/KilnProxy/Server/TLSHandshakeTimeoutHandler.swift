@@ -8,28 +8,25 @@ final class TLSHandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelH
     typealias InboundIn = NIOAny
 
     private let timeout: TimeAmount
-    private var timer: Scheduled<Void>?
+    private var timer = CloseTimer()
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        timer.start(after: timeout, closing: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.fireUserInboundEventTriggered(event)
         // Passed on first: the handlers after this one (ALPN) act on the same event.
         if case TLSUserEvent.handshakeCompleted = event {
-            timer?.cancel()
-            timer = nil
+            timer.cancel()
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }

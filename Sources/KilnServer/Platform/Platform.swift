@@ -107,23 +107,18 @@ public struct Platform: Sendable {
             },
             logger: logger)
 
-        let routeTable = RouteTableReference()
         let owners = BackendOwners(resolver: StoreBackendOwnerResolver(store: store, serverUID: geteuid()))
-        let routeFeed: RouteFeedService
-        switch configuration.routeSource {
-        case .redis(let redis):
-            let feed = redis.feed(logger: logger)
-            try await RedisRouteAccess.check(feed, role: .server, passwordInArguments: redis.passwordInArguments, logger: logger)
-            routeFeed = .fromRedis(feed, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
-        case .store:
-            routeFeed = .fromStore(store, routes: routeTable, owners: owners, hub: feedHub, logger: logger)
-        }
+        // A route table in this process only for a proxy in this process: a proxy of its own
+        // keeps its table from the feed, and compiling every pattern here too would be for nothing.
+        var proxyTable: RouteTableReference?
         var proxyServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch configuration.proxyPlacement {
         case .inProcess:
+            let table = RouteTableReference()
+            proxyTable = table
             let metrics = ProxyMetrics()
             proxyServices.append(.init(service: try ProxyServer(
-                configuration: proxyConfiguration, routes: routeTable, notices: notices, owners: owners, metrics: metrics, logger: logger)))
+                configuration: proxyConfiguration, routes: table, notices: notices, owners: owners, metrics: metrics, logger: logger)))
             if let address = configuration.proxyMetrics {
                 proxyServices.append(.init(service: ProxyMetricsServer(address: address, metrics: metrics, logger: logger)))
             }
@@ -131,6 +126,15 @@ public struct Platform: Sendable {
             // The proxy's process serves its metrics itself: it reads `--proxy-metrics` from the same arguments.
             proxyServices.append(.init(service: ProxySupervisor(
                 executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)))
+        }
+        let routeFeed: RouteFeedService
+        switch configuration.routeSource {
+        case .redis(let redis):
+            let feed = redis.feed(logger: logger)
+            try await RedisRouteAccess.check(feed, role: .server, passwordInArguments: redis.passwordInArguments, logger: logger)
+            routeFeed = .fromRedis(feed, routes: proxyTable, owners: owners, hub: feedHub, logger: logger)
+        case .store:
+            routeFeed = .fromStore(store, routes: proxyTable, owners: owners, hub: feedHub, logger: logger)
         }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed)] + proxyServices + [
             .init(service: monitor), .init(service: jobs), .init(service: tcpAPI), .init(service: socketAPI),

@@ -17,7 +17,7 @@ struct RedisRouteRegistry: RouteRegistry {
 
 extension RouteFeedService {
     static func fromRedis(
-        _ feed: RedisRouteFeed, routes: RouteTableReference, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
+        _ feed: RedisRouteFeed, routes: RouteTableReference?, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
     ) -> RouteFeedService {
         RouteFeedService(name: "redis", routes: routes, owners: owners, hub: hub, changes: { feed.updates() }, logger: logger)
     }

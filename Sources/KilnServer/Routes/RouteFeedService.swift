@@ -12,7 +12,8 @@ struct RouteFeedService: Service {
     }
 
     let name: String
-    let routes: RouteTableReference
+    /// The table of a proxy in this process; nil when the proxy is a process of its own.
+    let routes: RouteTableReference?
     /// Learns whose listeners the changed tools' backends must be, before the table has them.
     let owners: BackendOwners
     /// The control plane's feed to proxies of their own, told every change (with its owners).
@@ -25,7 +26,7 @@ struct RouteFeedService: Service {
         await cancelWhenGracefulShutdown {
             for await change in stream {
                 await owners.prepare(for: change)
-                report(refused: routes.apply(change))
+                if let routes { report(refused: routes.apply(change)) }
                 hub?.apply(change) { owners.owner(of: $0) }
                 if case .snapshot(let all) = change {
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
@@ -58,7 +59,7 @@ import KilnStore
 extension RouteFeedService {
     /// The embedded store's feed: subscribe first, then the snapshot, so no change falls between.
     static func fromStore(
-        _ store: KilnStore, routes: RouteTableReference, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
+        _ store: KilnStore, routes: RouteTableReference?, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
     ) -> RouteFeedService {
         RouteFeedService(name: "store", routes: routes, owners: owners, hub: hub, changes: {
             let updates = store.routeUpdates()
