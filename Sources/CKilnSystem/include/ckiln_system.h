@@ -15,4 +15,14 @@ int ckiln_thread_set_fs_identity(uid_t uid, gid_t gid, size_t group_count, const
 /// The calling thread's supplementary groups: how many (at most `capacity` are written), or -1.
 int ckiln_thread_groups(size_t capacity, gid_t *groups);
 
+/// Starts `path` in a session of its own, its standard input /dev/null, its output and errors
+/// this process's, and `descriptors[i]` as its descriptor 3+i; every other descriptor closed.
+/// Returns 0 with the child's pid in `pid`, or an errno value.
+int ckiln_spawn_with_descriptors(
+    const char *path, char *const argv[], char *const envp[], const int *descriptors, size_t count, pid_t *pid);
+
+/// A copy, in this process, of descriptor `fd` of process `pid` (pidfd_getfd: root, or the same
+/// user where ptrace is allowed), close-on-exec. Returns it, or -1 with errno.
+int ckiln_copy_descriptor(pid_t pid, int fd);
+
 #endif

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import KilnProxy
 import KilnServer
 import Logging
 
 /// `kiln serve-proxy SERVE-ARGUMENTS…` (hidden): the proxy process that `kiln serve` starts and
 /// supervises. It reads `kiln serve`'s own arguments, so its flags mean what they meant there,
-/// follows the control plane's route feed over the data directory's Unix socket, listens with
-/// `SO_REUSEPORT` (so its replacement can listen beside it), and says when it is ready.
+/// follows the control plane's route feed over the data directory's Unix socket, listens on the
+/// sockets the supervisor hands it (`InheritedListeners`), and says when it is ready.
 struct ServeProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve-proxy", shouldDisplay: false)
 
@@ -18,6 +19,11 @@ struct ServeProxyCommand: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: serve.data).standardizedFileURL.path
         var configuration = try serve.proxy.configuration(dataDirectory: directory, forceAllowHTTP: serve.demo)
         configuration.reusePort = true
+        if let listeners = ProcessInfo.processInfo.environment[InheritedListeners.environmentName] {
+            configuration.inheritedListeners = try InheritedListeners(environmentValue: listeners)
+            // Not for anything this process might start.
+            unsetenv(InheritedListeners.environmentName)
+        }
         var logger = Logger(label: "kiln.proxy")
         logger.logLevel = Logger.Level(rawValue: serve.logLevel) ?? .info
         let socket = directory + "/" + ServeDefaults.socketName

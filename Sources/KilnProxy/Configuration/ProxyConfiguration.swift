@@ -20,6 +20,8 @@ public struct ProxyConfiguration: Sendable {
     /// Listen with `SO_REUSEPORT`, so a new proxy process can take new connections on the same
     /// addresses while the old one drains (a restart without refused connections).
     public var reusePort = false
+    /// Listening sockets handed over by a supervisor, used instead of binding `http` and `https`.
+    public var inheritedListeners = InheritedListeners()
     /// What one client address may ask: requests per second, open connections, a User-Agent.
     public var clientLimits: ClientLimitPolicy
     /// How long a stopping proxy lets its open connections finish before it closes them.

@@ -16,12 +16,18 @@ public final class ProxyServer: Service, Sendable {
     let logger: Logger
     let metrics: ProxyMetrics
     let onListening: @Sendable ([String: SocketAddress]) -> Void
+    let listenWhen: @Sendable () async -> Void
 
+    /// - Parameter listenWhen: returns when the proxy may take connections (its routes are
+    ///   loaded): a proxy that shares its listening sockets with a serving one must not answer
+    ///   from an empty table.
     public init(
         configuration: ProxyConfiguration, routes: RouteTableReference, notices: ToolNotices = ToolNotices(),
         owners: BackendOwners = BackendOwners(resolver: nil), metrics: ProxyMetrics = ProxyMetrics(), logger: Logger,
+        listenWhen: @escaping @Sendable () async -> Void = {},
         onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
     ) throws(KilnError) {
+        self.listenWhen = listenWhen
         try configuration.timeouts.validate()
         try configuration.clientLimits.validate()
         self.notices = notices
@@ -50,18 +56,17 @@ public final class ProxyServer: Service, Sendable {
             routes: routes)
         var channels: [any Channel] = []
         var listening: [String: SocketAddress] = [:]
+        await listenWhen()
         do {
             if let http = configuration.http {
-                let channel = try await bootstrap(group: group, shared: shared, pools: poolByLoop, tls: nil)
-                    .bind(host: http.host, port: http.port).get()
+                let channel = try await listen(bootstrap(group: group, shared: shared, pools: poolByLoop, tls: nil), "http", http)
                 channels.append(channel)
                 listening["http"] = channel.localAddress
                 logger.notice("proxy listening", metadata: ["http": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             }
             if let https = configuration.https {
                 let context = try TLSContextFactory.makeContext(configuration.tls, domain: configuration.domain, logger: logger)
-                let channel = try await bootstrap(group: group, shared: shared, pools: poolByLoop, tls: context)
-                    .bind(host: https.host, port: https.port).get()
+                let channel = try await listen(bootstrap(group: group, shared: shared, pools: poolByLoop, tls: context), "https", https)
                 channels.append(channel)
                 listening["https"] = channel.localAddress
                 logger.notice("proxy listening", metadata: ["https": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
@@ -117,6 +122,14 @@ public final class ProxyServer: Service, Sendable {
         if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 {
             logger.warning("cannot raise the open-file limit", metadata: ["hard": "\(limit.rlim_max)"])
         }
+    }
+
+    /// Listens on the socket handed over for `name`, or binds `address`.
+    private func listen(_ bootstrap: ServerBootstrap, _ name: String, _ address: HostPort) async throws -> any Channel {
+        if let descriptor = configuration.inheritedListeners.descriptors[name] {
+            return try await bootstrap.withBoundSocket(descriptor).get()
+        }
+        return try await bootstrap.bind(host: address.host, port: address.port).get()
     }
 
     private func bootstrap(

@@ -125,7 +125,8 @@ public struct Platform: Sendable {
         case .supervised(let executable, let arguments):
             // The proxy's process serves its metrics itself: it reads `--proxy-metrics` from the same arguments.
             proxyServices.append(.init(service: ProxySupervisor(
-                executable: executable, arguments: arguments, readyFile: directory.proxyReadyFile, logger: logger)))
+                executable: executable, arguments: arguments, addresses: ProxyListeners.addresses(of: proxyConfiguration),
+                readyFile: directory.proxyReadyFile, logger: logger)))
         }
         let routeFeed: RouteFeedService
         switch configuration.routeSource {

@@ -63,7 +63,7 @@ public struct ProxyNode: Sendable {
         let metrics = ProxyMetrics()
         let server = try ProxyServer(
             configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics, logger: logger,
-            onListening: { _ in readiness.listening() })
+            listenWhen: { await readiness.routesLoaded(within: Self.routesWait) }, onListening: { _ in readiness.listening() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
         if let metricsAddress {
             services.append(
@@ -76,19 +76,49 @@ public struct ProxyNode: Sendable {
         try await group.run()
     }
 
+    /// How long a proxy waits for its routes before it listens all the same (its control plane is
+    /// down too): then it answers every request with a page rather than leaving clients waiting.
+    static let routesWait: Duration = .seconds(10)
+
     /// Says the proxy is ready once it both listens and routes.
     final class Readiness: Sendable {
         let file: ProxyReadyFile?
         let logger: Logger
         private let state = Mutex((listening: false, synchronized: false, said: false))
+        private let loaded: AsyncStream<Void>
+        private let loadedInput: AsyncStream<Void>.Continuation
 
         init(file: ProxyReadyFile?, logger: Logger) {
             self.file = file
             self.logger = logger
+            (loaded, loadedInput) = AsyncStream<Void>.makeStream()
         }
 
         func listening() { update { $0.listening = true } }
-        func synchronized() { update { $0.synchronized = true } }
+        func synchronized() {
+            update { $0.synchronized = true }
+            loadedInput.finish()
+        }
+
+        /// Returns once the routes are loaded, or after `limit`.
+        func routesLoaded(within limit: Duration) async {
+            let loaded = self.loaded
+            let logger = self.logger
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await _ in loaded {}
+                    return true
+                }
+                group.addTask {
+                    try? await Task.sleep(for: limit)
+                    return false
+                }
+                if await group.next() == false {
+                    logger.warning("proxy: no routes after \(limit); listening all the same")
+                }
+                group.cancelAll()
+            }
+        }
 
         private func update(_ change: (inout (listening: Bool, synchronized: Bool, said: Bool)) -> Void) {
             let ready = state.withLock { state in

@@ -1,8 +1,10 @@
+import CKilnSystem
 import Foundation
+import KilnCore
+import KilnProxy
 import KilnRunner
 import Logging
 import ServiceLifecycle
-import Subprocess
 import UnixSignals
 
 #if canImport(Glibc)
@@ -12,7 +14,8 @@ import Glibc
 /// Runs the platform's proxy as a process of its own (`ProxySupervision` decides): a crash of the
 /// control plane leaves it serving its last routes, and a crash of the proxy is repaired at once.
 /// SIGHUP replaces it without a gap (a new binary or configuration). The proxy is its own session,
-/// so a Ctrl-C meant for `kiln serve` reaches it only through the supervisor's stop.
+/// so a Ctrl-C meant for `kiln serve` reaches it only through the supervisor's stop. The listening
+/// sockets are the supervisor's (`ProxyListeners`): every proxy it starts is handed them.
 final class ProxySupervisor: Service, Sendable {
     enum Event: Sendable {
         case started(ProxyReadyFile.Process)
@@ -24,6 +27,8 @@ final class ProxySupervisor: Service, Sendable {
 
     let executable: String
     let arguments: [String]
+    /// Where the proxy listens, by listener name.
+    let addresses: [(name: String, address: HostPort)]
     let readyFile: ProxyReadyFile
     let logger: Logger
     /// How long a new proxy may take to listen and route before it counts as failed.
@@ -32,11 +37,13 @@ final class ProxySupervisor: Service, Sendable {
     let stopGrace: Duration
 
     init(
-        executable: String, arguments: [String], readyFile: ProxyReadyFile, logger: Logger, startTimeout: Duration = .seconds(30),
+        executable: String, arguments: [String], addresses: [(name: String, address: HostPort)], readyFile: ProxyReadyFile,
+        logger: Logger, startTimeout: Duration = .seconds(30),
         stopGrace: Duration = .seconds(10)
     ) {
         self.executable = executable
         self.arguments = arguments
+        self.addresses = addresses
         self.readyFile = readyFile
         self.logger = logger
         self.startTimeout = startTimeout
@@ -52,12 +59,13 @@ final class ProxySupervisor: Service, Sendable {
         var supervision = ProxySupervision()
         let adopted = readyFile.runningProcess()
         if let adopted { logger.notice("proxy: still serving from before; adopted", metadata: ["pid": "\(adopted.pid)"]) }
+        let listeners = try adopted.flatMap { ProxyListeners.copy(from: $0.pid, addresses, logger: logger) } ?? ProxyListeners.bind(addresses)
         await withGracefulShutdownHandler {
             var action = supervision.begin(adopting: adopted)
             var events = events.makeAsyncIterator()
             while true {
                 if case .finished = action { break }
-                await perform(action, input: input)
+                await perform(action, listeners: listeners, input: input)
                 if case .stopped = supervision.state { break }
                 guard let event = await events.next() else { break }
                 switch event {
@@ -83,14 +91,14 @@ final class ProxySupervisor: Service, Sendable {
         readyFile.remove()
     }
 
-    private func perform(_ action: ProxySupervision.Action, input: AsyncStream<Event>.Continuation) async {
+    private func perform(_ action: ProxySupervision.Action, listeners: ProxyListeners, input: AsyncStream<Event>.Continuation) async {
         switch action {
         case .none, .finished:
             break
         case .start(let delay):
             Task {
                 if delay > .zero { try? await Task.sleep(for: delay) }
-                input.yield(await self.start().map { .started($0) } ?? .startFailed)
+                input.yield(await self.start(listeners: listeners).map { .started($0) } ?? .startFailed)
             }
         case .watch(let process):
             watch(process, input: input)
@@ -106,45 +114,62 @@ final class ProxySupervisor: Service, Sendable {
     private func watch(_ process: ProxyReadyFile.Process, input: AsyncStream<Event>.Continuation) {
         Task {
             try? await ProcessInspector.waitForExit(pid: process.pid, start: process.start, every: .milliseconds(50))
+            Self.reap(process.pid)
             input.yield(.exited(process))
         }
     }
 
     /// Starts a proxy and waits until it is ready; nil when it ends or times out first.
-    private func start() async -> ProxyReadyFile.Process? {
-        let (spawned, announce) = AsyncStream<Int32>.makeStream()
-        let executable = self.executable
-        let arguments = self.arguments
-        let logger = self.logger
-        // Not a child of any task of the platform's: the proxy outlives a stop of the platform
-        // that is not a graceful one.
-        Task.detached {
-            var options = PlatformOptions()
-            options.createSession = true
-            do {
-                _ = try await Subprocess.run(
-                    .path(.init(executable)), arguments: Arguments(arguments), platformOptions: options, input: .none,
-                    output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false),
-                    error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
-                ) { execution in
-                    announce.yield(execution.processIdentifier.value)
-                    announce.finish()
-                }
-            } catch {
-                logger.error("proxy: cannot start \(executable)", metadata: ["error": "\(error)"])
-            }
-            announce.finish()
+    private func start(listeners: ProxyListeners) async -> ProxyReadyFile.Process? {
+        let pid: Int32
+        do {
+            pid = try spawn(listeners: listeners)
+        } catch {
+            logger.error("proxy: cannot start \(executable)", metadata: ["error": "\(error)"])
+            return nil
         }
-        var iterator = spawned.makeAsyncIterator()
-        guard let pid = await iterator.next(), let start = ProcessInspector.startTime(of: pid) else { return nil }
+        guard let start = ProcessInspector.startTime(of: pid) else {
+            Self.reap(pid)
+            return nil
+        }
         let deadline = ContinuousClock.now + startTimeout
         while ContinuousClock.now < deadline {
             if let ready = readyFile.runningProcess(), ready.pid == pid { return ready }
-            guard ProcessInspector.isAlive(pid: pid, start: start) else { return nil }
+            guard ProcessInspector.isAlive(pid: pid, start: start) else {
+                Self.reap(pid)
+                return nil
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.error("proxy: not ready within \(startTimeout); stopping it", metadata: ["pid": "\(pid)"])
         await ProcessInspector.stopGroup(pid, start: start, grace: stopGrace)
+        Self.reap(pid)
         return nil
+    }
+
+    /// Starts the proxy's process in a session of its own (it outlives a stop of the platform
+    /// that is not a graceful one) with the listeners as its descriptors 3, 4, ….
+    private func spawn(listeners: ProxyListeners) throws(KilnError) -> Int32 {
+        var environment = ProcessInfo.processInfo.environment
+        environment[InheritedListeners.environmentName] = listeners.inherited.environmentValue
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        let descriptors = listeners.listeners.map(\.descriptor)
+        var pid: pid_t = 0
+        let result = descriptors.withUnsafeBufferPointer { descriptors in
+            ckiln_spawn_with_descriptors(executable, argv, envp, descriptors.baseAddress, descriptors.count, &pid)
+        }
+        guard result == 0 else { throw KilnError(.internalError, "cannot start \(executable): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// Collects the exit of a proxy that was this process's child (an adopted one is not: no-op).
+    static func reap(_ pid: Int32) {
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
     }
 }
