@@ -173,6 +173,24 @@ import Testing
         #expect(try curl([url + "/echo"]).status == 502)
     }
 
+    /// A backend silent in the middle of its response is cut off after the stall timeout, on
+    /// HTTP/1 (the fast path) and HTTP/2 (the general path); one that sends a little at a time,
+    /// for longer than the timeout in all, is not.
+    @Test func aBackendStalledMidBodyIsCutOffButASteadyOneIsNot() throws {
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--backend-stall-timeout", "1"])
+        defer { fixture.stop() }
+        for (base, version) in [(fixture.server.httpURL, "--http1.1"), (fixture.server.httpsURL, "--http2")] {
+            let url = base + "/\(fixture.tool)"
+            let began = Date()
+            let stalled = try curl([version, url + "/stall?s=8"])
+            let waited = Date().timeIntervalSince(began)
+            #expect(stalled.status == 200 && stalled.body == "12345", "\(version): \(stalled)")
+            #expect(waited < 6, "\(version): cut off after \(waited) s, not when the backend went on")
+            let steady = try curl([version, url + "/drip?n=5&every=0.5"])
+            #expect(steady.status == 200 && steady.body == "ddddd", "\(version): \(steady)")
+        }
+    }
+
     @Test func contradictoryTimeoutsAreRefusedAtStart() throws {
         let result = try runCommand(
             KilnBinary.path,
@@ -214,6 +232,25 @@ import Testing
         let third = try #require(result.response.range(of: "/\(tool)/third"))
         #expect(first.lowerBound < second.lowerBound && second.lowerBound < third.lowerBound)
         #expect(result.peerClosed)
+    }
+
+    /// Requests pipelined faster than they are answered are held up to a limit (then no more is
+    /// read); a flood that one read brings beyond four times that closes the connection. On the
+    /// general path (an HTTP/1.0 request moves the connection there), the proxy still serving.
+    @Test func aFloodOfPipelinedHeadsClosesTheConnection() throws {
+        let metricsPort = freeLoopbackPort()
+        let fixture = try ProxyFixture(serverArguments: ["--allow-http", "--rate-limit", "0", "--proxy-metrics", "127.0.0.1:\(metricsPort)"])
+        defer { fixture.stop() }
+        let tool = fixture.tool
+        let first = "GET /\(tool)/slow?s=1 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nUser-Agent: kiln-test\r\n\r\n"
+        let flood = String(repeating: "GET /\(tool)/x HTTP/1.1\r\nHost: x\r\nUser-Agent: kiln-test\r\n\r\n", count: 20_000)
+        let result = try rawExchange(port: fixture.server.httpPort, Array((first + flood).utf8), timeout: 10)
+        #expect(result.peerClosed, "the flood's connection was closed")
+        #expect(result.response.components(separatedBy: "HTTP/1.1 200").count < 1000, "\(result.response.prefix(300))")
+        // A client that pipelines a few is answered in full (pipelinedRequestsAreAnsweredInOrder).
+        #expect(try curl([fixture.server.httpURL + "/\(tool)/echo"]).status == 200)
+        let metrics = try curl(["http://127.0.0.1:\(metricsPort)/metrics"])
+        #expect(metrics.body.contains("kiln_proxy_refused_total{reason=\"pipelining\"} 1"), "\(metrics.body)")
     }
 
     @Test func everyFramingOfABackendsResponseReachesTheClientWhole() throws {

@@ -30,6 +30,7 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "Seconds a TLS connection may take to finish its handshake.") var tlsHandshakeTimeout: Int = 10
     @Option(help: "Seconds a client may read nothing of a response before its connection is closed.") var sendTimeout: Int = 60
     @Option(help: "Seconds a websocket (upgraded) connection may pass no byte before it is closed.") var tunnelIdleTimeout: Int = 3600
+    @Option(help: "Seconds a backend may send nothing once its response has begun before it is cut off.") var backendStallTimeout: Int = 60
     @Option(help: "Requests per second one client address may keep up (0: no limit); past it, 429.") var rateLimit: Int = 100
     @Option(help: "Requests one client address may make at once above its rate.") var rateBurst: Int = 100
     @Option(help: "Connections one client address may hold open (0: no cap).") var maxConnectionsPerAddress: Int = 256
@@ -68,6 +69,7 @@ struct ProxyOptions: ParsableArguments {
         timeouts.tlsHandshake = try Self.seconds(tlsHandshakeTimeout, "tls-handshake-timeout")
         timeouts.send = try Self.seconds(sendTimeout, "send-timeout")
         timeouts.tunnelIdle = try Self.seconds(tunnelIdleTimeout, "tunnel-idle-timeout")
+        timeouts.backendStall = try Self.seconds(backendStallTimeout, "backend-stall-timeout")
         try timeouts.validate()
         let clientLimits = ClientLimitPolicy(
             requestsPerSecond: rateLimit, burst: rateBurst, connectionsPerAddress: maxConnectionsPerAddress,

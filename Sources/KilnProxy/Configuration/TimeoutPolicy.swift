@@ -34,6 +34,10 @@ public struct TimeoutPolicy: Sendable, Hashable {
     /// A websocket (or other upgraded) tunnel with no byte either way for this long is closed,
     /// as Toolforge's front closes them.
     public var tunnelIdle: TimeAmount = .hours(1)
+    /// A backend that sends nothing for this long once its response has begun is cut off (the
+    /// client's connection closed, as the response cannot be finished): a stalled backend holds
+    /// no client. Not counted while the client is the one not reading.
+    public var backendStall: TimeAmount = .seconds(60)
 
     public init(
         read: Class = .init(firstByte: .seconds(60), outer: .seconds(75), maxBodyBytes: 1 << 20),
@@ -76,8 +80,11 @@ public struct TimeoutPolicy: Sendable, Hashable {
                 throw KilnError(.badRequest, "the \(name) class's body limit must not be negative")
             }
         }
-        guard headerRead > .zero, idle > .zero, connect > .zero, tlsHandshake > .zero, send > .zero, tunnelIdle > .zero else {
-            throw KilnError(.badRequest, "the connect, header-read, idle, TLS handshake, send and tunnel idle timeouts must be positive")
+        guard headerRead > .zero, idle > .zero, connect > .zero, tlsHandshake > .zero, send > .zero, tunnelIdle > .zero,
+            backendStall > .zero
+        else {
+            throw KilnError(
+                .badRequest, "the connect, header-read, idle, TLS handshake, send, tunnel idle and backend stall timeouts must be positive")
         }
         guard maxHeaderBytes >= 1024 else { throw KilnError(.badRequest, "the header limit must be at least 1024 bytes") }
     }

@@ -31,10 +31,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// Pipelined requests that arrived while an exchange was under way, replayed in order. Held
     /// here rather than by pausing reads, which would cost two epoll changes per request.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// What the held parts cost: body bytes, and for each head its size on the wire and a share
+    /// for the object it became, so that a flood of tiny heads counts as much as a body.
     private var pipelinedBytes = 0
     private var requestEndReceived = false
     private var draining = false
+    /// Past it, no more is read from the client until the held parts are taken.
     private static let pipelinedLimit = 64 * 1024
+    /// Past it, the connection is closed: one read (NIO reads up to 16 buffers at once) brought
+    /// more held requests than the read limit can stop, a flood no client sends in good faith.
+    private static let pipelinedHardLimit = 4 * pipelinedLimit
+    private var refusedPipelining = false
     /// Whether the exchange's pattern has several backends: only then is it balanced, counted as
     /// outstanding and its connect failures ejected, so a lone backend costs nothing extra.
     private var balanced = false
@@ -68,9 +75,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        guard !refusedPipelining else { return }
         if !pipelined.isEmpty || (requestEndReceived && !machine.isIdle) {
-            if case .body(let buffer) = part { pipelinedBytes += buffer.readableBytes }
+            pipelinedBytes += Self.cost(of: part)
             pipelined.append(part)
+            if pipelinedBytes > Self.pipelinedHardLimit {
+                refusedPipelining = true
+                pipelined.removeAll()
+                pipelinedBytes = 0
+                upstreams.metrics.refused(.pipelining)
+                perform(machine.clientClosed())
+                context.close(promise: nil)
+            }
             return
         }
         handle(part, context: context)
@@ -103,6 +119,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
+    /// What a held part counts towards the pipelining limits.
+    static func cost(of part: HTTPServerRequestPart) -> Int {
+        switch part {
+        case .head(let head):
+            // The request line and fields as sent, plus what a parsed head costs beyond them.
+            head.headers.reduce(head.uri.utf8.count + 256) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        case .body(let buffer):
+            buffer.readableBytes
+        case .end:
+            16
+        }
+    }
+
     /// Replays pipelined parts while exchanges finish.
     private func drainPipelined(context: ChannelHandlerContext) {
         guard !draining else { return }
@@ -111,7 +140,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         while let part = pipelined.first {
             if case .head = part, !machine.isIdle { break }
             pipelined.removeFirst()
-            if case .body(let buffer) = part { pipelinedBytes -= buffer.readableBytes }
+            pipelinedBytes -= Self.cost(of: part)
             handle(part, context: context)
             if self.context == nil { return }
         }
@@ -129,6 +158,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         upstream?.handler.setReadsPaused(!context.channel.isWritable)
+        if context.channel.isWritable {
+            timer.backendProgressed(on: context.eventLoop) { [weak self] in self?.timerFired() }
+        } else {
+            timer.clientHoldsBackend()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -248,15 +282,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .forwardRequestEnd:
             upstream?.handler.send(.end(nil), flush: true)
         case .forwardResponseHead(let head):
-            cancelTimers()
+            if head.status.code < 200 {
+                cancelTimers()
+            } else {
+                timer.awaitBody(within: shared.configuration.timeouts.backendStall, on: context.eventLoop) { [weak self] in self?.timerFired() }
+            }
             exchange.status = head.status.code
             let keepAlive = shared.keepsAlive(exchange.head?.isKeepAlive ?? false)
             context.write(wrapOutboundOut(.head(ForwardedHeaders.responseHead(head, keepAlive: keepAlive))), promise: nil)
         case .forwardResponseBody(let buffer):
+            timer.backendProgressed(on: context.eventLoop) { [weak self] in self?.timerFired() }
             exchange.responseBodyBytes += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .finishResponse(let reuseUpstream, let closeClient):
             endOutstanding()
+            cancelTimers()
             if let upstream {
                 self.upstream = nil
                 if reuseUpstream { upstreams.general.release(upstream) } else { upstream.close() }

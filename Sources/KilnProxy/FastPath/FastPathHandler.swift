@@ -146,6 +146,11 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         upstream?.handler.setReadsPaused(!context.channel.isWritable)
+        if context.channel.isWritable {
+            timer.backendProgressed(on: context.eventLoop) { [weak self] in self?.timerFired() }
+        } else {
+            timer.clientHoldsBackend()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -254,13 +259,16 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         case .forwardRequestEnd:
             upstream?.handler.flush()
         case .forwardResponseHead(let head):
-            timer.clear()
-            if !head.isInformational {
+            if head.isInformational {
+                timer.clear()
+            } else {
                 status = UInt(head.status)
                 chunkedToClient = head.isChunkedToClient
+                timer.awaitBody(within: shared.configuration.timeouts.backendStall, on: context.eventLoop) { [weak self] in self?.timerFired() }
             }
             context.write(wrapOutboundOut(head.forwarded), promise: nil)
         case .forwardResponseBody(let buffer):
+            timer.backendProgressed(on: context.eventLoop) { [weak self] in self?.timerFired() }
             responseBodyBytes += buffer.readableBytes
             if chunkedToClient {
                 var size = context.channel.allocator.buffer(capacity: 20)
@@ -274,6 +282,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             }
         case .finishResponse(let reuseUpstream, let closeClient):
             outstanding.end(in: upstreams)
+            timer.clear()
             if let upstream {
                 self.upstream = nil
                 if reuseUpstream { upstreams.fast.release(upstream) } else { upstream.close() }

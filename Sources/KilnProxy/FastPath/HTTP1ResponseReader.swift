@@ -20,7 +20,8 @@ struct HTTP1ResponseReader {
 
     /// Where the chunked decoder is (RFC 9112 §7.1).
     enum Chunk: Equatable {
-        case size(value: Int, digits: Int, inExtension: Bool)
+        /// `extension`: how many bytes of a chunk extension were read (nil: not in one).
+        case size(value: Int, digits: Int, extension: Int?)
         case sizeLF(value: Int)
         case data(remaining: Int)
         case dataCR
@@ -42,6 +43,8 @@ struct HTTP1ResponseReader {
     }
 
     static let maxHeadBytes = 64 * 1024
+    /// The longest chunk extension taken from a backend: 4 KiB is far beyond any in use.
+    static let maxChunkExtensionBytes = 4096
 
     private(set) var state = State.idle
     /// Bytes of a head that did not arrive in one read.
@@ -123,7 +126,7 @@ struct HTTP1ResponseReader {
             case .length(let length):
                 state = length == 0 ? .ending : .fixedBody(remaining: length)
             case .chunked:
-                state = .chunkedBody(.size(value: 0, digits: 0, inExtension: false))
+                state = .chunkedBody(.size(value: 0, digits: 0, extension: nil))
             case .untilClose:
                 state = .untilClose
             }
@@ -142,17 +145,20 @@ struct HTTP1ResponseReader {
             }
             let byte = buffer.readInteger(as: UInt8.self)!
             switch chunk {
-            case .size(let value, let digits, let inExtension):
+            case .size(let value, let digits, let extensionBytes):
                 if byte == .cr {
                     guard digits > 0 else { throw fail("malformed chunk size") }
                     chunk = .sizeLF(value: value)
-                } else if inExtension {
+                } else if let extensionBytes {
                     guard byte >= 0x20 && byte != 0x7F || byte == .tab else { throw fail("malformed chunk extension") }
+                    // Extensions are ignored, not kept; the cap stops a backend that sends one forever.
+                    guard extensionBytes < Self.maxChunkExtensionBytes else { throw fail("chunk extension too long") }
+                    chunk = .size(value: value, digits: digits, extension: extensionBytes + 1)
                 } else if let digit = byte.hexValue {
                     guard digits < 15 else { throw fail("chunk too large") }
-                    chunk = .size(value: value << 4 | digit, digits: digits + 1, inExtension: false)
+                    chunk = .size(value: value << 4 | digit, digits: digits + 1, extension: nil)
                 } else if (byte == UInt8(ascii: ";") || byte == .space || byte == .tab) && digits > 0 {
-                    chunk = .size(value: value, digits: digits, inExtension: true)
+                    chunk = .size(value: value, digits: digits, extension: 0)
                 } else {
                     throw fail("malformed chunk size")
                 }
@@ -164,7 +170,7 @@ struct HTTP1ResponseReader {
                 chunk = .dataLF
             case .dataLF:
                 guard byte == .lf else { throw fail("chunk longer than its size") }
-                chunk = .size(value: 0, digits: 0, inExtension: false)
+                chunk = .size(value: 0, digits: 0, extension: nil)
             case .trailer(let lineStart):
                 chunk = byte == .cr ? .trailerLF(lineWasEmpty: lineStart) : .trailer(lineStart: false)
             case .trailerLF(let lineWasEmpty):

@@ -31,7 +31,7 @@ extension ProxyMetricsSnapshot {
         text.sample("kiln_proxy_upstream_connect_timeouts_total", [], upstreamConnectTimeouts)
         text.family("kiln_proxy_upstream_response_timeouts_total", .counter, "Exchanges whose backend did not answer in time.")
         text.sample("kiln_proxy_upstream_response_timeouts_total", [], upstreamResponseTimeouts)
-        text.family("kiln_proxy_refused_total", .counter, "Clients turned away by a rate limit or a connection cap, by reason.")
+        text.family("kiln_proxy_refused_total", .counter, "Clients turned away by a rate limit, a connection cap or a pipelining flood, by reason.")
         for reason in ProxyRefusal.allCases {
             text.sample("kiln_proxy_refused_total", [("reason", reason.label)], refusals(reason))
         }

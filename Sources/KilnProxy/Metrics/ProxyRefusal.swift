@@ -6,11 +6,14 @@ public enum ProxyRefusal: Int, CaseIterable, Sendable, Hashable {
     /// A connection closed at once because a cap on open connections (per client address or in
     /// all) was reached.
     case connectionLimit
+    /// A connection closed because it pipelined more requests at once than the proxy holds.
+    case pipelining
 
     public var label: String {
         switch self {
         case .rateLimited: "rate_limited"
         case .connectionLimit: "connection_limit"
+        case .pipelining: "pipelining"
         }
     }
 }

@@ -9,6 +9,8 @@ GET  .../ws               websocket echo (text and binary frames)
 GET  .../hangup           closes the connection without answering
 GET  .../untilclose       a body delimited by closing the connection (no length, not chunked)
 GET  .../early            103 Early Hints, then the JSON answer
+GET  .../stall?s=N        10 bytes announced, 5 sent, then N seconds of silence before the rest
+GET  .../drip?n=N&every=S N chunks of one byte, one every S seconds
 """
 import base64, hashlib, json, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +69,25 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.endswith("/untilclose"):
             self.close_connection = True
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"y" * 100000)
+            return
+        if url.path.endswith("/stall"):
+            self.send_response(200)
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+            self.wfile.write(b"12345")
+            self.wfile.flush()
+            time.sleep(float(query.get("s", ["1"])[0]))
+            self.wfile.write(b"67890")
+            return
+        if url.path.endswith("/drip"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for _ in range(int(query.get("n", ["1"])[0])):
+                self.wfile.write(b"1\r\nd\r\n")
+                self.wfile.flush()
+                time.sleep(float(query.get("every", ["1"])[0]))
+            self.wfile.write(b"0\r\n\r\n")
             return
         if url.path.endswith("/early"):
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")

@@ -181,6 +181,16 @@ import Testing
         #expect(readFails([Self.chunkedHead + "0\r\nX: 1\r\n\rX"]) != nil, "CR without LF in the trailer")
     }
 
+    @Test func chunkExtensionsAreTakenUpToTheirCap() throws {
+        let longest = String(repeating: "e", count: HTTP1ResponseReader.maxChunkExtensionBytes)
+        #expect(try read(Self.chunkedHead + "2;" + longest + "\r\nab\r\n0\r\n\r\n").contains(.body("ab")))
+        let tooLong = String(repeating: "e", count: HTTP1ResponseReader.maxChunkExtensionBytes + 1)
+        #expect(readFails([Self.chunkedHead + "2;" + tooLong + "\r\nab\r\n0\r\n\r\n"]) == .init(reason: "chunk extension too long"))
+        // Counted across reads, not per read.
+        let pieces = [Self.chunkedHead + "2;"] + Array(repeating: String(repeating: "e", count: 1000), count: 5) + ["\r\nab\r\n0\r\n\r\n"]
+        #expect(readFails(pieces) == .init(reason: "chunk extension too long"))
+    }
+
     @Test func chunkDataLongerThanItsSizeThrows() {
         #expect(readFails([Self.chunkedHead + "3\r\nabcd\r\n0\r\n\r\n"]) != nil)
         #expect(readFails([Self.chunkedHead + "3\r\nabc\rX\r\n0\r\n\r\n"]) != nil)
