@@ -35,6 +35,18 @@ import Testing
         #expect(origin.uri == "/http://x/" && origin.headers["host"] == ["a"])
     }
 
+    @Test func anHTTP2PathIsOriginFormOrAnAsteriskForOptions() {
+        // RFC 9113 §8.3.1.
+        func problem(_ method: HTTPMethod, _ uri: String) -> String? {
+            RequestFraming.http2TargetProblem(HTTPRequestHead(version: .http2, method: method, uri: uri, headers: [:]))
+        }
+        #expect(problem(.GET, "/a?b") == nil)
+        #expect(problem(.OPTIONS, "*") == nil)
+        for refused in ["http://evil/a", "https://x/", "", "a/b", "*"] {
+            #expect(problem(.GET, refused) != nil, "\(refused)")
+        }
+    }
+
     @Test func anHTTP11RequestNeedsExactlyOneValidHost() {
         // RFC 9112 §3.2.
         #expect(RequestFraming.problem(head([], host: [])) == "no Host")

@@ -97,7 +97,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .head(var head):
             requestEndReceived = false
             context.triggerUserOutboundEvent(ProxyConnectionEvent.requestHeadReceived, promise: nil)
-            let targetProblem = RequestFraming.toOriginForm(&head)
+            let targetProblem = isHTTP2Stream ? RequestFraming.http2TargetProblem(head) : RequestFraming.toOriginForm(&head)
             exchange = ExchangeRecord(head: head)
             meter.begin()
             let decision = targetProblem.map { RoutingDecision.respond(.badRequest($0), closeAfter: true) } ?? decide(head)

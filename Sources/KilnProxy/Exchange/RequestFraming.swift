@@ -50,6 +50,14 @@ enum RequestFraming {
         return nil
     }
 
+    /// RFC 9113 §8.3.1: an HTTP/2 request's `:path` is origin-form (or `*` for OPTIONS); any
+    /// other is malformed, and its authority could disagree with `:authority`, so it is refused
+    /// rather than rewritten as HTTP/1's absolute-form is.
+    static func http2TargetProblem(_ head: HTTPRequestHead) -> String? {
+        if head.uri.utf8.first == UInt8(ascii: "/") || (head.method == .OPTIONS && head.uri == "*") { return nil }
+        return "an HTTP/2 :path must begin with /"
+    }
+
     static func isChunked(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
     }
