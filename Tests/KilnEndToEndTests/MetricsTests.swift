@@ -27,7 +27,13 @@ import Testing
         #expect(try curl([fixture.server.httpURL + "/nosuchtool/"]).status == 503)
         #expect(try curl([fixture.server.httpURL + "/"]).status == 404)
 
-        let scrape = try curl(["-i", "http://127.0.0.1:\(metricsPort)/metrics"])
+        // Scrapes bring the metrics token of the data directory; none, or the admin's, is refused.
+        let proxyMetricsURL = "http://127.0.0.1:\(metricsPort)/metrics"
+        let metricsToken = try String(contentsOfFile: fixture.server.dataDirectory + "/metrics.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try curl([proxyMetricsURL]).status == 401)
+        #expect(try curl(["-H", "Authorization: Bearer \(fixture.server.adminToken)", proxyMetricsURL]).status == 401)
+        let scrape = try curl(["-i", "-H", "Authorization: Bearer \(metricsToken)", proxyMetricsURL])
         #expect(scrape.status == 200, "\(scrape)")
         #expect(scrape.headers.lowercased().contains("content-type: text/plain; version=0.0.4"), "\(scrape.headers)")
         let proxy = samples(scrape.body)
@@ -41,6 +47,11 @@ import Testing
         #expect(proxy["kiln_proxy_route_table_age_seconds"] != nil)
         #expect(proxy["kiln_proxy_open_connections"] != nil)
         #expect(try curl(["http://127.0.0.1:\(metricsPort)/other"]).status == 404)
+        // Once the tool has no routes, its series go.
+        #expect(try kiln("routes", "remove", "--data", fixture.server.dataDirectory, "--tool", tool, ".*").status == 0)
+        #expect(try curl([fixture.server.httpURL + "/\(tool)/page"]).status == 503)
+        let later = try curl(["-H", "Authorization: Bearer \(metricsToken)", proxyMetricsURL])
+        #expect(!later.body.contains(#"tool="\#(tool)""#), "\(later.body)")
 
         // The control plane's: the admin reads them; a tool is refused, and so is no one.
         let metricsURL = fixture.server.apiURL + "/metrics"

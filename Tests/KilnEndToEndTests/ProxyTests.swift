@@ -201,6 +201,15 @@ import Testing
         #expect(result.standardError.contains("outer timeout"), "\(result)")
     }
 
+    @Test func aProxyAloneServesMetricsOnlyWithAToken() throws {
+        let result = try runCommand(
+            KilnBinary.path,
+            ["proxy", "--routes", "redis://127.0.0.1:1", "--http", "127.0.0.1:\(freeLoopbackPort())", "--https", "off",
+             "--proxy-metrics", "127.0.0.1:\(freeLoopbackPort())"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("--proxy-metrics-token-file"), "\(result)")
+    }
+
     @Test func ambiguousFramingIsRefusedAndTheProxyKeepsServing() throws {
         let fixture = try ProxyFixture()
         defer { fixture.stop() }
@@ -249,7 +258,8 @@ import Testing
         #expect(result.response.components(separatedBy: "HTTP/1.1 200").count < 1000, "\(result.response.prefix(300))")
         // A client that pipelines a few is answered in full (pipelinedRequestsAreAnsweredInOrder).
         #expect(try curl([fixture.server.httpURL + "/\(tool)/echo"]).status == 200)
-        let metrics = try curl(["http://127.0.0.1:\(metricsPort)/metrics"])
+        let token = try String(contentsOfFile: fixture.server.dataDirectory + "/metrics.token", encoding: .utf8)
+        let metrics = try curl(["-H", "Authorization: Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", "http://127.0.0.1:\(metricsPort)/metrics"])
         #expect(metrics.body.contains("kiln_proxy_refused_total{reason=\"pipelining\"} 1"), "\(metrics.body)")
     }
 

@@ -43,9 +43,14 @@ struct ProxyRunCommand: AsyncParsableCommand {
                 "kiln proxy needs --routes redis://[USER:PASSWORD@]HOST:PORT[/DB] or --control-plane http://HOST:PORT: a proxy alone has no store of its own")
         }
         let directory = URL(fileURLWithPath: data).standardizedFileURL.path
+        let metricsAddress = try proxy.metricsAddress()
+        let metricsToken = try proxy.metricsToken()
+        if metricsAddress != nil && metricsToken == nil {
+            throw CLIError.user("--proxy-metrics needs --proxy-metrics-token-file: the metrics name tools, and every scrape brings the token")
+        }
         try await ProxyNode(
             configuration: try proxy.configuration(dataDirectory: directory), feed: feed, dataDirectory: directory,
-            metricsAddress: try proxy.metricsAddress(), logger: logger
+            metricsAddress: metricsAddress, metricsToken: metricsToken ?? "", logger: logger
         ).run()
     }
 }

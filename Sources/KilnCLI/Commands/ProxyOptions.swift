@@ -42,9 +42,20 @@ struct ProxyOptions: ParsableArguments {
     @Option(
         help: """
             Serve the proxy's metrics (GET /metrics, Prometheus text) on this address, e.g. 127.0.0.1:9101, or 'off'. \
-            They name tools and count their requests: bind where tools cannot connect, or firewall it.
+            A scrape brings the token of --proxy-metrics-token-file as 'Authorization: Bearer'.
             """)
     var proxyMetrics: String = "off"
+    @Option(
+        help: """
+            A file (not readable by others) whose first line is the token scrapes of the proxy's metrics bring; \
+            kiln serve's default is DATA/metrics.token, made at its first start.
+            """)
+    var proxyMetricsTokenFile: String?
+
+    /// The token of --proxy-metrics-token-file, if given.
+    func metricsToken() throws -> String? {
+        try proxyMetricsTokenFile.map { try PasswordFile(path: $0).read() }
+    }
 
     /// Where the proxy's metrics are served, if anywhere.
     func metricsAddress() throws -> HostPort? {

@@ -42,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
             proxy: try proxy.configuration(dataDirectory: directory, forceAllowHTTP: demo),
             routeSource: try routeSource.source(), unixUsers: unixUsers, demo: demo,
             mail: try smtp.map { MailRelay(relay: try HostPort(parsing: $0), from: mailFrom, domain: mailDomain) }, clockFile: clockFile,
-            proxyPlacement: placement(), proxyMetrics: proxyProcess == .inProcess ? try proxy.metricsAddress() : nil)
+            proxyPlacement: placement(), proxyMetrics: proxyProcess == .inProcess ? try proxy.metricsAddress() : nil,
+            proxyMetricsToken: try proxy.metricsToken())
         var logger = Logger(label: "kiln")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await Platform(configuration: configuration, logger: logger).run()

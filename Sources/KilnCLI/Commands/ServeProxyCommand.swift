@@ -29,7 +29,8 @@ struct ServeProxyCommand: AsyncParsableCommand {
         let socket = directory + "/" + ServeDefaults.socketName
         try await ProxyNode(
             configuration: configuration, feed: .controlPlane(ControlPlaneFeedSource(endpoint: .unixSocket(path: socket))),
-            dataDirectory: directory, metricsAddress: try serve.proxy.metricsAddress(), readyFile: ProxyReadyFile(path: directory + "/" + ServeDefaults.proxyReadyName), logger: logger
+            dataDirectory: directory, metricsAddress: try serve.proxy.metricsAddress(),
+            metricsToken: try serve.proxy.metricsToken() ?? PasswordFile(path: directory + "/" + ServeDefaults.metricsTokenName).read(), readyFile: ProxyReadyFile(path: directory + "/" + ServeDefaults.proxyReadyName), logger: logger
         ).run()
     }
 }

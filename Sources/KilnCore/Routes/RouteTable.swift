@@ -38,7 +38,7 @@ public struct RouteTable: Sendable {
     public var toolCount: Int { shards.reduce(0) { $0 + $1.count } }
 
     /// The tools that have routes.
-    var toolNames: some Sequence<String> { shards.lazy.flatMap(\.keys) }
+    public var toolNames: some Sequence<String> { shards.lazy.flatMap(\.keys) }
 
     func entries(of tool: String) -> [Entry] { shards[Self.shard(of: tool)][tool] ?? [] }
 

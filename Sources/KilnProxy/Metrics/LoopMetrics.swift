@@ -38,6 +38,12 @@ public final class LoopMetrics: @unchecked Sendable {
     /// A client was turned away (for the rate limits and connection caps).
     public func refused(_ reason: ProxyRefusal) { refusals[reason.rawValue] += 1 }
 
+    /// The counts, after forgetting the tools not in `routed` (nil: none forgotten).
+    func snapshot(forgettingAllBut routed: Set<String>?) -> ProxyMetricsSnapshot {
+        if let routed { tools = tools.filter { routed.contains($0.key) } }
+        return snapshot
+    }
+
     var snapshot: ProxyMetricsSnapshot {
         var snapshot = ProxyMetricsSnapshot()
         for (tool, tally) in tools { snapshot.requests[tool] = tally.snapshot }

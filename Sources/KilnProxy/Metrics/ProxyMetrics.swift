@@ -27,9 +27,12 @@ public final class ProxyMetrics: Sendable {
     /// Every loop's counts added up. Before the proxy runs: all zero.
     public func collect(now: ContinuousClock.Instant = .now) async throws -> ProxyMetricsSnapshot {
         let (loops, connections, routes) = sources.withLock { ($0.loops, $0.connections, $0.routes) }
+        // A tool whose routes are gone (deleted, or its webservice stopped) loses its counts, as
+        // Prometheus' clients forget a removed label set: the series do not outlive the tools.
+        let routed = routes.map { Set($0.snapshot.toolNames) }
         var total = ProxyMetricsSnapshot()
         for (loop, metrics) in loops {
-            total.add(try await loop.submit { metrics.snapshot }.get())
+            total.add(try await loop.submit { metrics.snapshot(forgettingAllBut: routed) }.get())
         }
         total.openConnections = connections?.count ?? 0
         if let routes {

@@ -88,10 +88,17 @@ struct DataDirectory {
     var adminTokenPath: String { path + "/" + ServeDefaults.adminTokenName }
 
     /// The admin token: written once (mode 0600) and kept for every later start.
-    func adminToken() throws(KilnError) -> String {
-        if let existing = PrivateDirectory.readSecret(adminTokenPath), !existing.isEmpty { return existing }
+    func adminToken() throws(KilnError) -> String { try secret(at: adminTokenPath) }
+
+    var metricsTokenPath: String { path + "/" + ServeDefaults.metricsTokenName }
+    /// The token scrapes of the proxy's metrics bring.
+    func metricsToken() throws(KilnError) -> String { try secret(at: metricsTokenPath) }
+
+    /// The token kept at `path`, made the first time.
+    private func secret(at path: String) throws(KilnError) -> String {
+        if let existing = PrivateDirectory.readSecret(path), !existing.isEmpty { return existing }
         let token = AccessToken.generate()
-        try PrivateDirectory.writeSecret(token + "\n", to: adminTokenPath)
+        try PrivateDirectory.writeSecret(token + "\n", to: path)
         return token
     }
 

@@ -47,6 +47,8 @@ public struct Platform: Sendable {
         let proxyConfiguration = configuration.proxy
         try directory.removeStaleSocket()
         let adminToken = try directory.adminToken()
+        // Made here also for a proxy of its own, which reads it from the data directory.
+        let metricsToken = try configuration.proxyMetricsToken ?? directory.metricsToken()
         try directory.restrictStore()
         let store = try KilnStore(path: directory.storePath, logger: logger)
         let tools = ToolService(store: store, accounts: accounts, logger: logger)
@@ -120,7 +122,7 @@ public struct Platform: Sendable {
             proxyServices.append(.init(service: try ProxyServer(
                 configuration: proxyConfiguration, routes: table, notices: notices, owners: owners, metrics: metrics, logger: logger)))
             if let address = configuration.proxyMetrics {
-                proxyServices.append(.init(service: ProxyMetricsServer(address: address, metrics: metrics, logger: logger)))
+                proxyServices.append(.init(service: ProxyMetricsServer(address: address, token: metricsToken, metrics: metrics, logger: logger)))
             }
         case .supervised(let executable, let arguments):
             // The proxy's process serves its metrics itself: it reads `--proxy-metrics` from the same arguments.

@@ -21,13 +21,16 @@ public struct PlatformConfiguration: Sendable {
     public var proxyPlacement: ProxyPlacement
     /// Where the proxy's `GET /metrics` is served, if anywhere (in process: by this process).
     public var proxyMetrics: HostPort?
+    /// The token a scrape of the proxy's metrics must bring (nil: DATA/metrics.token, made once).
+    public var proxyMetricsToken: String?
 
     public init(
         dataDirectory: String, api: HostPort, proxy: ProxyConfiguration, routeSource: RouteSource = .store,
         unixUsers: HostAccounts.UserMode = .auto, demo: Bool = false, mail: MailRelay? = nil, clockFile: String? = nil,
-        proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil
+        proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil, proxyMetricsToken: String? = nil
     ) {
         self.proxyMetrics = proxyMetrics
+        self.proxyMetricsToken = proxyMetricsToken
         self.dataDirectory = dataDirectory
         self.api = api
         self.proxy = proxy

@@ -8,6 +8,8 @@ public enum ServeDefaults {
     public static let socketName = "kiln.sock"
     public static let storeName = "kiln.sqlite"
     public static let adminTokenName = "admin.token"
+    /// What scrapes of the proxy's metrics bring (not the admin token: a scraper can do no more).
+    public static let metricsTokenName = "metrics.token"
     public static let lockName = "kiln.lock"
     public static let proxyReadyName = "proxy.ready"
 }

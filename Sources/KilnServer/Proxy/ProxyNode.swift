@@ -21,18 +21,20 @@ public struct ProxyNode: Sendable {
     public let feed: Feed
     /// Where the proxy keeps its self-signed certificate and access log.
     public let dataDirectory: String
-    /// Where `GET /metrics` is served (nil: nowhere).
+    /// Where `GET /metrics` is served (nil: nowhere), and the token a scrape must bring.
     public let metricsAddress: HostPort?
+    public let metricsToken: String
     /// Written (`PID START`) once the proxy listens and routes as its feed says: how a supervisor
     /// knows a new proxy is ready, and finds it again after a restart of its own.
     public let readyFile: ProxyReadyFile?
     public let logger: Logger
 
     public init(
-        configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, metricsAddress: HostPort? = nil,
+        configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, metricsAddress: HostPort? = nil, metricsToken: String = "",
         readyFile: ProxyReadyFile? = nil, logger: Logger
     ) {
         self.metricsAddress = metricsAddress
+        self.metricsToken = metricsToken
         self.configuration = configuration
         self.feed = feed
         self.dataDirectory = dataDirectory
@@ -66,8 +68,9 @@ public struct ProxyNode: Sendable {
             listenWhen: { await readiness.routesLoaded(within: Self.routesWait) }, onListening: { _ in readiness.listening() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
         if let metricsAddress {
+            guard !metricsToken.isEmpty else { throw KilnError(.badRequest, "the proxy's metrics need a token") }
             services.append(
-                .init(service: ProxyMetricsServer(address: metricsAddress, metrics: metrics, reusePort: configuration.reusePort, logger: logger)))
+                .init(service: ProxyMetricsServer(address: metricsAddress, token: metricsToken, metrics: metrics, reusePort: configuration.reusePort, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(
