@@ -83,7 +83,7 @@ kill -9 "$proxy"; killed=$(now)
 until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent: kiln-chaos' "$URL")" = 200 ] \
   && [ "$(cut -d' ' -f1 "$DATA/proxy.ready")" != "$proxy" ]; do sleep 0.01; done; back=$(now)
 wait "$wrk_pid" || true
-echo "2. kill -9 of the proxy: serving again after $(elapsed "$killed" "$back") s; requests lost $(failures "$WORK/2.txt") (in flight on the killed process, and refused until the new one listened)"
+echo "2. kill -9 of the proxy: serving again after $(elapsed "$killed" "$back") s; requests lost $(failures "$WORK/2.txt") (in flight on the killed process, at most one per wrk connection: 16; new connections wait in the listening sockets kiln serve holds)"
 
 # 3. A graceful replacement.
 load "$URL" "$DURATION" "$WORK/3.txt"; sleep 2

@@ -12,7 +12,7 @@ public enum ControlPlaneRouter {
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
         webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
         routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10),
-        metrics: ControlPlaneMetrics? = nil
+        metrics: ControlPlaneMetrics? = nil, envvars: EnvvarService? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
@@ -24,6 +24,7 @@ public enum ControlPlaneRouter {
         RoutesController(registry: routes, backendAdmission: routeBackends).register(on: router)
         if let routeFeed { RouteFeedController(hub: routeFeed, heartbeat: feedHeartbeat).register(on: router) }
         if let metrics { MetricsController(metrics: metrics).register(on: router) }
+        if let envvars { EnvvarsController(service: envvars).register(on: router) }
         if let webservices {
             WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
                 .register(on: router)

@@ -13,6 +13,7 @@ struct JobLaunch: Sendable {
     var record: JobRecord
     var image: JobImage
     var schedule: CronSchedule?
+    var environments: ToolEnvironments
 
     var spec: JobSpec { record.spec }
     var key: JobKey { JobKey(tool: tool.name, job: spec.name) }
@@ -29,7 +30,8 @@ struct JobLaunch: Sendable {
             tool: tool.name, job: spec.name, runID: run.id, attempt: attempt, command: spec.command, image: image,
             user: tool.unixUser, home: home, workingDirectory: spec.mount == .none ? "/" : home, output: logs.output,
             error: logs.error, memory: spec.effectiveMemory, cpu: spec.effectiveCPU,
-            timeout: spec.continuous ? nil : spec.effectiveTimeout, environment: environment)
+            timeout: spec.continuous ? nil : spec.effectiveTimeout, environment: environment,
+            toolEnvironment: environments.of(tool.name))
     }
 }
 

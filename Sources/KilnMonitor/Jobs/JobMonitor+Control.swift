@@ -177,7 +177,8 @@ extension JobMonitor: JobControl {
 
     /// Starts a declared job as its kind says.
     func activate(_ record: JobRecord, account: Tool, image: JobImage) async throws(KilnError) {
-        let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: try record.cronSchedule())
+        let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: try record.cronSchedule(),
+            environments: environments)
         launches[launch.key] = launch
         switch record.spec.kind {
         case .schedule:

@@ -33,6 +33,8 @@ public actor JobMonitor: Service {
     let logger: Logger
     let recorder: RunRecorder
     let metrics: MonitorMetrics
+    /// The tools' envvars, read at every attempt's start.
+    let environments: ToolEnvironments
 
     var launches: [JobKey: JobLaunch] = [:]
     var schedules: [JobKey: ScheduleTicks] = [:]
@@ -51,9 +53,10 @@ public actor JobMonitor: Service {
     public init(
         store: KilnStore, backend: any JobBackend, clock: any JobClock = SystemJobClock(), mailer: (any JobMailer)? = nil,
         homeOf: @escaping @Sendable (ToolName) -> String, configuration: Configuration = Configuration(),
-        metrics: MonitorMetrics = .none, logger: Logger
+        metrics: MonitorMetrics = .none, environments: ToolEnvironments = ToolEnvironments(), logger: Logger
     ) {
         self.metrics = metrics
+        self.environments = environments
         self.store = store
         self.backend = backend
         self.clock = clock
@@ -147,7 +150,7 @@ public actor JobMonitor: Service {
             }
             return try JobLaunch(
                 tool: tool, home: homeOf(record.tool), record: record, image: configuration.catalogue.resolve(record.spec.image),
-                schedule: record.cronSchedule())
+                schedule: record.cronSchedule(), environments: environments)
         } catch {
             logger.error("a declared job cannot run", metadata: ["tool": "\(record.tool)", "job": "\(record.name)", "error": "\(error)"])
             return nil

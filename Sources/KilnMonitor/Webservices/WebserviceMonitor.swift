@@ -41,13 +41,17 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     /// Told when a tool's webservice fails (with the reason) or comes back (nil), so that the
     /// proxy's "not running" page can say which.
     let onFailureChange: @Sendable (ToolName, String?) -> Void
+    /// The tools' envvars, read at every replica's start.
+    let environments: ToolEnvironments
     private var drivers: [ToolName: [ReplicaDriver]] = [:]
 
     public init(
         store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
         kilnExecutable: String, runtimeDirectory: RuntimeDirectory? = nil, configuration: Configuration = Configuration(),
-        metrics: MonitorMetrics = .none, logger: Logger, onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
+        metrics: MonitorMetrics = .none, environments: ToolEnvironments = ToolEnvironments(), logger: Logger,
+        onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
     ) {
+        self.environments = environments
         self.runtimeDirectory = runtimeDirectory
         self.store = store
         self.registrar = registrar
@@ -275,7 +279,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     private func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
         WebserviceLaunch(
             tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable,
-            runtimeDirectory: runtimeDirectory)
+            runtimeDirectory: runtimeDirectory, environments: environments)
     }
 
     private func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {

@@ -43,13 +43,17 @@ public struct JobSubmission: Sendable, Hashable {
     public var cpu: CPUQuantity
     /// nil for a continuous job; a grid is told it as the run's hard limit.
     public var timeout: Int?
+    /// The platform's variables for this run (its port, its replica), over everything else.
     public var environment: [String: String]
+    /// The tool's envvars: over the defaults (PATH, LANG), under the platform's variables.
+    public var toolEnvironment: [String: String]
 
     public init(
         tool: ToolName, job: String, runID: Int64, attempt: Int, command: String, image: JobImage, user: UnixIdentity?,
         home: String, workingDirectory: String, output: HomePath?, error: HomePath?, memory: MemorySize,
-        cpu: CPUQuantity, timeout: Int?, environment: [String: String]
+        cpu: CPUQuantity, timeout: Int?, environment: [String: String], toolEnvironment: [String: String] = [:]
     ) {
+        self.toolEnvironment = toolEnvironment
         self.tool = tool
         self.job = job
         self.runID = runID

@@ -108,18 +108,20 @@ public final class LocalJobBackend: JobBackend {
         let runtimeFolder = (runtime.path as NSString).deletingLastPathComponent
         var path = ["/usr/local/bin", "/usr/bin", "/bin"]
         path.removeAll { $0 == runtimeFolder }
-        var environment = [
-            "PATH": ([runtimeFolder] + path).joined(separator: ":"), "HOME": submission.home, "LANG": "C.UTF-8",
-            "TOOL_NAME": submission.tool.rawValue, "TOOL_DATA_DIR": submission.home, "KILN_TOOL": submission.tool.rawValue,
-            "JOB_NAME": submission.job, "KILN_JOB": submission.job, "KILN_JOB_RUN": String(submission.runID),
-            "KILN_JOB_ATTEMPT": String(submission.attempt), "KILN_IMAGE": submission.image.shortName,
+        var defaults = ["PATH": ([runtimeFolder] + path).joined(separator: ":"), "LANG": "C.UTF-8"]
+        if submission.image.runtime == .python { defaults["PYTHONUNBUFFERED"] = "1" }
+        var platform = [
+            "HOME": submission.home, "TOOL_NAME": submission.tool.rawValue, "TOOL_DATA_DIR": submission.home,
+            "KILN_TOOL": submission.tool.rawValue, "JOB_NAME": submission.job, "KILN_JOB": submission.job,
+            "KILN_JOB_RUN": String(submission.runID), "KILN_JOB_ATTEMPT": String(submission.attempt),
+            "KILN_IMAGE": submission.image.shortName,
         ]
-        if submission.image.runtime == .python { environment["PYTHONUNBUFFERED"] = "1" }
         if let user = submission.user {
-            environment["USER"] = user.name
-            environment["LOGNAME"] = user.name
+            platform["USER"] = user.name
+            platform["LOGNAME"] = user.name
         }
-        environment.merge(submission.environment) { _, given in given }
+        platform.merge(submission.environment) { _, given in given }
+        let environment = ToolEnvironments.layered(defaults: defaults, tool: submission.toolEnvironment, platform: platform)
         let limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
             unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: Self.unitName(of: submission)))

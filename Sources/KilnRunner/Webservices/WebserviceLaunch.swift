@@ -18,11 +18,14 @@ public struct WebserviceLaunch: Sendable {
     public var kilnExecutable: String
     /// Where servers that talk over a Unix socket (PHP's FastCGI) make it: a folder of the tool's own.
     public var runtimeDirectory: RuntimeDirectory?
+    /// Where each replica's start reads the tool's envvars (so a change reaches the next start).
+    public var environments: ToolEnvironments?
 
     public init(
         tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
-        runtimeDirectory: RuntimeDirectory? = nil
+        runtimeDirectory: RuntimeDirectory? = nil, environments: ToolEnvironments? = nil
     ) {
+        self.environments = environments
         self.tool = tool
         self.user = user
         self.home = home
@@ -52,16 +55,16 @@ public struct WebserviceLaunch: Sendable {
     public func processSpec(replica index: Int, port: Int) throws(KilnError) -> ProcessSpec {
         try files.makeDirectory(Self.generatedFolder)
         let (executable, arguments, workingDirectory, extraEnvironment) = try program(port: port, replica: index, write: true)
-        var environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "PORT": String(port),
-            "TOOL_NAME": tool.rawValue, "TOOL_DATA_DIR": home, "KILN_TOOL": tool.rawValue,
+        let defaults = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"].merging(extraEnvironment) { _, type in type }
+        var platform = [
+            "HOME": home, "PORT": String(port), "TOOL_NAME": tool.rawValue, "TOOL_DATA_DIR": home, "KILN_TOOL": tool.rawValue,
             "KILN_REPLICA": String(index),
         ]
         if let user {
-            environment["USER"] = user.name
-            environment["LOGNAME"] = user.name
+            platform["USER"] = user.name
+            platform["LOGNAME"] = user.name
         }
-        environment.merge(extraEnvironment) { _, new in new }
+        let environment = ToolEnvironments.layered(defaults: defaults, tool: environments?.of(tool) ?? [:], platform: platform)
         return ProcessSpec(
             executable: executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
             user: user, standardOutput: .file(files, LogStream.out.webserviceLog),

@@ -94,6 +94,34 @@ struct DataDirectory {
     /// The token scrapes of the proxy's metrics bring.
     func metricsToken() throws(KilnError) -> String { try secret(at: metricsTokenPath) }
 
+    var envvarsKeyPath: String { path + "/" + ServeDefaults.envvarsKeyName }
+    /// The key that seals the tools' envvars in the store: a file apart from it, so that a copy
+    /// of the store alone reveals no value.
+    func envvarsKey() throws(KilnError) -> [UInt8] {
+        if let existing = PrivateDirectory.readSecret(envvarsKeyPath) {
+            guard let key = Self.bytes(hex: existing), key.count == EnvvarVault.keyBytes else {
+                throw KilnError(.storage, "\(envvarsKeyPath) is not a key of \(EnvvarVault.keyBytes) bytes in hex")
+            }
+            return key
+        }
+        let key = EnvvarVault.generateKey()
+        try PrivateDirectory.writeSecret(key.map { String(format: "%02x", $0) }.joined() + "\n", to: envvarsKeyPath)
+        return key
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < digits.count {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+            index += 2
+        }
+        return bytes
+    }
+
     /// The token kept at `path`, made the first time.
     private func secret(at path: String) throws(KilnError) -> String {
         if let existing = PrivateDirectory.readSecret(path), !existing.isEmpty { return existing }

@@ -65,13 +65,17 @@ public struct Platform: Sendable {
             case .store:
                 StoreRouteRegistry(store: store)
             }
+        let environments = ToolEnvironments()
+        let envvars = EnvvarService(store: store, vault: try EnvvarVault(key: directory.envvarsKey()), environments: environments)
+        try await envvars.load(logger: logger)
         let notices = ToolNotices()
         let feedHub = RouteFeedHub()
         let metrics = ControlPlaneMetrics(store: store, routeFeed: feedHub)
         let monitorMetrics = MonitorMetrics(factory: metrics.factory)
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, metrics: monitorMetrics, logger: logger,
+            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, metrics: monitorMetrics, environments: environments,
+            logger: logger,
             onFailureChange: { tool, reason in
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
@@ -80,7 +84,7 @@ public struct Platform: Sendable {
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
-            homeOf: { accounts.home(of: $0) }, metrics: monitorMetrics, logger: logger)
+            homeOf: { accounts.home(of: $0) }, metrics: monitorMetrics, environments: environments, logger: logger)
         let apiAddress = configuration.api
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
@@ -89,7 +93,7 @@ public struct Platform: Sendable {
                 store: store,
                 policy: RouteBackendPolicy(
                     serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })),
-            routeFeed: feedHub, metrics: metrics)
+            routeFeed: feedHub, metrics: metrics, envvars: envvars)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(

@@ -10,6 +10,7 @@ public enum ServeDefaults {
     public static let adminTokenName = "admin.token"
     /// What scrapes of the proxy's metrics bring (not the admin token: a scraper can do no more).
     public static let metricsTokenName = "metrics.token"
+    public static let envvarsKeyName = "envvars.key"
     public static let lockName = "kiln.lock"
     public static let proxyReadyName = "proxy.ready"
 }

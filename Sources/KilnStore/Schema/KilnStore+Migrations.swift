@@ -127,6 +127,21 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v6-envvars") { db in
+            // Values are sealed (AES-GCM, a key kept outside the database): a copy of the store
+            // alone reveals names, never values.
+            try db.execute(
+                sql: """
+                    CREATE TABLE envvars (
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (tool, name)
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }

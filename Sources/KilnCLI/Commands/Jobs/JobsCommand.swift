@@ -182,6 +182,6 @@ extension JobsCommand {
 /// `kiln toolforge …`, and the binary installed as `toolforge`: Toolforge's command words.
 struct ToolforgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "toolforge", abstract: "Toolforge's command words: toolforge jobs …, toolforge webservice ….",
-        subcommands: [JobsCommand.self, WebserviceCommand.self])
+        commandName: "toolforge", abstract: "Toolforge's command words: toolforge jobs …, toolforge webservice …, toolforge envvars ….",
+        subcommands: [JobsCommand.self, WebserviceCommand.self, EnvvarsCommand.self])
 }
