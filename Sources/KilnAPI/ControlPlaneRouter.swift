@@ -25,6 +25,7 @@ public enum ControlPlaneRouter {
         if let routeFeed { RouteFeedController(hub: routeFeed, heartbeat: feedHeartbeat).register(on: router) }
         if let metrics { MetricsController(metrics: metrics).register(on: router) }
         if let envvars { EnvvarsController(service: envvars).register(on: router) }
+        QuotasController(store: store, defaults: JobQuota()).register(on: router)
         if let webservices {
             WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
                 .register(on: router)

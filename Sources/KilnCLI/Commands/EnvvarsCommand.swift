@@ -20,6 +20,13 @@ struct EnvvarsCommand: AsyncParsableCommand {
 
     static func base(_ tool: String) -> String { "/v1/tools/\(PathComponent.escape(tool))/envvars" }
 
+    /// The client, and the path of the tool's envvar `name` (or of them all).
+    static func endpoint(_ connection: ConnectionOptions, name: String? = nil) async throws -> (APIClient, String) {
+        let client = try connection.client()
+        let tool = try await connection.resolveTool(using: client)
+        return (client, base(tool) + (name.map { "/" + PathComponent.escape($0) } ?? ""))
+    }
+
     static func table(_ envvars: [EnvvarService.Envvar], hidingValues: Bool = false) -> String {
         var table = TextTable("name", "value")
         for envvar in envvars { table.add(envvar.name, hidingValues ? hiddenValue : envvar.value) }
@@ -41,9 +48,8 @@ struct EnvvarsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let value = try value ?? Self.readValue()
-            let client = try connection.client()
-            let tool = try await connection.resolveTool(using: client)
-            let response: EnvvarResponse = try await client.post(EnvvarsCommand.base(tool), CreateEnvvarRequest(name: name, value: value))
+            let (client, path) = try await EnvvarsCommand.endpoint(connection)
+            let response: EnvvarResponse = try await client.post(path, CreateEnvvarRequest(name: name, value: value))
             if output.json { return try JSONOutput.print(response) }
             print(EnvvarsCommand.table([response.envvar], hidingValues: true))
         }
@@ -76,9 +82,8 @@ struct EnvvarsCommand: AsyncParsableCommand {
         @Flag(help: "With --show-values, cut values to their first 50 characters.") var truncate = false
 
         func run() async throws {
-            let client = try connection.client()
-            let tool = try await connection.resolveTool(using: client)
-            let response: EnvvarListResponse = try await client.get(EnvvarsCommand.base(tool))
+            let (client, path) = try await EnvvarsCommand.endpoint(connection)
+            let response: EnvvarListResponse = try await client.get(path)
             if output.json { return try JSONOutput.print(response) }
             let shown = response.envvars.map { envvar in
                 var envvar = envvar
@@ -98,9 +103,8 @@ struct EnvvarsCommand: AsyncParsableCommand {
         @Flag(help: "Print the value alone, as it is (no newline added).") var raw = false
 
         func run() async throws {
-            let client = try connection.client()
-            let tool = try await connection.resolveTool(using: client)
-            let response: EnvvarResponse = try await client.get(EnvvarsCommand.base(tool) + "/" + PathComponent.escape(name))
+            let (client, path) = try await EnvvarsCommand.endpoint(connection, name: name)
+            let response: EnvvarResponse = try await client.get(path)
             if output.json { return try JSONOutput.print(response) }
             if raw { return FileHandle.standardOutput.write(Data(response.envvar.value.utf8)) }
             print(EnvvarsCommand.table([response.envvar]))
@@ -125,9 +129,8 @@ struct EnvvarsCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let client = try connection.client()
-            let tool = try await connection.resolveTool(using: client)
-            let response: EnvvarResponse = try await client.delete(EnvvarsCommand.base(tool) + "/" + PathComponent.escape(name))
+            let (client, path) = try await EnvvarsCommand.endpoint(connection, name: name)
+            let response: EnvvarResponse = try await client.delete(path)
             if output.json { return try JSONOutput.print(response) }
             print("Deleted \(name)")
         }

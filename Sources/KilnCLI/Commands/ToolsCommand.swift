@@ -5,7 +5,50 @@ import KilnAPI
 struct ToolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tools", abstract: "Manage tool accounts.",
-        subcommands: [Create.self, List.self, Show.self, Delete.self])
+        subcommands: [Create.self, List.self, Show.self, Delete.self, Quota.self])
+
+    /// `kiln tools quota TOOL [--jobs N] [--continuous N] [--mem SIZE] [--cpu N] [--reset]`: a
+    /// tool's quota; changed (by the admin) when a flag is given.
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a tool's quota, or change it (admin): jobs, continuous jobs, and the memory and CPU of what runs all the time.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+        @Argument var name: String
+        @Option(help: "Jobs the tool may declare.") var jobs: Int?
+        @Option(help: "Continuous jobs the tool may declare.") var continuous: Int?
+        @Option(help: "Memory of its continuous jobs and webservice together, as 8Gi.") var mem: String?
+        @Option(help: "CPU of its continuous jobs and webservice together, in cores or millicores.") var cpu: String?
+        @Flag(help: "Back to the platform's defaults.") var reset = false
+
+        func validate() throws {
+            if reset && (jobs != nil || continuous != nil || mem != nil || cpu != nil) {
+                throw ValidationError("--reset goes alone")
+            }
+        }
+
+        func run() async throws {
+            let client = try connection.client()
+            let path = "/v1/tools/\(PathComponent.escape(name))/quota"
+            let response: ToolQuotaResponse
+            if reset || jobs != nil || continuous != nil || mem != nil || cpu != nil {
+                let change = ChangeQuotaRequest(jobs: jobs, continuousJobs: continuous, mem: mem, cpu: cpu, reset: reset ? true : nil)
+                response = try await client.send(.PUT, path, body: change)
+            } else {
+                response = try await client.get(path)
+            }
+            if output.json { return try JSONOutput.print(response) }
+            var block = KeyValueBlock()
+            block.add("Tool", response.tool + (response.own ? " (its own quota)" : " (the platform's defaults)"))
+            block.add("Jobs", String(response.quota.jobs))
+            block.add("Continuous jobs", String(response.quota.continuousJobs))
+            block.add("Memory running", response.quota.continuousMemory.description)
+            block.add("CPU running", response.quota.continuousCPU.description)
+            block.add("Memory per job", response.quota.memoryPerJob.description)
+            block.add("CPU per job", response.quota.cpuPerJob.description)
+            print(block.render())
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tool account (admin).")

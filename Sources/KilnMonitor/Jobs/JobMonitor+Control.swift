@@ -9,7 +9,7 @@ extension JobMonitor: JobControl {
         let account = try await account(tool)
         let (image, warnings) = try checkDeclaration(spec, tool: tool)
         let record = JobRecord(tool: tool, spec: spec, declaredAt: clock.now().timeIntervalSince1970)
-        let quota = configuration.quota
+        let quota = try await quota(of: tool)
         try await store.createJob(record) { load throws(KilnError) in try quota.check(load.jobs, webservice: load.webservice) }
         try await activate(record, account: account, image: image)
         return (try await show(tool: tool, job: spec.name), warnings)
@@ -77,13 +77,13 @@ extension JobMonitor: JobControl {
         let webservice = try await store.webservice(of: tool)?.spec
         if dryRun {
             // Said as a real load would say it; a real one checks inside its store transaction.
-            try configuration.quota.check(
+            try await quota(of: tool).check(
                 current.filter { !Set(plan.deleted + plan.changed).contains($0.name) } + upserted, webservice: webservice)
             return plan
         }
         guard !plan.isEmpty else { return plan }
         // Stored first, all together: a failure here leaves every job as it was, running.
-        let quota = configuration.quota
+        let quota = try await quota(of: tool)
         try await store.applyJobChanges(.init(upserted: upserted, deleted: plan.deleted), of: tool, at: clock.now().timeIntervalSince1970) {
             load throws(KilnError) in try quota.check(load.jobs, webservice: load.webservice)
         }
@@ -109,10 +109,15 @@ extension JobMonitor: JobControl {
         }
     }
 
+    /// The tool's quota: its own where an operator gave it one, else the platform's.
+    func quota(of tool: ToolName) async throws(KilnError) -> JobQuota {
+        try await store.jobQuota(of: tool) ?? configuration.quota
+    }
+
     public func quota(tool: ToolName) async throws(KilnError) -> JobQuotaReport {
         _ = try await account(tool)
         return JobQuotaReport(
-            quota: configuration.quota,
+            quota: try await quota(of: tool),
             usage: .init(try await store.jobs(of: tool).map(\.spec), webservice: try await store.webservice(of: tool)?.spec))
     }
 

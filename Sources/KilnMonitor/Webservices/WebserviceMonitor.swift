@@ -185,7 +185,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             throw KilnError(.notFound, "no tool '\(tool)'", context: ["tool": tool.rawValue])
         }
         // Said early (before the launch's checks); checked again where it is declared.
-        let (quota, totals) = (configuration.quota, configuration.totals)
+        // The totals are the tool's job quota: its own where an operator gave it one.
+        let (quota, totals) = (configuration.quota, try await store.jobQuota(of: tool) ?? configuration.totals)
         try quota.check(spec, jobs: try await store.jobs(of: tool).map(\.spec), totals: totals)
         let launch = launchPlan(for: account, spec: spec)
         try launch.check()

@@ -142,6 +142,17 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v7-tool-quotas") { db in
+            // An operator's raise (or cut) of one tool's quota; tools without a row have the defaults.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tool_quotas (
+                        tool TEXT PRIMARY KEY REFERENCES tools(name) ON DELETE CASCADE,
+                        quota TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }
