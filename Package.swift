@@ -165,7 +165,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "KilnFormatsTests", dependencies: ["KilnFormats", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "KilnFormatsTests", dependencies: [
+            "KilnFormats", "KilnTesting", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -23,6 +23,10 @@ public struct CommandResult: Sendable, CustomStringConvertible {
     public var standardError: String
 
     public var description: String { "exit \(status)\nstdout: \(standardOutput)\nstderr: \(standardError)" }
+
+    /// Both streams, as a terminal shows them: Toolforge's CLIs say their errors and warnings on
+    /// standard output, kiln's own on standard error.
+    public var messages: String { standardOutput + standardError }
 }
 
 /// Runs a program to its end, collecting its output; optionally as another Unix user.

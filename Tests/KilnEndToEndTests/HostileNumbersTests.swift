@@ -19,9 +19,9 @@ import Testing
         try "- name: big\n  command: echo hi\n  image: bookworm\n  mem: 1e19\n".write(toFile: file, atomically: true, encoding: .utf8)
         let load = try kiln("jobs", "load", file, "--tool", tool, "--data", server.dataDirectory)
         #expect(load.status != 0)
-        #expect(load.standardError.contains("line 4"), "\(load)")
-        #expect(load.standardError.contains("mem"), "\(load)")
-        #expect(load.standardError.contains("out of range"), "\(load)")
+        #expect(load.messages.contains("line 4"), "\(load)")
+        #expect(load.messages.contains("mem"), "\(load)")
+        #expect(load.messages.contains("out of range"), "\(load)")
 
         // JSON bodies straight to the API, as a tool's own client could send them.
         func post(_ path: String, _ body: String) throws -> CurlResponse {

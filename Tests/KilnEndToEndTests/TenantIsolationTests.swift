@@ -72,8 +72,8 @@ struct TenantIsolationTests {
             let run = try fixture.kilnAsTool(
                 "jobs", "run", "escape", "--command", "echo pwned", "--image", "bookworm", "--filelog-stdout", path, "--wait")
             #expect(run.status != 0, "\(path): \(run)")
-            #expect(run.standardError.contains("filelog-stdout") && run.standardError.contains("outside the tool's home")
-                || run.standardError.contains("leaves the tool's home"), "\(run)")
+            #expect(run.messages.contains("filelog-stdout") && run.messages.contains("outside the tool's home")
+                || run.messages.contains("leaves the tool's home"), "\(run)")
         }
         #expect(fixture.victimUntouched)
         #expect(!FileManager.default.fileExists(atPath: fixture.home(fixture.other) + "/x.out"))

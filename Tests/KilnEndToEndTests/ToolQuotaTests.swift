@@ -27,7 +27,7 @@ import Testing
             #expect(run.status == 0, "\(run)")
         }
         let third = try fixture.jobs("run", "three", "--command", "sleep 30", "--image", "python3.11")
-        #expect(third.status != 0 && third.standardError.lowercased().contains("quota"), "\(third)")
+        #expect(third.status != 0 && third.messages.lowercased().contains("quota"), "\(third)")
         let big = try kiln(arguments: ["webservice", "generic", "start", "--mem", "2Gi", "--command", "sleep 60", "--tool", tool, "--data", data])
         #expect(big.status != 0 && big.standardError.contains("quota"), "the running total is the tool's own too: \(big)")
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnAPI
 import KilnCore
+import KilnFormats
 
 #if canImport(Glibc)
 import Glibc
@@ -28,9 +29,7 @@ struct EnvvarsCommand: AsyncParsableCommand {
     }
 
     static func table(_ envvars: [EnvvarService.Envvar], hidingValues: Bool = false) -> String {
-        var table = TextTable("name", "value")
-        for envvar in envvars { table.add(envvar.name, hidingValues ? hiddenValue : envvar.value) }
-        return table.render()
+        Tabulate.render(envvars.map { [$0.name, hidingValues ? hiddenValue : $0.value] }, headers: ["name", "value"], format: .plain)
     }
 
     struct Create: AsyncParsableCommand {
@@ -147,9 +146,8 @@ struct EnvvarsCommand: AsyncParsableCommand {
             let tool = try await connection.resolveTool(using: client)
             let response: EnvvarQuotaResponse = try await client.get("/v1/tools/\(PathComponent.escape(tool))/envvar-quota")
             if output.json { return try JSONOutput.print(response) }
-            var table = TextTable("quota", "used", "available")
-            table.add(String(response.quota.quota), String(response.quota.used), String(response.quota.quota - response.quota.used))
-            print(table.render())
+            let quota = response.quota
+            print(Tabulate.render([[String(quota.quota), String(quota.used), String(quota.quota - quota.used)]], headers: ["quota", "used", "available"], format: .plain))
         }
     }
 }

@@ -167,7 +167,7 @@ extension JobMonitor: JobControl {
 
     func record(_ tool: ToolName, _ job: String) async throws(KilnError) -> JobRecord {
         guard let record = try await store.job(job, of: tool) else {
-            throw KilnError(.notFound, "job '\(job)' does not exist", context: ["tool": tool.rawValue, "job": job])
+            throw KilnError(.notFound, "Job '\(job)' does not exist", context: ["tool": tool.rawValue, "job": job])
         }
         return record
     }

@@ -116,7 +116,7 @@ extension KilnStore {
     public func createRun(_ run: JobRun) async throws(KilnError) -> JobRun {
         let runs = try await createRuns([run])
         guard let created = runs.first else {
-            throw KilnError(.notFound, "job '\(run.job)' does not exist", context: ["job": run.job])
+            throw KilnError(.notFound, "Job '\(run.job)' does not exist", context: ["job": run.job])
         }
         return created
     }

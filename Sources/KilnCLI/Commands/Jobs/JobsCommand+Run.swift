@@ -97,7 +97,7 @@ extension JobsCommand {
                 throw CLIError.toolforge(.user("timed out after \(wait) seconds waiting for job '\(name)' to complete"))
             }
             let code = Self.exitCode(of: finished)
-            if code != 0 { FileHandle.standardError.write(Data("ERROR: job '\(name)' \(finished.summary)\n".utf8)) }
+            if code != 0 { ToolforgeLog.write(.error, "job '\(name)' \(finished.summary)") }
             throw JobExit(code: code)
         }
 

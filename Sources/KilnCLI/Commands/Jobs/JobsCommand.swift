@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnAPI
 import KilnCore
+import KilnFormats
 
 /// `kiln jobs …` (also `kiln toolforge jobs …` and `toolforge jobs …`): the words and output of
 /// Toolforge's `jobs`, whose users have scripts around them.
@@ -27,7 +28,7 @@ struct JobsCommand: AsyncParsableCommand {
         func job(_ name: String) -> String { base + "/jobs/" + PathComponent.escape(name) }
     }
 
-    /// Errors said as Toolforge's `jobs` says them: `ERROR: job 'NAME' does not exist`.
+    /// Errors said as Toolforge's `jobs` says them: `ERROR: Error: Job 'NAME' does not exist`.
     static func toolforgeErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -38,7 +39,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     static func warn(_ warnings: [String]) {
-        for warning in warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
+        for warning in warnings { ToolforgeLog.write(.warning, warning) }
     }
 }
 
@@ -143,13 +144,14 @@ extension JobsCommand {
             let client = try connection.client()
             let response: JobImagesResponse = try await JobsCommand.toolforgeErrors { try await client.get("/v1/jobs/images") }
             if output.json { return try JSONOutput.print(response.images) }
-            var table = TextTable("Short name", "Container image URL", "Runs here on")
-            for image in response.images {
-                table.add(
+            // Toolforge's two columns first, as its CLI prints them; then what this host runs each on.
+            let rows = response.images.map { image in
+                [
                     image.shortName + (image.retired ? " (retired)" : ""), image.containerImage,
-                    image.hostRuntime ?? "not available on this host")
+                    image.hostRuntime ?? "not available on this host",
+                ]
             }
-            print(table.render())
+            print(Tabulate.render(rows, headers: ["Short name", "Container image URL", "Runs here on"], format: .pretty))
         }
     }
 

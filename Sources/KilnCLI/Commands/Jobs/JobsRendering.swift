@@ -1,28 +1,30 @@
 import Foundation
 import KilnCore
+import KilnFormats
 
-/// `list`, `list --long` and `show` in Toolforge's labels.
+/// `list`, `list --long` and `show` in Toolforge's labels and tables (tabulate's `pretty` for
+/// lists, `grid` for `show`), as users' scripts read them.
 enum JobsRendering {
     static func table(_ jobs: [JobStatus]) -> String {
-        var table = TextTable("Job name:", "Job type:", "Status:")
-        for job in jobs { table.add(job.name, type(job), job.status) }
-        return table.render()
+        Tabulate.render(jobs.map { [$0.name, type($0), $0.status] }, headers: ["Job name:", "Job type:", "Status:"], format: .pretty)
     }
 
     static func longTable(_ jobs: [JobStatus]) -> String {
-        var table = TextTable(
-            "Job name:", "Command:", "Job type:", "Image:", "File log:", "Output log:", "Error log:", "Emails:", "Resources:",
-            "Mounts:", "Retry:", "Status:")
-        for job in jobs {
-            table.add(
-                job.name, job.command, type(job), job.image, job.filelog ? "yes" : "no", job.outputLog ?? "-", job.errorLog ?? "-",
-                job.emails, resources(job), job.mount, retry(job), job.status)
-        }
-        return table.render()
+        Tabulate.render(
+            jobs.map { job in
+                [
+                    job.name, job.command, type(job), job.image, job.filelog ? "yes" : "no", job.outputLog ?? "-", job.errorLog ?? "-",
+                    job.emails, resources(job), job.mount, retry(job), job.status,
+                ]
+            },
+            headers: [
+                "Job name:", "Command:", "Job type:", "Image:", "File log:", "Output log:", "Error log:", "Emails:", "Resources:",
+                "Mounts:", "Retry:", "Status:",
+            ], format: .pretty)
     }
 
     static func show(_ job: JobStatus) -> String {
-        var block = KeyValueBlock()
+        var block = GridBlock()
         block.add("Job name", job.name)
         block.add("Command", job.command)
         block.add("Job type", type(job))
@@ -45,15 +47,22 @@ enum JobsRendering {
         block.add("Hints", job.hints.isEmpty ? "-" : job.hints)
         var text = block.render()
         if !job.runs.isEmpty {
-            var runs = TextTable("RUN", "TRIGGER", "STARTED", "ENDED", "RESULT")
-            for run in job.runs {
-                runs.add(
+            let runs = job.runs.map { run in
+                [
                     String(run.id), run.trigger.rawValue + (run.replica.map { " #\($0)" } ?? ""),
-                    run.startedAt.map(JobStatus.timestamp) ?? "-", run.endedAt.map(JobStatus.timestamp) ?? "-", run.summary)
+                    run.startedAt.map(JobStatus.timestamp) ?? "-", run.endedAt.map(JobStatus.timestamp) ?? "-", run.summary,
+                ]
             }
-            text += "\nRecent runs:\n" + runs.render()
+            text += "\nRecent runs:\n" + Tabulate.render(runs, headers: ["Run:", "Trigger:", "Started:", "Ended:", "Result:"], format: .pretty)
         }
         return text
+    }
+
+    /// `show`'s `| Label: | value |` rows.
+    struct GridBlock {
+        var rows: [[String]] = []
+        mutating func add(_ label: String, _ value: String) { rows.append([label + ":", value]) }
+        func render() -> String { Tabulate.render(rows, format: .grid) }
     }
 
     static func type(_ job: JobStatus) -> String { job.jobType }
