@@ -34,8 +34,8 @@ public struct KilnCommand: AsyncParsableCommand {
             }
             Foundation.exit(0)
         } catch let error as CLIError {
-            if case .toolforge(let inner) = error {
-                ToolforgeLog.write(.error, "Error: \(inner)")
+            if case .toolforge = error {
+                ToolforgeLog.write(.error, error.description)
             } else {
                 FileHandle.standardError.write(Data("kiln: \(error)\n".utf8))
             }

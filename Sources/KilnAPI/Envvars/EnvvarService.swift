@@ -51,8 +51,9 @@ public struct EnvvarService: Sendable {
     }
 
     public func show(_ name: EnvvarName, of tool: ToolName) async throws(KilnError) -> Envvar {
-        guard let envvar = try await list(tool).first(where: { $0.name == name.rawValue }) else { throw Self.missing(name) }
-        return envvar
+        // Only the one asked for is opened.
+        guard let sealed = try await store.envvars(of: tool).first(where: { $0.name == name }) else { throw Self.missing(name) }
+        return Envvar(name: name.rawValue, value: try vault.open(sealed.sealed, name: name, of: tool))
     }
 
     public func set(_ name: EnvvarName, to value: String, of tool: ToolName) async throws(KilnError) -> Envvar {

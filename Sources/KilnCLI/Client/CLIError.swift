@@ -22,7 +22,8 @@ enum CLIError: Error, CustomStringConvertible {
         case .user(let message): message
         case .server(_, _, let message): message
         case .unreachable(let message): message
-        case .toolforge(let error): "ERROR: \(error)"
+        // Toolforge's logging writes it as `ERROR: Error: …` (see `ToolforgeLog`).
+        case .toolforge(let error): "Error: \(error)"
         }
     }
 }
