@@ -27,8 +27,10 @@ public enum ControlPlaneRouter {
         if let envvars { EnvvarsController(service: envvars).register(on: router) }
         QuotasController(store: store, defaults: JobQuota()).register(on: router)
         if let webservices {
-            WebservicesController(control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) })
-                .register(on: router)
+            WebservicesController(
+                control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) },
+                toolOf: { name throws(KilnError) in try await store.tool(named: name) }, environments: envvars?.environments
+            ).register(on: router)
         }
         if let jobs {
             JobsController(control: jobs, filesOf: { name throws(KilnError) in try await tools.files(of: name) }).register(on: router)

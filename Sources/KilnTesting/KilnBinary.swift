@@ -32,7 +32,7 @@ public struct CommandResult: Sendable, CustomStringConvertible {
 /// Runs a program to its end, collecting its output; optionally as another Unix user.
 public func runCommand(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], asUser user: String? = nil,
-    timeout: Duration = .seconds(60)
+    timeout: Duration = .seconds(60), input: String? = nil
 ) throws -> CommandResult {
     let process = Process()
     if let user {
@@ -51,8 +51,13 @@ public func runCommand(
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
-    process.standardInput = FileHandle.nullDevice
+    let inputPipe = input.map { _ in Pipe() }
+    process.standardInput = inputPipe ?? FileHandle.nullDevice
     try process.run()
+    if let input, let inputPipe {
+        inputPipe.fileHandleForWriting.write(Data(input.utf8))
+        try? inputPipe.fileHandleForWriting.close()
+    }
     // Read while it runs, so a full pipe never blocks the child.
     let outputData = LockedData()
     let errorData = LockedData()
@@ -86,9 +91,9 @@ public func kiln(
 }
 
 public func kiln(
-    arguments: [String], environment: [String: String] = [:], asUser user: String? = nil
+    arguments: [String], environment: [String: String] = [:], asUser user: String? = nil, input: String? = nil
 ) throws -> CommandResult {
-    try runCommand(KilnBinary.path, arguments, environment: environment, asUser: user)
+    try runCommand(KilnBinary.path, arguments, environment: environment, asUser: user, input: input)
 }
 
 final class LockedData: @unchecked Sendable {

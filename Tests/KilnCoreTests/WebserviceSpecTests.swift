@@ -1,3 +1,4 @@
+import Foundation
 import KilnCore
 import Testing
 
@@ -41,12 +42,37 @@ import Testing
 
     @Test func typesAndTheirAliases() throws {
         #expect(try WebserviceType(parsing: "python3.11") == .python311)
-        #expect(try WebserviceType(parsing: "python3.9") == .python311)
-        #expect(try WebserviceType(parsing: "php7.4") == .php82)
         #expect(try WebserviceType(parsing: "static") == .staticFiles)
+        // Retired names keep their family and runtime, and say what replaces them.
+        let python39 = try WebserviceType(parsing: "python3.9")
+        #expect(python39.family == .python && python39.runtime == .python && python39.retired)
+        #expect(python39.retirementWarning?.contains("use 'python3.13'") == true)
+        let lighttpd = try WebserviceType(parsing: "lighttpd")
+        #expect(lighttpd.family == .php && lighttpd.retired)
+        #expect(try WebserviceType(parsing: "jdk17").runtime == .java)
+        #expect(try WebserviceType(parsing: "golang111").retirementWarning?.contains("use 'golang1.24'") == true)
+        #expect(try WebserviceType(parsing: "perl5.36").needsCommand == false)
+        #expect(try WebserviceType(parsing: "ruby3.1").needsCommand)
+        #expect(try WebserviceType(parsing: "python3.11").retirementWarning == nil)
         let error = #expect(throws: KilnError.self) { try WebserviceType(parsing: "cobol") }
-        #expect(error?.message.contains("python3.11, php8.2, node18, static, generic") == true)
+        #expect(error?.message.contains("python3.11, python3.13, php8.2") == true)
         #expect(error?.code == .invalidWebservice)
+        let buildservice = #expect(throws: KilnError.self) { try WebserviceType(parsing: "buildservice") }
+        #expect(buildservice?.message.contains("cannot build images yet") == true)
+    }
+
+    @Test func typesTravelAsTheirNameAlone() throws {
+        let encoded = try JSONEncoder().encode(try WebserviceType(parsing: "tcl8.6"))
+        #expect(String(decoding: encoded, as: UTF8.self) == #""tcl8.6""#)
+        #expect(try JSONDecoder().decode(WebserviceType.self, from: encoded).runtime == .tcl)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(WebserviceType.self, from: Data(#""cobol""#.utf8)) }
+    }
+
+    @Test func commandTypesNeedACommandOthersRefuseOne() throws {
+        #expect(throws: KilnError.self) { try WebserviceSpec(type: WebserviceType(parsing: "jdk17")) }
+        #expect(try WebserviceSpec(type: WebserviceType(parsing: "jdk17"), extraArguments: ["java", "-jar", "app.jar"]).command == nil)
+        #expect(try WebserviceSpec(type: WebserviceType(parsing: "tcl8.6")).extraArguments.isEmpty)
+        #expect(throws: KilnError.self) { try WebserviceSpec(type: .python311, command: "gunicorn app") }
     }
 
     @Test func declarationsAreValidated() throws {

@@ -12,6 +12,12 @@ struct WebservicesController {
     let control: any WebserviceControl
     /// The tool's home, where `service.template` and the logs are.
     let filesOf: @Sendable (ToolName) async throws(KilnError) -> ConfinedDirectory
+    /// The tool's account (its Unix user, for `shell`).
+    let toolOf: @Sendable (ToolName) async throws(KilnError) -> Tool?
+    /// The tools' envvars as their processes get them.
+    var environments: ToolEnvironments?
+    /// The host's runtimes, which `types` reports beside each type.
+    var runtimes: HostRuntimes = .shared
 
     func register(on router: some RouterMethods<KilnRequestContext>) {
         router.get("/v1/webservice/types", use: types)
@@ -20,11 +26,20 @@ struct WebservicesController {
         router.post("/v1/tools/{tool}/webservice/stop", use: stop)
         router.post("/v1/tools/{tool}/webservice/restart", use: restart)
         router.get("/v1/tools/{tool}/webservice/logs", use: logs)
+        router.get("/v1/tools/{tool}/webservice/shell", use: shell)
     }
 
     @Sendable func types(_ request: Request, context: KilnRequestContext) async throws -> WebserviceTypesResponse {
         _ = try context.caller()
-        return WebserviceTypesResponse(types: WebserviceType.allCases.map { .init(name: $0.rawValue, summary: $0.summary) })
+        return WebserviceTypesResponse(types: WebserviceTypeCatalogue.standard.types.map { type in
+            let found = type.runtime.flatMap { runtimes.find($0) }
+            let missingServer = type.family.serverProgram.flatMap { runtimes.hasProgram($0) ? nil : $0 }
+            return .init(
+                name: type.name, family: type.family.rawValue, runtime: type.runtime?.rawValue, retired: type.retired,
+                available: type.family != .buildservice && missingServer == nil && (type.runtime == nil || found != nil || type.runtime == .golang),
+                missingProgram: missingServer ?? (found == nil && type.runtime != .golang ? type.runtime?.program : nil),
+                hostRuntime: found.map { [$0.path, $0.version].compactMap { $0 }.joined(separator: ": ") }, summary: type.summary)
+        })
     }
 
     @Sendable func status(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
@@ -35,10 +50,16 @@ struct WebservicesController {
     @Sendable func start(_ request: Request, context: KilnRequestContext) async throws -> EditedResponse<WebserviceStatusResponse> {
         let tool = try context.authorizedTool()
         let body = try await request.decode(as: StartWebserviceRequest.self, context: context)
-        let template = try readTemplate(in: try await filesOf(tool))
+        let template: ServiceTemplate
+        if let text = body.template {
+            template = try body.parseTemplate(text)
+        } else {
+            template = try readTemplate(in: try await filesOf(tool))
+        }
         let spec = try template.merged(with: try body.flags())
         let status = try await control.start(tool: tool, spec: spec)
-        return EditedResponse(status: .created, response: WebserviceStatusResponse(status: status, warnings: template.warnings.map(\.description)))
+        let warnings = template.warnings.map(\.description) + [spec.type.retirementWarning].compactMap { $0 }
+        return EditedResponse(status: .created, response: WebserviceStatusResponse(status: status, warnings: warnings))
     }
 
     @Sendable func stop(_ request: Request, context: KilnRequestContext) async throws -> WebserviceStatusResponse {
@@ -86,11 +107,17 @@ public struct StartWebserviceRequest: Codable, Sendable {
     public var cpu: String?
     public var healthCheckPath: String?
     public var extraArgs: [String]?
+    /// A template given with `--template FILE` (its text and the name it had), used instead of
+    /// the tool's service.template.
+    public var template: String?
+    public var templateName: String?
 
     public init(
         type: String? = nil, command: String? = nil, replicas: Int? = nil, mem: String? = nil, cpu: String? = nil,
-        healthCheckPath: String? = nil, extraArgs: [String]? = nil
+        healthCheckPath: String? = nil, extraArgs: [String]? = nil, template: String? = nil, templateName: String? = nil
     ) {
+        self.template = template
+        self.templateName = templateName
         self.type = type
         self.command = command
         self.replicas = replicas
@@ -101,7 +128,7 @@ public struct StartWebserviceRequest: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs
+        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs, template, templateName
     }
 
     public init(from decoder: any Decoder) throws {
@@ -112,7 +139,19 @@ public struct StartWebserviceRequest: Codable, Sendable {
             replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
             mem: try container.decodeIfPresent(String.self, forKey: .mem), cpu: try container.decodeIfPresent(String.self, forKey: .cpu),
             healthCheckPath: try container.decodeIfPresent(String.self, forKey: .healthCheckPath),
-            extraArgs: try container.decodeIfPresent([String].self, forKey: .extraArgs))
+            extraArgs: try container.decodeIfPresent([String].self, forKey: .extraArgs),
+            template: try container.decodeIfPresent(String.self, forKey: .template),
+            templateName: try container.decodeIfPresent(String.self, forKey: .templateName))
+    }
+
+    /// The `--template` text, held to what the tool's own service.template may be; errors name
+    /// the file as the user gave it (its last component: nothing of the caller's paths is echoed).
+    func parseTemplate(_ text: String) throws(KilnError) -> ServiceTemplate {
+        let name = templateName.map { ($0 as NSString).lastPathComponent }.flatMap { $0.isEmpty ? nil : String($0.prefix(255)) } ?? "template"
+        guard text.utf8.count <= ServiceTemplate.maximumBytes else {
+            throw KilnError(.badRequest, "\(name) is larger than \(ServiceTemplate.maximumBytes) bytes", context: ["file": name, "field": "template"])
+        }
+        return try ServiceTemplate(parsing: text, fileName: name)
     }
 
     func flags() throws(KilnError) -> ServiceTemplate {
@@ -149,6 +188,16 @@ public struct WebserviceStatusResponse: Codable, Sendable, ResponseEncodable {
 public struct WebserviceTypesResponse: Codable, Sendable, ResponseEncodable {
     public struct TypeEntry: Codable, Sendable {
         public var name: String
+        /// What it starts (`python`, `php`, `command` …), and the runtime it needs.
+        public var family: String
+        public var runtime: String?
+        public var retired: Bool
+        /// Whether this host can start it (it has the runtime and the server).
+        public var available: Bool
+        /// The program it lacks when it cannot.
+        public var missingProgram: String?
+        /// The host's program of the runtime and what it says of its version.
+        public var hostRuntime: String?
         public var summary: String
     }
     public var types: [TypeEntry]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnAPI
 import KilnCore
+import KilnFormats
 
 /// `kiln webservice [TYPE] start|stop|restart|status|logs|types`, as Toolforge users type it.
 struct WebserviceCommand: AsyncParsableCommand {
@@ -12,20 +13,25 @@ struct WebserviceCommand: AsyncParsableCommand {
             kiln webservice stop | restart     stop it; stop and start it again
             kiln webservice status [--json]    what runs, and why not when it does not
             kiln webservice logs [-f] [--last N] [--stream out|err]
-            kiln webservice types              the types this platform runs
-            Flags override the tool's service.template; extra arguments for the server follow `--`.
+            kiln webservice [TYPE] shell       an interactive shell as the tool, with TYPE's runtime
+            kiln webservice types              the types this platform runs, with the host's runtimes
+            Flags override the tool's service.template (or --template FILE); extra arguments for the
+            server follow `--` (the command itself for jdk, golang, ruby, perl, tcl and generic).
             """)
 
     enum Action: String, CaseIterable {
-        case start, stop, restart, status, logs, types
+        case start, stop, restart, status, logs, types, shell
     }
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "[TYPE] ACTION [-- SERVER ARGUMENTS]") var words: [String] = []
-    @Option(help: "How many copies of the server run behind the proxy.") var replicas: Int?
-    @Option(help: "Memory per replica, as 512Mi or 1Gi.") var mem: String?
-    @Option(help: "CPU per replica, in cores (0.5) or millicores (500m).") var cpu: String?
+    @Option(name: .shortAndLong, help: "How many copies of the server run behind the proxy.") var replicas: Int?
+    @Option(name: .shortAndLong, help: "Memory per replica, as 512Mi or 1Gi.") var mem: String?
+    @Option(name: .shortAndLong, help: "CPU per replica, in cores (0.5) or millicores (500m).") var cpu: String?
+    @Option(help: "Toolforge's backend (kubernetes, or gridengine of old): accepted; Kiln runs the platform's own.")
+    var backend: String?
+    @Option(help: "Read the defaults from FILE instead of the tool's service.template.") var template: String?
     @Option(name: .customLong("health-check-path"), help: "The path that must answer before a replica is routed.")
     var healthCheckPath: String?
     @Option(help: "The program of a generic webservice; it must listen on $PORT.") var command: String?
@@ -46,9 +52,6 @@ struct WebserviceCommand: AsyncParsableCommand {
             throw ValidationError(
                 "say what to do: kiln webservice [TYPE] \(Action.allCases.map(\.rawValue).joined(separator: "|"))")
         }
-        if type != nil, action != .start {
-            throw ValidationError("a TYPE goes only with start (kiln webservice TYPE start)")
-        }
         if !serverArguments.isEmpty, action != .start {
             throw ValidationError("server arguments go only with start (kiln webservice [TYPE] start -- ARGUMENTS)")
         }
@@ -56,7 +59,16 @@ struct WebserviceCommand: AsyncParsableCommand {
             throw ValidationError("--replicas must be from 1 to \(WebserviceSpec.maximumReplicas)")
         }
         if let stream, LogStream(rawValue: stream) == nil { throw ValidationError("--stream is out or err") }
+        if let backend, !Self.backends.contains(backend) {
+            throw ValidationError("--backend is one of \(Self.backends.joined(separator: ", "))")
+        }
+        if type != nil, action != .start, action != .shell {
+            throw ValidationError("a TYPE goes only with start or shell (kiln webservice TYPE start)")
+        }
     }
+
+    /// Toolforge's backends: whichever a user's scripts name, the platform runs its own.
+    static let backends = ["kubernetes", "gridengine", "local"]
 
     func run() async throws {
         let client = try connection.client()
@@ -65,8 +77,8 @@ struct WebserviceCommand: AsyncParsableCommand {
         let base = "/v1/tools/\(PathComponent.escape(tool))/webservice"
         switch action {
         case .start:
-            let response: WebserviceStatusResponse = try await client.post(base + "/start", startRequest())
-            for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            let response: WebserviceStatusResponse = try await client.post(base + "/start", try startRequest())
+            for warning in response.warnings { ToolforgeLog.write(.warning, warning) }
             try report(response.status, verb: "started")
         case .restart:
             let response: WebserviceStatusResponse = try await client.post(base + "/restart", APIClient.Empty())
@@ -81,16 +93,32 @@ struct WebserviceCommand: AsyncParsableCommand {
             print(Self.render(response.status))
         case .logs:
             try await printLogs(client, base: base)
+        case .shell:
+            let query = type.map { "?type=" + PathComponent.escape($0) } ?? ""
+            let shell: WebserviceShellResponse = try await client.get(base + "/shell" + query)
+            try ToolShell.exec(shell)
         case .types:
             break
         }
     }
 
-    func startRequest() -> StartWebserviceRequest {
+    func startRequest() throws -> StartWebserviceRequest {
         let extra = extraArgs + serverArguments
         return StartWebserviceRequest(
             type: type, command: command, replicas: replicas, mem: mem, cpu: cpu, healthCheckPath: healthCheckPath,
-            extraArgs: extra.isEmpty ? nil : extra)
+            extraArgs: extra.isEmpty ? nil : extra, template: try template.map(Self.readTemplate), templateName: template)
+    }
+
+    /// `--template FILE`, read here with the caller's rights (it is the caller's file), no larger
+    /// than a service.template may be.
+    static func readTemplate(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.user("cannot read the template \(path)") }
+        defer { try? handle.close() }
+        let limit = ServiceTemplate.maximumBytes
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw CLIError.user("the template \(path) is larger than \(limit) bytes") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError.user("the template \(path) is not UTF-8 text") }
+        return text
     }
 
     /// After start or restart: the status, and exit 1 when the webservice did not come up.
@@ -137,9 +165,16 @@ struct WebserviceCommand: AsyncParsableCommand {
     func printTypes(_ client: APIClient) async throws {
         let response: WebserviceTypesResponse = try await client.get("/v1/webservice/types")
         if output.json { return try JSONOutput.print(response.types) }
-        var table = TextTable("TYPE", "DESCRIPTION")
-        for type in response.types { table.add(type.name, type.summary) }
-        print(table.render())
+        let rows = response.types.map { type in
+            [
+                type.name, type.family == "buildservice" ? "refused" : type.retired ? "retired" : "current",
+                type.available
+                    ? (type.hostRuntime ?? (type.runtime == nil ? "-" : "?"))
+                    : "not available on this host" + (type.missingProgram.map { " (no \($0))" } ?? ""),
+                type.summary,
+            ]
+        }
+        print(Tabulate.render(rows, headers: ["Type", "Status", "Runtime on this host", "Starts"], format: .pretty))
     }
 
     func printLogs(_ client: APIClient, base: String) async throws {

@@ -2,22 +2,8 @@
 /// platform an image is not a container: it names the host runtime its commands expect (a Python,
 /// a PHP, a Node.js …), which the runner puts first on the job's PATH.
 public struct JobImage: Sendable, Hashable, Codable {
-    public enum Runtime: String, Sendable, Hashable, Codable, CaseIterable {
-        case python, php, node, java, mono, debian, mariadb
-
-        /// The program that tells whether this host has the runtime.
-        public var program: String {
-            switch self {
-            case .python: "python3"
-            case .php: "php"
-            case .node: "node"
-            case .java: "java"
-            case .mono: "mono"
-            case .debian: "sh"
-            case .mariadb: "mariadb"
-            }
-        }
-    }
+    /// The runtime an image names (shared with webservices' types).
+    public typealias Runtime = LanguageRuntime
 
     public var shortName: String
     public var runtime: Runtime
@@ -81,7 +67,7 @@ public struct JobImageCatalogue: Sendable, Hashable {
             image("tf-python39", .python, "3.9", "toolforge-python39-sssd-base", retired: true),
             image("python3.9", .python, "3.9", "toolforge-python39-sssd-base", retired: true),
             image("tf-python37", .python, "3.7", "toolforge-python37-sssd-base", retired: true),
-            image("tf-ruby27", .debian, "2.7", "toolforge-ruby27-sssd-base", retired: true),
+            image("tf-ruby27", .ruby, "2.7", "toolforge-ruby27-sssd-base", retired: true),
         ])
     }()
 

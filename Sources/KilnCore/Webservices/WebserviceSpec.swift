@@ -1,7 +1,8 @@
 /// What a tool declared for its webservice: the platform keeps this running until it is stopped.
 public struct WebserviceSpec: Sendable, Hashable, Codable {
     public var type: WebserviceType
-    /// The program of a `generic` webservice (run by `/bin/sh -c`); nil for the other types.
+    /// The program of a webservice that runs the tool's own server (run by `/bin/sh -c`, before
+    /// the extra arguments); nil for the types that start a server of their own.
     public var command: String?
     public var replicas: Int
     public var memory: MemorySize
@@ -41,15 +42,20 @@ public struct WebserviceSpec: Sendable, Hashable, Codable {
         guard healthCheckPath.hasPrefix("/"), !healthCheckPath.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw invalid("health-check-path", "health-check-path must be a path starting with /, not '\(healthCheckPath)'")
         }
-        switch type {
-        case .generic:
-            guard let command, !command.trimmingWhitespace().isEmpty else {
-                throw invalid("command", "a generic webservice needs --command, the program that listens on $PORT")
+        switch type.family {
+        case .command:
+            let hasCommand = !(command ?? "").trimmingWhitespace().isEmpty || !extraArguments.isEmpty
+            guard hasCommand || !type.needsCommand else {
+                throw invalid(
+                    "command",
+                    "a \(type.name) webservice runs the tool's own server: give its command as extra arguments (kiln webservice \(type.name) start -- PROGRAM ARGS, or extra_args in service.template) or --command; it must listen on $PORT")
             }
-        case .python311, .php82, .node18, .staticFiles:
+        case .python, .php, .node, .lighttpdPlain, .uwsgiPlain, .staticFiles:
             guard command == nil else {
-                throw invalid("command", "--command is for the generic type; \(type.rawValue) starts its own server")
+                throw invalid("command", "--command is for types that run the tool's own server (generic, jdk, golang…); \(type.name) starts its own")
             }
+        case .buildservice:
+            throw invalid("type", "webservice type 'buildservice' needs an image built from the tool's repository: this platform cannot build images yet")
         }
     }
 }

@@ -61,7 +61,7 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
 
     public init(tool: ToolName, record: WebserviceRecord?, replicas: [ReplicaRecord], limitEnforcement: [String: String], errorLogTail: [String]) {
         self.tool = tool.rawValue
-        type = record?.spec.type.rawValue
+        type = record?.spec.type.name
         command = record?.spec.command
         replicasWanted = record?.spec.replicas ?? 0
         memory = record.map { "\($0.spec.memory)" }

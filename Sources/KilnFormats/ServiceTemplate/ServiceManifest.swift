@@ -14,7 +14,7 @@ public enum ServiceManifest {
             "# Generated at \(ISO8601DateFormatter().string(from: date))",
             "backend: local",
             "version: 1",
-            "web: \(spec.type.rawValue)",
+            "web: \(spec.type.name)",
             "replicas: \(spec.replicas)",
             "mem: \(spec.memory)",
             "cpu: '\(spec.cpu)'",

@@ -19,8 +19,10 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
     /// The most of a template the platform reads: what the parser takes of any user's file.
     public static let maximumBytes = YAMLDocument.maximumBytes
 
-    /// Keys Toolforge users write that mean nothing on a single-host platform; accepted silently.
-    static let ignoredKeys: Set<String> = ["backend", "mount", "canonical"]
+    /// Keys of Toolforge's template and manifest that mean nothing here (its backends, the grid's
+    /// release, mounts, the manifest's version); accepted silently. `buildservice-image` goes with
+    /// the `buildservice` type, which is refused on its own line.
+    static let ignoredKeys: Set<String> = ["backend", "mount", "canonical", "release", "version", "buildservice-image", "distribution"]
 
     public init() {}
 
@@ -40,7 +42,8 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
             }
             do throws(KilnError) {
                 switch key {
-                case "type": type = try WebserviceType(parsing: text())
+                // `web` is the manifest's name for it: a manifest read as a template means the same.
+                case "type", "web": type = try WebserviceType(parsing: text())
                 case "command": command = try text()
                 case "replicas":
                     let written = try text()
@@ -87,7 +90,7 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
         guard let type = flags.type ?? type else {
             throw KilnError(
                 .invalidWebservice,
-                "say which type of webservice to start (kiln webservice TYPE start), or set 'type' in service.template; the types are: \(WebserviceType.allCases.map(\.rawValue).joined(separator: ", "))",
+                "say which type of webservice to start (kiln webservice TYPE start), or set 'type' in service.template; `kiln webservice types` lists them",
                 context: ["field": "type"])
         }
         return try WebserviceSpec(

@@ -201,7 +201,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         writeManifest(spec, tool: tool, owner: account.unixUser)
         onFailureChange(tool, nil)
         await launchDrivers(for: record, records: replicas, adopt: false)
-        logger.notice("webservice starting", metadata: ["tool": "\(tool)", "type": "\(spec.type.rawValue)", "replicas": "\(spec.replicas)"])
+        logger.notice("webservice starting", metadata: ["tool": "\(tool)", "type": "\(spec.type.name)", "replicas": "\(spec.replicas)"])
         return try await awaitSettled(tool: tool)
     }
 

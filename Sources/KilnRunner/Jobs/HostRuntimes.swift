@@ -1,7 +1,7 @@
 import Foundation
 import KilnCore
 
-/// The runtimes this host has for jobs' images: each image runs on the host's program of its
+/// The runtimes this host has for jobs' images and webservices' types: each runs on the host's program of its
 /// runtime (the nearest version the host has), found once.
 public struct HostRuntimes: Sendable {
     public struct Found: Sendable, Hashable, Codable {
@@ -11,12 +11,12 @@ public struct HostRuntimes: Sendable {
     }
 
     public let searchPath: [String]
-    private let found: [JobImage.Runtime: Found]
+    private let found: [LanguageRuntime: Found]
 
     public init(searchPath: [String] = ["/usr/local/bin", "/usr/bin", "/bin"]) {
         self.searchPath = searchPath
-        var found: [JobImage.Runtime: Found] = [:]
-        for runtime in JobImage.Runtime.allCases {
+        var found: [LanguageRuntime: Found] = [:]
+        for runtime in LanguageRuntime.allCases {
             guard let path = searchPath.map({ $0 + "/" + runtime.program }).first(where: FileManager.default.isExecutableFile(atPath:))
             else { continue }
             found[runtime] = Found(path: path, version: Self.version(of: path, runtime: runtime))
@@ -26,7 +26,12 @@ public struct HostRuntimes: Sendable {
 
     public static let shared = HostRuntimes()
 
-    public func find(_ runtime: JobImage.Runtime) -> Found? { found[runtime] }
+    public func find(_ runtime: LanguageRuntime) -> Found? { found[runtime] }
+
+    /// Whether a program (a server a webservice type starts) is on the search path or in /usr/sbin.
+    public func hasProgram(_ name: String) -> Bool {
+        (searchPath + ["/usr/sbin"]).contains { FileManager.default.isExecutableFile(atPath: $0 + "/" + name) }
+    }
 
     /// Refuses an image whose runtime this host lacks, saying which program is missing.
     public func check(_ image: JobImage) throws(KilnError) -> Found {
@@ -38,26 +43,35 @@ public struct HostRuntimes: Sendable {
         return runtime
     }
 
-    static func version(of path: String, runtime: JobImage.Runtime) -> String? {
-        let argument: String? =
-            switch runtime {
-            case .python, .php, .node, .mariadb: "--version"
-            case .java: "-version"
-            case .mono: "--version"
-            case .debian: nil
+    static func version(of path: String, runtime: LanguageRuntime) -> String? {
+        // What makes each program say its version (tclsh only answers a script on its input).
+        if runtime == .debian {
+            return (try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8)).map {
+                "Debian " + $0.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-        guard let argument else {
-            return (try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8)).map { "Debian " + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         }
+        let (arguments, input): ([String], String?) =
+            switch runtime {
+            case .python, .php, .node, .mariadb, .mono, .ruby: (["--version"], nil)
+            case .java: (["-version"], nil)
+            case .golang: (["version"], nil)
+            case .perl: (["-e", "print \"perl $^V\\n\""], nil)
+            case .tcl: ([], "puts \"Tcl [info patchlevel]\"\n")
+            case .debian: ([], nil)
+            }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [argument]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.arguments = arguments
+        let output = Pipe()
+        let standardInput = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = standardInput
         guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
+        try? standardInput.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init)
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").first { !$0.allSatisfy(\.isWhitespace) }.map(String.init)
     }
 }

@@ -20,6 +20,8 @@ public struct WebserviceLaunch: Sendable {
     public var runtimeDirectory: RuntimeDirectory?
     /// Where each replica's start reads the tool's envvars (so a change reaches the next start).
     public var environments: ToolEnvironments?
+    /// The host's language runtimes, which the types' servers and commands run on.
+    public var runtimes: HostRuntimes = .shared
 
     public init(
         tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
@@ -55,15 +57,10 @@ public struct WebserviceLaunch: Sendable {
     public func processSpec(replica index: Int, port: Int) throws(KilnError) -> ProcessSpec {
         try files.makeDirectory(Self.generatedFolder)
         let (executable, arguments, workingDirectory, extraEnvironment) = try program(port: port, replica: index, write: true)
-        let defaults = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"].merging(extraEnvironment) { _, type in type }
-        var platform = [
-            "HOME": home, "PORT": String(port), "TOOL_NAME": tool.rawValue, "TOOL_DATA_DIR": home, "KILN_TOOL": tool.rawValue,
-            "KILN_REPLICA": String(index),
-        ]
-        if let user {
-            platform["USER"] = user.name
-            platform["LOGNAME"] = user.name
-        }
+        let defaults = ["PATH": Self.defaultPath, "LANG": "C.UTF-8"].merging(extraEnvironment) { _, type in type }
+        var platform = Self.platformEnvironment(tool: tool, home: home, user: user)
+        platform["PORT"] = String(port)
+        platform["KILN_REPLICA"] = String(index)
         let environment = ToolEnvironments.layered(defaults: defaults, tool: environments?.of(tool) ?? [:], platform: platform)
         return ProcessSpec(
             executable: executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
@@ -84,8 +81,9 @@ public struct WebserviceLaunch: Sendable {
 
     func program(port: Int, replica: Int = 0, write: Bool = false) throws(KilnError) -> Program {
         let bind = "127.0.0.1:\(port)"
-        switch spec.type {
-        case .python311:
+        let type = spec.type
+        switch type.family {
+        case .python:
             let appDirectory = try pythonAppDirectory()
             let venv = home + "/www/python/venv/bin/gunicorn"
             let gunicorn = try toolCan { isExecutable(venv) } ? venv : try hostProgram("gunicorn", package: "gunicorn")
@@ -95,39 +93,122 @@ public struct WebserviceLaunch: Sendable {
                 ["--bind", bind, "--workers", "2", "--chdir", appDirectory, "--pythonpath", "\(generatedFolderPath),\(appDirectory)",
                  "--access-logfile", "-", "--graceful-timeout", "4", "kiln_wsgi:application"] + spec.extraArguments,
                 appDirectory, ["KILN_PATH_PREFIX": pathPrefix, "PYTHONUNBUFFERED": "1"])
-        case .php82:
-            let root = try directory(home + "/public_html", "a php8.2 webservice serves public_html/ in the tool's home")
-            let lighttpd = try hostProgram("lighttpd", package: "lighttpd", in: ["/usr/sbin", "/usr/bin"])
-            let phpCGI = try hostProgram("php-cgi", package: "php8.2-cgi")
-            let configuration = "lighttpd-\(replica).conf"
-            if write {
-                let socket = try socketFolder() + "/php-\(replica).sock"
-                try writeFile(configuration, lighttpdConfiguration(root: root, port: port, replica: replica, phpCGI: phpCGI, socket: socket))
-            }
-            return (lighttpd, ["-D", "-f", generatedFolderPath + "/" + configuration] + spec.extraArguments, home, [:])
-        case .node18:
-            let directory = try directory(home + "/www/js", "a node18 webservice runs `npm start` in www/js in the tool's home")
+        case .php:
+            let root = try directory(home + "/public_html", "a \(type.name) webservice serves public_html/ in the tool's home")
+            let phpCGI = try hostProgram("php-cgi", package: "php-cgi")
+            return try lighttpd(root: root, port: port, replica: replica, write: write, handlers: .php(phpCGI: phpCGI))
+        case .lighttpdPlain:
+            return try lighttpdPlain(port: port, replica: replica, write: write)
+        case .node:
+            let directory = try directory(home + "/www/js", "a \(type.name) webservice runs `npm start` in www/js in the tool's home")
             guard try toolCan({ FileManager.default.fileExists(atPath: directory + "/package.json") }) else {
                 throw missing("www/js/package.json", "`npm start` needs a package.json with a start script")
             }
             let npm = try hostProgram("npm", package: "npm")
-            return (npm, ["start"] + (spec.extraArguments.isEmpty ? [] : ["--"] + spec.extraArguments), directory, [:])
+            return (npm, ["start"] + (spec.extraArguments.isEmpty ? [] : ["--"] + spec.extraArguments), directory, try runtimeEnvironment())
+        case .uwsgiPlain:
+            guard try toolCan({ FileManager.default.fileExists(atPath: home + "/uwsgi.ini") }) else {
+                throw missing("uwsgi.ini", "a \(type.name) webservice runs uWSGI with the tool's uwsgi.ini")
+            }
+            let uwsgi = try hostProgram("uwsgi", package: "uwsgi-core")
+            return (uwsgi, ["--http-socket", bind, "--ini", home + "/uwsgi.ini"] + spec.extraArguments, home, [:])
         case .staticFiles:
             let root = try directory(home + "/public_html", "a static webservice serves public_html/ in the tool's home")
             return (
                 kilnExecutable, ["static-server", "--root", root, "--prefix", pathPrefix, "--bind", bind] + spec.extraArguments,
                 home, [:])
-        case .generic:
-            let command = ([spec.command ?? ""] + spec.extraArguments.map(Self.shellQuoted)).joined(separator: " ")
-            return ("/bin/sh", ["-c", command], home, [:])
+        case .command:
+            let words = (spec.command.map { [$0] } ?? []) + spec.extraArguments.map(Self.shellQuoted)
+            // perl and tcl without a command are served as Toolforge serves them: CGI by lighttpd.
+            guard !words.isEmpty else { return try lighttpdPlain(port: port, replica: replica, write: write) }
+            return ("/bin/sh", ["-c", words.joined(separator: " ")], home, try runtimeEnvironment(required: true))
+        case .buildservice:
+            throw KilnError(
+                .invalidWebservice, "webservice type 'buildservice' needs an image built from the tool's repository: this platform cannot build images yet",
+                context: ["field": "type", "value": type.name])
         }
+    }
+
+    /// The type's runtime first on `PATH` (and `JAVA_HOME` for a JDK), so the tool's command finds
+    /// the host's program of it. A missing runtime refuses the start, except Go's: a built Go
+    /// program needs no Go to run.
+    func runtimeEnvironment(required: Bool = false) throws(KilnError) -> [String: String] {
+        try Self.runtimeEnvironment(of: spec.type, runtimes: runtimes, required: required)
+    }
+
+    /// The environment that puts `type`'s runtime first (for its servers, and `webservice shell`).
+    public static func runtimeEnvironment(of type: WebserviceType, runtimes: HostRuntimes, required: Bool) throws(KilnError) -> [String: String] {
+        guard let runtime = type.runtime else { return [:] }
+        guard let found = runtimes.find(runtime) else {
+            guard required, runtime != .golang else { return [:] }
+            throw KilnError(
+                .unavailable,
+                "this host cannot run \(type.name) webservices: \(runtime.program) is not installed (Debian package \(runtime.debianPackage))",
+                context: ["program": runtime.program])
+        }
+        let real = URL(fileURLWithPath: found.path).resolvingSymlinksInPath().path
+        let folder = (real as NSString).deletingLastPathComponent
+        var environment = ["PATH": folder + ":" + defaultPath]
+        if runtime == .java { environment["JAVA_HOME"] = (folder as NSString).deletingLastPathComponent }
+        return environment
+    }
+
+    /// What the platform sets for every process of the tool's webservice (and its shell).
+    public static func platformEnvironment(tool: ToolName, home: String, user: UnixIdentity?) -> [String: String] {
+        var platform = ["HOME": home, "TOOL_NAME": tool.rawValue, "TOOL_DATA_DIR": home, "KILN_TOOL": tool.rawValue]
+        if let user {
+            platform["USER"] = user.name
+            platform["LOGNAME"] = user.name
+        }
+        return platform
+    }
+
+    /// The `PATH` of every tool's process, after its type's runtime.
+    public static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+    /// public_html/ by lighttpd without PHP: static files, CGI scripts run by the host's perl,
+    /// tclsh or python3, and the tool's own `.lighttpd.conf` (as on Toolforge's lighttpd-plain).
+    func lighttpdPlain(port: Int, replica: Int, write: Bool) throws(KilnError) -> Program {
+        let root = try directory(home + "/public_html", "a \(spec.type.name) webservice serves public_html/ in the tool's home (static files and CGI scripts)")
+        let ownConfiguration = home + "/.lighttpd.conf"
+        let includes = try toolCan({ FileManager.default.fileExists(atPath: ownConfiguration) }) ? ownConfiguration : nil
+        var interpreters: [(String, String)] = [(".cgi", "")]
+        for (suffix, runtime) in [(".pl", LanguageRuntime.perl), (".tcl", .tcl), (".py", .python), (".rb", .ruby)] {
+            if let found = runtimes.find(runtime) { interpreters.append((suffix, found.path)) }
+        }
+        var program = try lighttpd(root: root, port: port, replica: replica, write: write, handlers: .cgi(interpreters, include: includes))
+        program.environment = (try? runtimeEnvironment()) ?? [:]
+        return program
+    }
+
+    /// What lighttpd hands scripts to: PHP over FastCGI, or CGI programs.
+    enum LighttpdHandlers {
+        case php(phpCGI: String)
+        case cgi([(suffix: String, interpreter: String)], include: String?)
+    }
+
+    func lighttpd(root: String, port: Int, replica: Int, write: Bool, handlers: LighttpdHandlers) throws(KilnError) -> Program {
+        let lighttpd = try hostProgram("lighttpd", package: "lighttpd", in: ["/usr/sbin", "/usr/bin"])
+        let configuration = "lighttpd-\(replica).conf"
+        if write {
+            let handlerConfiguration: String
+            switch handlers {
+            case .php(let phpCGI):
+                let socket = try socketFolder() + "/php-\(replica).sock"
+                handlerConfiguration = Self.fastCGIConfiguration(phpCGI: phpCGI, socket: socket)
+            case .cgi(let interpreters, let include):
+                handlerConfiguration = Self.cgiConfiguration(interpreters, include: include)
+            }
+            try writeFile(configuration, lighttpdConfiguration(root: root, port: port, replica: replica, handlers: handlerConfiguration))
+        }
+        return (lighttpd, ["-D", "-f", generatedFolderPath + "/" + configuration] + spec.extraArguments, home, [:])
     }
 
     func pythonAppDirectory() throws(KilnError) -> String {
         for directory in [home + "/www/python/src", home] where try toolCan({ FileManager.default.fileExists(atPath: directory + "/app.py") }) {
             return directory
         }
-        throw missing("app.py", "a python3.11 webservice needs app.py exposing `app` (a WSGI app such as Flask's), in the tool's home or www/python/src/")
+        throw missing("app.py", "a \(spec.type.name) webservice needs app.py exposing `app` (a WSGI app such as Flask's), in the tool's home or www/python/src/")
     }
 
     func directory(_ path: String, _ why: String) throws(KilnError) -> String {
@@ -156,7 +237,7 @@ public struct WebserviceLaunch: Sendable {
     func hostProgram(_ name: String, package: String, in directories: [String] = ["/usr/local/bin", "/usr/bin", "/bin"]) throws(KilnError) -> String {
         for directory in directories where isExecutable(directory + "/" + name) { return directory + "/" + name }
         throw KilnError(
-            .unavailable, "this host cannot run \(spec.type.rawValue) webservices: \(name) is not installed (Debian package \(package))",
+            .unavailable, "this host cannot run \(spec.type.name) webservices: \(name) is not installed (Debian package \(package))",
             context: ["program": name])
     }
 
@@ -176,17 +257,17 @@ public struct WebserviceLaunch: Sendable {
         return try runtimeDirectory.socketFolder(of: tool, owner: FileOwner(user))
     }
 
-    /// lighttpd serving `public_html` at `/` and at `/TOOL/`, PHP through php-cgi over FastCGI.
-    func lighttpdConfiguration(root: String, port: Int, replica: Int, phpCGI: String, socket: String) -> String {
+    /// lighttpd serving `public_html` at `/` and at `/TOOL/`, scripts by `handlers`.
+    func lighttpdConfiguration(root: String, port: Int, replica: Int, handlers: String) -> String {
         """
-            # Written by Kiln for \(tool.rawValue)'s php8.2 webservice, replica \(replica): regenerated at every start.
-            server.modules = ("mod_access", "mod_alias", "mod_fastcgi")
+            # Written by Kiln for \(tool.rawValue)'s \(spec.type.name) webservice, replica \(replica): regenerated at every start.
+            server.modules = ("mod_access", "mod_alias", "mod_fastcgi", "mod_cgi")
             server.document-root = "\(root)"
             server.bind = "127.0.0.1"
             server.port = \(port)
             server.tag = "lighttpd"
-            index-file.names = ("index.php", "index.html", "index.htm")
-            static-file.exclude-extensions = (".php")
+            index-file.names = ("index.php", "index.html", "index.htm", "index.pl", "index.cgi")
+            static-file.exclude-extensions = (".php", ".pl", ".cgi", ".tcl", ".py", ".rb")
             alias.url = ("\(pathPrefix)/" => "\(root)/")
             mimetype.assign = (
               ".html" => "text/html; charset=utf-8", ".htm" => "text/html; charset=utf-8",
@@ -194,15 +275,29 @@ public struct WebserviceLaunch: Sendable {
               ".png" => "image/png", ".jpg" => "image/jpeg", ".gif" => "image/gif", ".svg" => "image/svg+xml",
               ".txt" => "text/plain; charset=utf-8", "" => "application/octet-stream"
             )
-            fastcgi.server = (".php" => ((
-              "bin-path" => "\(phpCGI)",
-              "socket" => "\(socket)",
-              "max-procs" => 1,
-              "bin-environment" => ("PHP_FCGI_CHILDREN" => "2", "PHP_FCGI_MAX_REQUESTS" => "500"),
-              "broken-scriptfilename" => "enable"
-            )))
-
+            \(handlers)
             """
+    }
+
+    static func fastCGIConfiguration(phpCGI: String, socket: String) -> String {
+        """
+        fastcgi.server = (".php" => ((
+          "bin-path" => "\(phpCGI)",
+          "socket" => "\(socket)",
+          "max-procs" => 1,
+          "bin-environment" => ("PHP_FCGI_CHILDREN" => "2", "PHP_FCGI_MAX_REQUESTS" => "500"),
+          "broken-scriptfilename" => "enable"
+        )))
+
+        """
+    }
+
+    /// CGI by suffix; the tool's `.lighttpd.conf` last, so what it sets wins (it is read by
+    /// lighttpd running as the tool, never by the platform).
+    static func cgiConfiguration(_ interpreters: [(suffix: String, interpreter: String)], include: String?) -> String {
+        var text = "cgi.assign = (" + interpreters.map { "\"\($0.suffix)\" => \"\($0.interpreter)\"" }.joined(separator: ", ") + ")\n"
+        if let include { text += "include \"\(include)\"\n" }
+        return text
     }
 
     /// Serves the tool's `app` under `/TOOL/` (the proxy passes paths on unchanged) as under `/`
