@@ -30,8 +30,12 @@ extension ConfinedDirectory {
             if name == "." || name == ".." { continue }
             var info = stat()
             guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            // A file with other names may have one outside the home (a hard link to a file of the
+            // platform's): it is not the tool's to be given.
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            guard isDirectory || info.st_nlink <= 1 else { continue }
             if info.st_uid == previous.uid, fchownat(folder, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) == 0 { changed += 1 }
-            if (info.st_mode & S_IFMT) == S_IFDIR { subfolders.append(name) }
+            if isDirectory { subfolders.append(name) }
         }
         guard depth > 0 else { return changed }
         for name in subfolders {

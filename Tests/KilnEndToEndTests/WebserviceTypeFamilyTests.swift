@@ -233,4 +233,33 @@ import Testing
         }
         #expect(lines.contains { $0.hasPrefix("java=/usr/lib/jvm/") && $0.hasSuffix("secret=s3cret tool=\(fixture.tool)") }, "\(shell)")
     }
+
+    @Test func aHomeMovedInWithToolforgesManifestHasItsWebserviceStarted() throws {
+        let fixture = try Fixture("wm")
+        defer { fixture.stop() }
+        // The operator copies a Toolforge home into place (as root), then creates the account.
+        let tool = uniqueToolName("mv")
+        let home = fixture.data + "/tools/" + tool
+        try FileManager.default.createDirectory(atPath: home + "/public_html", withIntermediateDirectories: true)
+        try "<h1>moved in</h1>\n".write(toFile: home + "/public_html/index.html", atomically: true, encoding: .utf8)
+        try """
+            # This file is used by Toolforge infrastructure and should not be edited manually
+            backend: kubernetes
+            canonical: false
+            version: 4
+            web: static
+
+            """.write(toFile: home + "/service.manifest", atomically: true, encoding: .utf8)
+        let created = try kiln("tools", "create", tool, "--data", fixture.data)
+        #expect(created.status == 0, "\(created)")
+        #expect(created.standardOutput.contains("Webservice: started the static webservice its service.manifest declares"), "\(created)")
+        let page = try curl([fixture.server.httpURL + "/" + tool + "/"])
+        #expect(page.status == 200 && page.body.contains("moved in"), "\(page.status) \(page.body)")
+        if geteuid() == 0 {
+            var info = stat()
+            stat(home + "/public_html/index.html", &info)
+            #expect(info.st_uid != 0, "the moved-in files are the tool's")
+        }
+        _ = try kiln("webservice", "stop", "--tool", tool, "--data", fixture.data)
+    }
 }

@@ -138,9 +138,12 @@ import Glibc
         try FileManager.default.createDirectory(atPath: at("www/python"), withIntermediateDirectories: true)
         try "app\n".write(toFile: at("www/python/app.py"), atomically: true, encoding: .utf8)
         try plantLink("www/escape", to: target)
+        // A hard link to a file of the platform's stays the platform's.
+        #expect(link(target, at("www/hard")) == 0)
         let changed = try home.claim(from: .process)
         #expect(changed == 4)
         var info = stat()
+        #expect(stat(at("www/hard"), &info) == 0 && info.st_uid == FileOwner.process.uid)
         #expect(stat(at("www/python/app.py"), &info) == 0 && info.st_uid == home.owner.uid)
         #expect(lstat(at("www/escape"), &info) == 0 && info.st_uid == home.owner.uid)
         #expect(targetIsUntouched)

@@ -34,6 +34,8 @@ public struct CreateToolResponse: Codable, Sendable, ResponseEncodable {
     public var tool: ToolResponse
     public var token: String
     public var tokenFile: String
+    /// What became of the webservice a moved-in home's service.manifest declares.
+    public var webservice: String?
 }
 
 public struct DeleteToolResponse: Codable, Sendable, ResponseEncodable {

@@ -22,6 +22,8 @@ public actor ToolService {
         public var tool: Tool
         public var token: String
         public var tokenFile: String
+        /// Whether the home was there before the account (a tool moved in).
+        public var imported: Bool
     }
 
     /// Creates a tool. The actor serialises creations, so two callers cannot race for one name;
@@ -32,7 +34,14 @@ public actor ToolService {
         if try await store.tool(named: name) != nil {
             throw KilnError(.conflict, "tool '\(name)' already exists", context: ["tool": name.rawValue])
         }
+        // A home already there was put by the operator: a tool moved from elsewhere (its
+        // Toolforge home copied in). What the copy left to the platform's user becomes the tool's.
+        let imported = FileManager.default.fileExists(atPath: accounts.home(of: name))
         let identity = try await accounts.provision(name)
+        if imported, let identity {
+            try accounts.claimHome(of: name, from: FileOwner.process, for: identity)
+            logger.notice("tool created over an existing home", metadata: ["tool": "\(name)"])
+        }
         let token = AccessToken.generate()
         try accounts.writeToken(token, for: name, owner: identity)
         var unique: [String] = []
@@ -41,7 +50,7 @@ public actor ToolService {
             name: name, maintainers: unique, unixUser: identity, createdAt: Date().timeIntervalSince1970.rounded())
         try await store.createTool(tool, tokenHash: AccessToken.digest(token))
         logger.info("tool created", metadata: ["tool": "\(name)"])
-        return Created(tool: tool, token: token, tokenFile: accounts.tokenFile(of: name))
+        return Created(tool: tool, token: token, tokenFile: accounts.tokenFile(of: name), imported: imported)
     }
 
     /// Gives every stored tool without a Unix user one, before anything of it runs (tools made

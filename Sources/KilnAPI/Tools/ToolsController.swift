@@ -1,5 +1,6 @@
 import Hummingbird
 import KilnCore
+import KilnFormats
 import KilnStore
 
 /// `/v1/tools`: tool accounts.
@@ -39,11 +40,29 @@ struct ToolsController {
         let body = try await request.decode(as: CreateToolRequest.self, context: context)
         let name = try ToolName(body.name)
         let created = try await service.create(name: name, maintainers: body.maintainers ?? [])
+        let webservice = created.imported ? await startDeclaredWebservice(of: name) : nil
         return EditedResponse(
             status: .created,
             response: CreateToolResponse(
                 tool: ToolResponse(created.tool, home: service.home(of: name)),
-                token: created.token, tokenFile: created.tokenFile))
+                token: created.token, tokenFile: created.tokenFile, webservice: webservice))
+    }
+
+    /// A tool moved in with its home may carry the `service.manifest` Toolforge wrote (`web:
+    /// TYPE`, `version: 4` …): its webservice is started, as Toolforge's monitor would keep it.
+    /// The account stands whatever happens here; what happened is said in the response.
+    func startDeclaredWebservice(of tool: ToolName) async -> String? {
+        guard let webservices else { return nil }
+        do throws(KilnError) {
+            guard let manifest = try ServiceTemplate.read("service.manifest", in: try await service.files(of: tool)),
+                manifest.type != nil
+            else { return nil }
+            let spec = try manifest.merged(with: ServiceTemplate())
+            let status = try await webservices.start(tool: tool, spec: spec)
+            return "started the \(spec.type.name) webservice its service.manifest declares (\(status.state.rawValue))"
+        } catch {
+            return "its service.manifest declares a webservice that was not started: \(error.message)"
+        }
     }
 
     @Sendable func show(_ request: Request, context: KilnRequestContext) async throws -> ToolResponse {

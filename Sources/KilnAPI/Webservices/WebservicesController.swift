@@ -84,17 +84,9 @@ struct WebservicesController {
         return try LogWindow.read(LogFile(in: try await filesOf(tool), at: stream.webserviceLog), parameters: parameters)
     }
 
-    /// The tool's `service.template`, or nothing when it has none. Read through the home as the
-    /// tool's (a link to another file is refused, not read) and no further than a template can be.
+    /// The tool's `service.template`, or nothing when it has none.
     func readTemplate(in files: ConfinedDirectory) throws(KilnError) -> ServiceTemplate {
-        let template = LogFile(in: files, at: HomePath(platform: ServiceTemplate.fileName))
-        let limit = ServiceTemplate.maximumBytes
-        guard try template.size() <= UInt64(limit) else {
-            throw KilnError(
-                .badRequest, "\(ServiceTemplate.fileName) is larger than \(limit) bytes", context: ["file": ServiceTemplate.fileName])
-        }
-        let (text, _) = try template.read(from: 0, maximumBytes: limit)
-        return try ServiceTemplate(parsing: text)
+        try ServiceTemplate.read(ServiceTemplate.fileName, in: files) ?? ServiceTemplate()
     }
 }
 

@@ -73,6 +73,7 @@ struct ToolsCommand: AsyncParsableCommand {
             if let user = created.tool.unixUser { print("Unix user:  \(user)") }
             print("Token:      \(created.token)")
             print("Token file: \(created.tokenFile)")
+            if let webservice = created.webservice { print("Webservice: \(webservice)") }
         }
     }
 

@@ -57,14 +57,14 @@ public struct LogFile: Sendable {
         try directory.rotate(path, ifLargerThan: limit)
     }
 
-    static func size(of file: borrowing Descriptor) -> UInt64 {
+    public static func size(of file: borrowing Descriptor) -> UInt64 {
         var info = stat()
         guard fstat(file.rawValue, &info) == 0, info.st_size > 0 else { return 0 }
         return UInt64(info.st_size)
     }
 
     /// At most `limit` bytes from `offset`: a file that grows while it is read is not chased.
-    static func read(_ file: borrowing Descriptor, from offset: UInt64, upTo limit: Int, _ name: String) throws(KilnError) -> [UInt8] {
+    public static func read(_ file: borrowing Descriptor, from offset: UInt64, upTo limit: Int, _ name: String) throws(KilnError) -> [UInt8] {
         // Offsets come from callers (`?offset=`): past any real file, and never near overflow.
         guard offset < UInt64(Int64.max / 2) else { return [] }
         var bytes = [UInt8](repeating: 0, count: max(0, limit))
