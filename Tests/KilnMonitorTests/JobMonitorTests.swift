@@ -77,14 +77,15 @@ final class RecordingMailer: JobMailer {
         }
     }
 
-    func start(metrics: MonitorMetrics = .none) -> Running {
+    func start(metrics: MonitorMetrics = .none, configuration: JobMonitor.Configuration = .init()) -> Running {
         let home = self.home
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let backend = LocalJobBackend(instance: directory)
         return Running(
             JobMonitor(
-                store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, metrics: metrics, logger: logger),
+                store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, configuration: configuration,
+                metrics: metrics, logger: logger),
             backend: backend)
     }
 
