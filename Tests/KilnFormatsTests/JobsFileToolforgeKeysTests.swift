@@ -105,6 +105,14 @@ import Testing
             ])
     }
 
+    @Test func filelogYesAsToolforgesDumpWritesItIsTrueWithAWarning() throws {
+        let file = try JobsFile.parse("- name: once\n  command: ./once\n  image: tool-x/y:latest\n  filelog: 'yes'\n")
+        #expect(file.jobs.first?.filelog == true)
+        #expect(file.warnings == [JobsFile.Warning(line: 4, job: "once", field: "filelog", message: "filelog: 'yes' is read as true; write true")])
+        // Only there: elsewhere `yes` is not guessed.
+        #expect(throws: KilnError.self) { try JobsFile.parse("- name: once\n  command: ./once\n  image: bookworm\n  continuous: 'yes'\n") }
+    }
+
     @Test func anHTTPCheckIsDumpedAndReadBack() throws {
         let jobs = [
             JobSpec(name: "web", command: "./serve", image: "bookworm", continuous: true, port: 8080, healthCheckHTTP: "/healthz?deep=1")

@@ -122,7 +122,17 @@ extension JobsFile {
                 case "mem": spec.memory = try value(entry, MemorySize.init(parsing:))
                 case "cpu": spec.cpu = try value(entry, CPUQuantity.init(parsing:))
                 case "no-filelog": noFilelog = try bool(entry)
-                case "filelog": filelog = try bool(entry)
+                case "filelog":
+                    // Toolforge's own dump writes `filelog: 'yes'`; its loader takes it, with a warning.
+                    if entry.value.scalarText == "yes" {
+                        filelog = true
+                        warnings.append(
+                            Warning(
+                                line: entry.key.mark?.line ?? line, job: job, field: entry.name,
+                                message: "filelog: 'yes' is read as true; write true"))
+                    } else {
+                        filelog = try bool(entry)
+                    }
                 case "filelog-stdout": spec.filelogStdout = try text(entry)
                 case "filelog-stderr": spec.filelogStderr = try text(entry)
                 case "mount": spec.mount = try choice(entry)
