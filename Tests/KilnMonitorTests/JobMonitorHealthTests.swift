@@ -55,12 +55,12 @@ extension JobMonitorTests {
         for _ in 0..<500 where lines("pids").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await running.monitor.show(tool: tool, job: "stuck").status == "Starting")
-        FileManager.default.createFile(atPath: home + "/ready", contents: nil)
+        _ = FileManager.default.createFile(atPath: home + "/ready", contents: nil)
         _ = try await status(running, "stuck", until: { $0.status == "Running" }, "ready once /healthz says 200")
         let first = try #require(lines("pids").first.flatMap { Int32($0) })
 
         // Stuck: three probes in a row get no answer, and it is restarted.
-        FileManager.default.createFile(atPath: home + "/hang", contents: nil)
+        _ = FileManager.default.createFile(atPath: home + "/hang", contents: nil)
         let restarted = try await status(running, "stuck", until: { $0.replicaStates.first?.restarts == 1 }, "restarted once")
         try FileManager.default.removeItem(atPath: home + "/hang")
         guard case .unhealthy(let reason)? = restarted.replicaStates.first?.lastExit else {
