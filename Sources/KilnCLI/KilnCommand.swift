@@ -19,8 +19,9 @@ public struct KilnCommand: AsyncParsableCommand {
         let arguments = JobsCommand.Run.expandingBareWait(Array(CommandLine.arguments.dropFirst()))
         // Installed as `toolforge`, the binary speaks as Toolforge's CLI does.
         if (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) == "toolforge" {
-            await run(ToolforgeCommand.self, arguments)
+            await ToolforgeCommand.main(arguments, asKiln: false)
         }
+        if arguments.first == "toolforge" { await ToolforgeCommand.main(Array(arguments.dropFirst()), asKiln: true) }
         await run(Self.self, arguments)
     }
 

@@ -77,14 +77,15 @@ final class RecordingMailer: JobMailer {
         }
     }
 
-    func start(metrics: MonitorMetrics = .none) -> Running {
+    func start(metrics: MonitorMetrics = .none, configuration: JobMonitor.Configuration = .init()) -> Running {
         let home = self.home
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let backend = LocalJobBackend(instance: directory)
         return Running(
             JobMonitor(
-                store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, metrics: metrics, logger: logger),
+                store: store, backend: backend, clock: clock, mailer: mailer, homeOf: { _ in home }, configuration: configuration,
+                metrics: metrics, logger: logger),
             backend: backend)
     }
 
@@ -172,7 +173,7 @@ final class RecordingMailer: JobMailer {
         clock.advance(by: 60)
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await runs("slow").count == 1)
-        FileManager.default.createFile(atPath: home + "/gate", contents: nil)
+        _ = FileManager.default.createFile(atPath: home + "/gate", contents: nil)
         try await waitForRuns("slow", "the run finished") { $0.first?.isFinished == true }
         clock.advance(by: 60)
         try await waitForRuns("slow", "the following tick ran") { $0.count == 2 }
@@ -236,7 +237,7 @@ final class RecordingMailer: JobMailer {
         try await waitForRuns("long", "running") { $0.first?.phase == .running }
         await running.stop()
         running = start()
-        FileManager.default.createFile(atPath: home + "/gate", contents: nil)
+        _ = FileManager.default.createFile(atPath: home + "/gate", contents: nil)
         let done = try await waitForRuns("long", "finished") { $0.first?.isFinished == true }
         #expect(done.count == 1)
         #expect(done.first?.lastStatus == .exited(code: 5))

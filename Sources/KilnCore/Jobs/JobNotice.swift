@@ -1,5 +1,11 @@
-/// What a tool's maintainers are told when a run of a job ends, if its `emails` setting asks.
+/// What a tool's maintainers are told when a run of a job starts or ends, if its `emails`
+/// setting asks (`all` also mails each start, as Toolforge's emailer does).
 public struct JobNotice: Sendable, Hashable {
+    public enum Event: String, Sendable, Hashable {
+        case started, ended
+    }
+
+    public var event: Event
     public var tool: ToolName
     public var maintainers: [String]
     public var job: String
@@ -8,7 +14,11 @@ public struct JobNotice: Sendable, Hashable {
     public var outputTail: [String]
     public var errorTail: [String]
 
-    public init(tool: ToolName, maintainers: [String], job: String, run: JobRun, outputTail: [String], errorTail: [String]) {
+    public init(
+        tool: ToolName, maintainers: [String], job: String, run: JobRun, outputTail: [String], errorTail: [String],
+        event: Event = .ended
+    ) {
+        self.event = event
         self.tool = tool
         self.maintainers = maintainers
         self.job = job
@@ -25,10 +35,36 @@ public struct JobNotice: Sendable, Hashable {
     }
 
     public var subject: String {
-        "[kiln] \(tool)/\(job): " + (isFailure ? "run \(run.id) failed" : "run \(run.id) \(run.summary)")
+        switch event {
+        case .started: "[kiln] \(tool)/\(job): run \(run.id) started"
+        case .ended: "[kiln] \(tool)/\(job): " + (isFailure ? "run \(run.id) failed" : "run \(run.id) \(run.summary)")
+        }
     }
 
     public var body: String {
+        switch event {
+        case .started: startBody
+        case .ended: endBody
+        }
+    }
+
+    private var footer: String {
+        "You get this mail because the job's `emails` setting asks for it; change it with `kiln jobs load` or `kiln jobs run --emails`."
+    }
+
+    private var startBody: String {
+        let lines = [
+            "The job '\(job)' of the tool '\(tool)' started a run.", "",
+            "Run:         \(run.id)" + (run.replica.map { " (replica \($0))" } ?? ""),
+            "Started:     \(run.startedAt.map(JobStatus.timestamp) ?? "-")",
+            "Attempt:     \(max(run.attempt, 1))",
+            "Trigger:     \(run.trigger.rawValue)" + (run.missedTicks > 0 ? " (\(run.missedTicks) missed ticks folded in)" : ""),
+            "", "You are mailed again when it ends.", "", footer,
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private var endBody: String {
         var lines = [
             "The job '\(job)' of the tool '\(tool)' ended.", "",
             "Result:      \(run.summary)",
@@ -40,18 +76,21 @@ public struct JobNotice: Sendable, Hashable {
         ]
         if !outputTail.isEmpty { lines += ["", "Last lines of its output:"] + outputTail.map { "  " + $0 } }
         if !errorTail.isEmpty { lines += ["", "Last lines of its error log:"] + errorTail.map { "  " + $0 } }
-        lines += ["", "You get this mail because the job's `emails` setting asks for it; change it with `kiln jobs load` or `kiln jobs run --emails`."]
+        lines += ["", footer]
         return lines.joined(separator: "\n") + "\n"
     }
 }
 
 extension JobSpec.Emails {
-    /// Whether a run that ended as `notice` says is mailed.
+    /// Whether `notice` is mailed: `all` every start and end, `onfinish` every end, `onfailure`
+    /// the ends that failed.
     public func wants(_ notice: JobNotice) -> Bool {
-        switch self {
-        case .none: false
-        case .all, .onfinish: true
-        case .onfailure: notice.isFailure
+        switch (self, notice.event) {
+        case (.none, _): false
+        case (.all, _): true
+        case (.onfinish, .started), (.onfailure, .started): false
+        case (.onfinish, .ended): true
+        case (.onfailure, .ended): notice.isFailure
         }
     }
 }

@@ -11,6 +11,11 @@ public struct JobSpec: Sendable, Hashable, Codable {
         case all, none
     }
 
+    /// A port's protocol, as Toolforge's `--port 8080/udp` says it.
+    public enum PortProtocol: String, Sendable, Hashable, Codable, CaseIterable {
+        case tcp, udp
+    }
+
     /// Toolforge's three job types, by the words its output uses.
     public enum Kind: String, Sendable, Hashable, Codable {
         case normal, schedule, continuous
@@ -37,22 +42,29 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var timeout: Int?
     /// Continuous jobs only.
     public var port: Int?
+    /// Toolforge's `--port N/udp`; only tcp can be served here (the port relay carries streams).
+    public var portProtocol: PortProtocol
     public var replicas: Int?
     public var healthCheckScript: String?
+    /// The path a GET of which answers 2xx or 3xx while the replica is healthy (`--health-check-http`).
+    public var healthCheckHTTP: String?
 
     public static let maximumRetry = 5
     public static let maximumTimeout = 24 * 3600
     public static let defaultTimeout = 20 * 60
-    /// A continuous job's `--port`: not a privileged one.
-    public static let validPorts = 1024...65535
+    /// A continuous job's `--port`, as Toolforge takes it (the relay listens at the job's own address).
+    public static let validPorts = JobPort.validNumbers
     public static let maximumReplicas = 16
 
     public init(
         name: String, command: String, image: String, schedule: String? = nil, continuous: Bool = false, retry: Int = 0,
         emails: Emails = .none, memory: MemorySize? = nil, cpu: CPUQuantity? = nil, filelog: Bool = true,
         filelogStdout: String? = nil, filelogStderr: String? = nil, mount: Mount = .all, timeout: Int? = nil,
-        port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil, timeZone: String? = nil
+        port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil, timeZone: String? = nil,
+        portProtocol: PortProtocol = .tcp, healthCheckHTTP: String? = nil
     ) {
+        self.portProtocol = portProtocol
+        self.healthCheckHTTP = healthCheckHTTP
         self.timeZone = timeZone
         self.name = name
         self.command = command
@@ -75,7 +87,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, command, image, schedule, continuous, retry, emails, memory, cpu, filelog, filelogStdout, filelogStderr,
-            mount, timeout, port, replicas, healthCheckScript, timeZone
+            mount, timeout, port, replicas, healthCheckScript, timeZone, portProtocol
+        // So that the API's snake_case (`health_check_http`) reads back: Foundation makes it `healthCheckHttp`.
+        case healthCheckHTTP = "healthCheckHttp"
     }
 
     /// Fields left out take their defaults, as `jobs run` flags and jobs.yaml keys do.
@@ -98,7 +112,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
             port: try container.decodeWholeNumberIfPresent(Int.self, forKey: .port),
             replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
             healthCheckScript: try container.decodeIfPresent(String.self, forKey: .healthCheckScript),
-            timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone))
+            timeZone: try container.decodeIfPresent(String.self, forKey: .timeZone),
+            portProtocol: try container.decodeIfPresent(PortProtocol.self, forKey: .portProtocol) ?? .tcp,
+            healthCheckHTTP: try container.decodeIfPresent(String.self, forKey: .healthCheckHTTP))
         // A request body is refused for a number out of range as it is decoded, before anything adds
         // it up; the error names the field as the JSON does ("memory", not jobs.yaml's "mem").
         guard !decoder.readsStoredRecords else { return }
@@ -143,6 +159,17 @@ public struct JobSpec: Sendable, Hashable, Codable {
             if port != nil { throw invalid("port", "only a continuous job can listen on a port") }
             if replicas != nil { throw invalid("replicas", "only a continuous job can have replicas") }
             if healthCheckScript != nil { throw invalid("health-check-script", "only a continuous job has a health check") }
+            if healthCheckHTTP != nil { throw invalid("health-check-http", "only a continuous job has a health check") }
+        }
+        try validatePort()
+        if let path = healthCheckHTTP {
+            if healthCheckScript != nil {
+                throw invalid("health-check-http", "give health-check-script or health-check-http, not both")
+            }
+            guard port != nil else {
+                throw invalid("health-check-http", "health-check-http needs a port (--port): the path is asked for at the job's port")
+            }
+            try JobHealthCheck.validate(path: path, job: name)
         }
         if !filelog && (filelogStdout != nil || filelogStderr != nil) {
             throw invalid("no-filelog", "file log paths were given for a job without file log")
@@ -172,6 +199,29 @@ extension JobSpec {
         if let memory, memory.bytes < 1 { throw invalid("mem", "mem must be at least 1 byte, not \(memory.bytes)") }
         if let cpu, cpu.millicores < 1 { throw invalid("cpu", "cpu must be at least 1m, not \(cpu.millicores)m") }
     }
+}
+
+extension JobSpec {
+    /// The port's protocol: Toolforge takes udp, but here a job's port is reached through a relay
+    /// of TCP streams (at the job's own address), so a UDP port is refused, saying so.
+    func validatePort() throws(KilnError) {
+        let context = ["field": "port", "job": name]
+        switch portProtocol {
+        case .tcp:
+            return
+        case .udp:
+            guard let port else {
+                throw KilnError(.badRequest, "a port protocol (udp) was given without a port", context: context)
+            }
+            throw KilnError(
+                .badRequest,
+                "port \(port)/udp cannot be served here: a continuous job's port is relayed as TCP only; use \(port) or \(port)/tcp",
+                context: context)
+        }
+    }
+
+    /// The declared port as Toolforge writes it (`8080/tcp`).
+    public var jobPort: JobPort? { port.map { JobPort(number: $0, portProtocol: portProtocol) } }
 }
 
 /// Job names as Toolforge takes them: DNS labels (lower-case letters, digits, '-'; starting with a

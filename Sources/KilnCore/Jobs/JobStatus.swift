@@ -23,8 +23,12 @@ public struct JobStatus: Sendable, Hashable, Codable {
     public var mount: String
     public var timeout: Int?
     public var port: Int?
+    /// tcp (the only one served here) when the job has a port.
+    public var portProtocol: String?
     public var replicas: Int?
     public var healthCheckScript: String?
+    /// The declared check in Toolforge's words ("http: /healthz", "script: ./check.sh"); nil for none.
+    public var healthCheck: String?
     /// Where other tools' jobs reach a continuous job's port.
     public var address: String?
     /// One word or phrase: Pending, Running, Completed, Failed, Timed out, Cancelled, Restarting,
@@ -63,8 +67,10 @@ public struct JobStatus: Sendable, Hashable, Codable {
         mount = spec.mount.rawValue
         timeout = spec.continuous ? nil : spec.effectiveTimeout
         port = spec.port
+        portProtocol = spec.port == nil ? nil : spec.portProtocol.rawValue
         replicas = spec.continuous ? (spec.replicas ?? 1) : nil
         healthCheckScript = spec.healthCheckScript
+        healthCheck = spec.healthCheck?.declared
         self.address = address
         self.runs = runs
         self.replicaStates = replicaStates
@@ -94,7 +100,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
                 hints = failed.failedReason ?? "it died too often"
             } else if serving == wanted {
                 status = "Running"
-                hints = replicaStates.map(\.restarts).reduce(0, +) > 0 ? "Restarted \(replicaStates.map(\.restarts).reduce(0, +)) times." : ""
+                hints = Self.restartHint(replicaStates)
             } else if replicaStates.contains(where: { $0.phase == .backingOff }) {
                 status = "Restarting"
                 let last = replicaStates.compactMap(\.lastExit).first
@@ -104,6 +110,19 @@ public struct JobStatus: Sendable, Hashable, Codable {
                 hints = "\(serving) of \(wanted) replicas running"
             }
         }
+    }
+
+    /// "Restarted 2 times. Last restart at …: unhealthy: its health check failed …": how many
+    /// times the replicas were started again, and why the last time (a death, a failed check).
+    static func restartHint(_ replicas: [ReplicaRecord]) -> String {
+        let restarts = replicas.map(\.restarts).reduce(0, +)
+        guard restarts > 0 else { return "" }
+        var hint = "Restarted \(restarts) times."
+        let last = replicas.filter { $0.lastExit != nil }.max { ($0.lastExitAt ?? 0) < ($1.lastExitAt ?? 0) }
+        if let last, let exit = last.lastExit {
+            hint += " Last restart" + (last.lastExitAt.map { " at \(timestamp($0))" } ?? "") + ": \(exit)."
+        }
+        return hint
     }
 
     static func words(for run: JobRun) -> String {

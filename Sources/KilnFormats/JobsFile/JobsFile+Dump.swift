@@ -34,9 +34,16 @@ extension JobsFile {
         if job.mount != .all { fields.append(("mount", job.mount.rawValue)) }
         if let timeout = job.timeout { fields.append(("timeout", "\(timeout)")) }
         if let zone = job.timeZone { fields.append(("timezone", yamlScalar(zone))) }
-        if let port = job.port { fields.append(("port", "\(port)")) }
+        if let port = job.jobPort {
+            // tcp is the default, left out as the other defaults are.
+            switch port.portProtocol {
+            case .tcp: fields.append(("port", "\(port.number)"))
+            case .udp: fields.append(("port", port.description))
+            }
+        }
         if let replicas = job.replicas { fields.append(("replicas", "\(replicas)")) }
         if let script = job.healthCheckScript { fields.append(("health-check-script", yamlScalar(script))) }
+        if let path = job.healthCheckHTTP { fields.append(("health-check-http", yamlScalar(path))) }
         return fields.sorted { $0.0 < $1.0 }
     }
 

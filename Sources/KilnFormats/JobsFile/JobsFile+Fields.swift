@@ -2,12 +2,16 @@ import KilnCore
 import Yams
 
 extension JobsFile {
-    /// The keys `toolforge jobs load` knows.
+    /// The keys `toolforge jobs load` knows: every option of its `jobs run` (its loader turns each
+    /// key into one), and Kiln's `timezone`.
     static let knownKeys: [String] = [
         "name", "command", "image", "schedule", "continuous", "wait", "retry", "emails", "mem", "cpu", "no-filelog",
-        "filelog", "filelog-stdout", "filelog-stderr", "mount", "port", "replicas", "health-check-script", "timeout",
-        "timezone",
+        "filelog", "filelog-stdout", "filelog-stderr", "mount", "port", "replicas", "health-check-script",
+        "health-check-http", "timeout", "timezone",
     ]
+
+    /// The longest `wait:` in seconds (a day, as a run's longest timeout).
+    static let maximumWait = JobSpec.maximumTimeout
 
     /// One entry of the list: its keys in the order written (YAML merge keys, `<<: *defaults`, resolved
     /// as PyYAML resolves them), each with its nodes for their lines, read into a `JobSpec`.
@@ -112,19 +116,33 @@ extension JobsFile {
                 case "image": spec.image = try text(entry)
                 case "schedule": spec.schedule = try text(entry)
                 case "continuous": spec.continuous = try bool(entry)
-                case "wait": wait = try bool(entry)
+                case "wait": wait = try waits(entry)
                 case "retry": spec.retry = try integer(entry)
                 case "emails": spec.emails = try choice(entry)
                 case "mem": spec.memory = try value(entry, MemorySize.init(parsing:))
                 case "cpu": spec.cpu = try value(entry, CPUQuantity.init(parsing:))
                 case "no-filelog": noFilelog = try bool(entry)
-                case "filelog": filelog = try bool(entry)
+                case "filelog":
+                    // Toolforge's own dump writes `filelog: 'yes'`; its loader takes it, with a warning.
+                    if entry.value.scalarText == "yes" {
+                        filelog = true
+                        warnings.append(
+                            Warning(
+                                line: entry.key.mark?.line ?? line, job: job, field: entry.name,
+                                message: "filelog: 'yes' is read as true; write true"))
+                    } else {
+                        filelog = try bool(entry)
+                    }
                 case "filelog-stdout": spec.filelogStdout = try text(entry)
                 case "filelog-stderr": spec.filelogStderr = try text(entry)
                 case "mount": spec.mount = try choice(entry)
-                case "port": spec.port = try integer(entry)
+                case "port":
+                    let port = try value(entry, JobPort.init(parsing:))
+                    spec.port = port.number
+                    spec.portProtocol = port.portProtocol
                 case "replicas": spec.replicas = try integer(entry)
                 case "health-check-script": spec.healthCheckScript = try text(entry)
+                case "health-check-http": spec.healthCheckHTTP = try text(entry)
                 case "timeout": spec.timeout = try integer(entry)
                 case "timezone": spec.timeZone = try text(entry)
                 default: break
@@ -170,6 +188,25 @@ extension JobsFile {
             case "true", "True": return true
             case "false", "False": return false
             case let text: throw error("\(entry.name) must be true or false, not '\(text)'", field: entry.name, at: entry.key)
+            }
+        }
+
+        /// `wait:` as Toolforge's loader takes it: true, false, or a number of seconds (0 waits not).
+        func waits(_ entry: Entry) throws(KilnError) -> Bool {
+            let text = try text(entry)
+            if let seconds = Int(text) {
+                guard (0...JobsFile.maximumWait).contains(seconds) else {
+                    throw error(
+                        "wait must be true, false or seconds from 0 to \(JobsFile.maximumWait), not \(seconds)", field: entry.name,
+                        at: entry.key)
+                }
+                return seconds > 0
+            }
+            switch text {
+            case "true", "True": return true
+            case "false", "False": return false
+            default:
+                throw error("wait must be true, false or a number of seconds, not '\(text.prefix(64))'", field: entry.name, at: entry.key)
             }
         }
 

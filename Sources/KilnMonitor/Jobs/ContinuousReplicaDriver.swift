@@ -5,10 +5,11 @@ import KilnStore
 import Logging
 
 /// Keeps one replica of a continuous job running, as `ReplicaDriver` does a webservice's: starts
-/// it, waits until it is ready (its port accepts connections, or its health-check script
-/// succeeds), and when it dies starts it again after the backoff its `ReplicaLifecycle` says,
-/// giving up after too many deaths. The replica's state (restart history included) is in the
-/// store, and every life of it is a run in the job's history.
+/// it, waits until it is ready (its health check passes: see `+Health`), keeps asking while it
+/// lives and stops it when the check fails too often in a row, and when it dies starts it again
+/// after the backoff its `ReplicaLifecycle` says, giving up after too many deaths. The replica's
+/// state (restart history included) is in the store, and every life of it is a run in the job's
+/// history.
 actor ContinuousReplicaDriver {
     nonisolated let tool: ToolName
     nonisolated let job: String
@@ -18,25 +19,34 @@ actor ContinuousReplicaDriver {
     let store: KilnStore
     let clock: any JobClock
     let startTimeout: Duration
+    /// How its health check is asked, on `probeClock`.
+    let probes: ProbePolicy
+    let probeClock: any Clock<Duration>
     let logger: Logger
     /// The submission of an attempt of a run; with its port ($PORT) when the job has one.
     let submission: @Sendable (_ run: JobRun, _ attempt: Int, _ port: Int?) throws(KilnError) -> JobSubmission
     /// Whose listener the replica's port must be for it to count as ready.
     let portOwner: BackendOwner
+    let onLifeStarted: @Sendable (JobRun) async -> Void
     let onLifeEnded: @Sendable (JobRun) async -> Void
     /// The replica moved to another port (its old one was taken): the job's relay must follow.
     let onPortMoved: @Sendable () async -> Void
-    private var record: ReplicaRecord
+    private(set) var record: ReplicaRecord
     private var lifecycle: ReplicaLifecycle
-    private var life: JobRun?
+    private(set) var life: JobRun?
     private var task: Task<Void, Never>?
 
     init(
         record: ReplicaRecord, job: String, spec: JobSpec, policy: RestartPolicy, backend: any JobBackend, store: KilnStore,
-        clock: any JobClock, startTimeout: Duration, logger: Logger, portOwner: BackendOwner,
+        clock: any JobClock, startTimeout: Duration, probes: ProbePolicy = ProbePolicy(),
+        probeClock: any Clock<Duration> = ContinuousClock(), logger: Logger, portOwner: BackendOwner,
         submission: @escaping @Sendable (JobRun, Int, Int?) throws(KilnError) -> JobSubmission,
+        onLifeStarted: @escaping @Sendable (JobRun) async -> Void = { _ in },
         onLifeEnded: @escaping @Sendable (JobRun) async -> Void, onPortMoved: @escaping @Sendable () async -> Void
     ) {
+        self.probes = probes
+        self.probeClock = probeClock
+        self.onLifeStarted = onLifeStarted
         self.portOwner = portOwner
         self.onPortMoved = onPortMoved
         tool = record.tool
@@ -92,7 +102,8 @@ actor ContinuousReplicaDriver {
             _ = lifecycle.adopted(pid: Int32(handle.id) ?? 0, since: survivor.startedAt ?? now())
             await save()
             logger.notice("adopted a continuous job replica that outlived the platform", metadata: ["pid": "\(handle.id)"])
-            action = await awaitEnd(handle)
+            // It was serving: its health is asked a period from now, as a ready replica's.
+            action = await live(handle, health: ReplicaHealth(policy: probes, state: .ready))
         } else {
             action = lifecycle.start()
         }
@@ -152,6 +163,7 @@ actor ContinuousReplicaDriver {
             return await awaitEnd(handle)
         }
         await save()
+        await onLifeStarted(life)
         if await becameReady(handle) {
             if case .register = lifecycle.healthy() {
                 logger.info("continuous job replica running", metadata: ["pid": "\(pid)"])
@@ -164,43 +176,12 @@ actor ContinuousReplicaDriver {
             logger.warning("continuous job replica did not become ready in time; stopping it", metadata: ["timeout": "\(startTimeout)"])
             await backend.cancel(handle, grace: RunDriver.stopGrace)
             _ = try? await backend.waitForEnd(handle)
-            return await ended(.unhealthy(reason: "it was not ready within \(startTimeout)"))
+            return await ended(.unhealthy(reason: "it was not ready within \(startTimeout.spoken)"))
         }
-        return await awaitEnd(handle)
+        return await live(handle, health: ReplicaHealth(policy: probes, state: .ready))
     }
 
-    /// Ready when its port (given as $PORT) accepts connections, or its health-check script
-    /// succeeds; at once when it has neither.
-    private func becameReady(_ handle: JobHandle) async -> Bool {
-        guard spec.port != nil || spec.healthCheckScript != nil else { return true }
-        let deadline = ContinuousClock.now + startTimeout
-        while ContinuousClock.now < deadline, !Task.isCancelled, await backend.isRunning(handle) {
-            if let port = record.port > 0 ? record.port : nil, spec.port != nil,
-                await HealthProbe.acceptsConnections(HostPort(host: "127.0.0.1", port: port), owner: portOwner)
-            {
-                return true
-            }
-            if spec.port == nil, let script = spec.healthCheckScript, await runHealthCheck(script) { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
-    /// Runs the job's health-check script as the job runs (its user, directory and environment).
-    private func runHealthCheck(_ script: String) async -> Bool {
-        guard let life, let check = try? submission(life, 1, port) else { return false }
-        var environment = check.environment
-        environment["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-        environment["HOME"] = check.home
-        let status = await ProcessRunner.run(
-            ProcessSpec(
-                executable: "/bin/sh", arguments: ["-c", script], environment: environment, workingDirectory: check.workingDirectory,
-                user: check.user, standardOutput: .discard,
-                standardError: check.error.map { .file(check.files, $0) } ?? .discard, stopGracePeriod: .seconds(1)))
-        return status.isSuccess
-    }
-
-    private func awaitEnd(_ handle: JobHandle) async -> ReplicaLifecycle.Action {
+    func awaitEnd(_ handle: JobHandle) async -> ReplicaLifecycle.Action {
         do {
             return await ended(try await backend.waitForEnd(handle))
         } catch {
@@ -209,7 +190,7 @@ actor ContinuousReplicaDriver {
         }
     }
 
-    private func ended(_ status: ExitStatus) async -> ReplicaLifecycle.Action {
+    func ended(_ status: ExitStatus) async -> ReplicaLifecycle.Action {
         let at = now()
         let stopping: Bool = if case .stopping = lifecycle.state { true } else { false }
         let action = lifecycle.exited(status, at: at)
@@ -233,7 +214,7 @@ actor ContinuousReplicaDriver {
     }
 
     /// The replica's port when the job has one ($PORT).
-    private var port: Int? { spec.port != nil ? record.port : nil }
+    var port: Int? { spec.port != nil ? record.port : nil }
 
     /// Nothing of this replica runs between lives, so a listener at its port is someone else's
     /// (squatted while it restarted): it moves to a fresh port rather than fail to bind, and the

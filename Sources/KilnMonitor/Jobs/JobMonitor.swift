@@ -19,6 +19,9 @@ public actor JobMonitor: Service {
         public var policy = RestartPolicy()
         /// How long a continuous job's replica may take to become ready.
         public var startTimeout: Duration = .seconds(30)
+        /// How continuous jobs' replicas' health is asked once ready (Toolforge's liveness probe:
+        /// every 10 s, 5 s each, restarted after 3 failures in a row).
+        public var probes = ProbePolicy()
         /// Lines of output put in a mail.
         public var mailLines = 20
         public init() {}
@@ -165,10 +168,17 @@ public actor JobMonitor: Service {
         let driver = RunDriver(
             run: run, spec: launch.spec, backend: backend, recorder: recorder, clock: clock, logger: logger,
             submission: { run, attempt throws(KilnError) in try launch.submission(run: run, attempt: attempt) },
+            onStart: { [weak self] run in await self?.runStarted(run) },
             onFinish: { [weak self] run in await self?.runFinished(run) })
         runDrivers[run.id] = driver
         activeRuns[key, default: []].insert(run.id)
         Task { await driver.begin() }
+    }
+
+    /// A run (or a continuous job's life) started: mailed when the job's `emails` is `all` (in
+    /// the background: a slow relay holds up nothing).
+    func runStarted(_ run: JobRun) {
+        Task { await self.notify(run, event: .started) }
     }
 
     /// The run ended: the job no longer counts as running, and its mail goes out (in the
@@ -182,8 +192,8 @@ public actor JobMonitor: Service {
         Task { await self.notify(run) }
     }
 
-    /// Mails the run's end to the tool's maintainers when the job's `emails` asks for it.
-    func notify(_ run: JobRun) async {
+    /// Mails the run's start or end to the tool's maintainers when the job's `emails` asks for it.
+    func notify(_ run: JobRun, event: JobNotice.Event = .ended) async {
         let key = JobKey(tool: run.tool, job: run.job)
         guard let launch = launches[key], launch.spec.emails != .none else { return }
         let logs = try? JobLogPaths(spec: launch.spec, tool: launch.tool.name, home: launch.home)
@@ -192,9 +202,15 @@ public actor JobMonitor: Service {
         func tail(_ path: HomePath?) -> [String] {
             path.flatMap { try? LogFile(in: files, at: $0).lastLines(configuration.mailLines) } ?? []
         }
+        // A start has no output yet worth a mail.
+        let tails: (output: [String], error: [String]) =
+            switch event {
+            case .started: ([], [])
+            case .ended: (tail(logs?.output), tail(logs?.error))
+            }
         let notice = JobNotice(
-            tool: run.tool, maintainers: launch.tool.maintainers, job: run.job, run: run,
-            outputTail: tail(logs?.output), errorTail: tail(logs?.error))
+            tool: run.tool, maintainers: launch.tool.maintainers, job: run.job, run: run, outputTail: tails.output,
+            errorTail: tails.error, event: event)
         guard launch.spec.emails.wants(notice) else { return }
         guard let mailer else {
             logger.notice("a job asks for mail but the server has no --smtp", metadata: ["tool": "\(run.tool)", "job": "\(run.job)"])
@@ -255,8 +271,10 @@ public actor JobMonitor: Service {
         let key = launch.key
         return ContinuousReplicaDriver(
             record: record, job: launch.spec.name, spec: launch.spec, policy: configuration.policy, backend: backend,
-            store: store, clock: clock, startTimeout: configuration.startTimeout, logger: logger, portOwner: launch.backendOwner,
+            store: store, clock: clock, startTimeout: configuration.startTimeout, probes: configuration.probes, logger: logger,
+            portOwner: launch.backendOwner,
             submission: { run, attempt, port throws(KilnError) in try launch.submission(run: run, attempt: attempt, port: port) },
+            onLifeStarted: { [weak self] run in await self?.runStarted(run) },
             onLifeEnded: { [weak self] run in await self?.notify(run) },
             onPortMoved: { [weak self] in await self?.relayFollowsReplicas(of: key) })
     }

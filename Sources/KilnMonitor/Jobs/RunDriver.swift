@@ -19,6 +19,8 @@ actor RunDriver {
     let recorder: RunRecorder
     let clock: any JobClock
     let logger: Logger
+    /// The run's first attempt started (not an adopted one, not a retry).
+    let onStart: @Sendable (JobRun) async -> Void
     let onFinish: @Sendable (JobRun) async -> Void
     private var run: JobRun
     private var lifecycle: JobRunLifecycle
@@ -29,8 +31,10 @@ actor RunDriver {
 
     init(
         run: JobRun, spec: JobSpec, backend: any JobBackend, recorder: RunRecorder, clock: any JobClock, logger: Logger,
-        submission: @escaping @Sendable (JobRun, Int) throws(KilnError) -> JobSubmission, onFinish: @escaping @Sendable (JobRun) async -> Void
+        submission: @escaping @Sendable (JobRun, Int) throws(KilnError) -> JobSubmission,
+        onStart: @escaping @Sendable (JobRun) async -> Void = { _ in }, onFinish: @escaping @Sendable (JobRun) async -> Void
     ) {
+        self.onStart = onStart
         runID = run.id
         tool = run.tool
         job = run.job
@@ -150,6 +154,8 @@ actor RunDriver {
             return lifecycle.spawnFailed(reason: error.message, now: now())
         }
         let started = now()
+        // A run starts once, however many attempts it takes.
+        let first = run.startedAt == nil
         run.phase = .running
         run.attempt = attempt
         run.startedAt = run.startedAt ?? started
@@ -160,6 +166,7 @@ actor RunDriver {
             await backend.cancel(handle, grace: Self.stopGrace)
         }
         await save()
+        if first { await onStart(run) }
         return await awaitAttempt(handle)
     }
 

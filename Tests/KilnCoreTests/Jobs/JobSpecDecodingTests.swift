@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: [
         (#""retry": 6"#, "retry"), (#""retry": -1"#, "retry"), (#""timeout": 0"#, "timeout"), (#""timeout": 86401"#, "timeout"),
-        (#""port": 80"#, "port"), (#""port": 65536"#, "port"), (#""replicas": 0"#, "replicas"), (#""replicas": 17"#, "replicas"),
+        (#""port": 0"#, "port"), (#""port": 65536"#, "port"), (#""replicas": 0"#, "replicas"), (#""replicas": 17"#, "replicas"),
         (#""memory": {"bytes": -1000000000000000000}"#, "memory"), (#""memory": {"bytes": 0}"#, "memory"),
         (#""cpu": {"millicores": -1}"#, "cpu"), (#""cpu": {"millicores": 0}"#, "cpu"),
     ])

@@ -22,15 +22,26 @@ extension JobsCommand {
         @Option(help: "Memory, as 512Mi or 1Gi.") var mem: String?
         @Option(help: "CPU, in cores (0.5) or millicores (500m).") var cpu: String?
         @Option(help: "Re-run a failed run up to N times (0 to 5).") var retry: Int = 0
-        @Flag(inversion: .prefixedNo, help: "Keep output in ~/NAME.out and ~/NAME.err.") var filelog = true
-        @Option(name: .customLong("filelog-stdout"), help: "Where output goes (relative to the tool's home).") var filelogStdout: String?
-        @Option(name: .customLong("filelog-stderr"), help: "Where errors go (relative to the tool's home).") var filelogStderr: String?
+        // Two flags rather than one with an inversion, so that giving both is an error that says so.
+        @Flag(name: .customLong("filelog"), help: "Keep output in ~/NAME.out and ~/NAME.err (the default).") var filelog = false
+        @Flag(name: .customLong("no-filelog"), help: "Discard the job's output.") var noFilelog = false
+        @Option(name: [.customShort("o"), .customLong("filelog-stdout")], help: "Where output goes (relative to the tool's home).")
+        var filelogStdout: String?
+        @Option(name: [.customShort("e"), .customLong("filelog-stderr")], help: "Where errors go (relative to the tool's home).")
+        var filelogStderr: String?
         @Option(help: "all or none: whether the job sees the tool's home.") var mount: String = "all"
         @Option(help: "Seconds a run may take (default 1200, at most 86400).") var timeout: Int?
-        @Option(help: "Continuous jobs: the port it listens on ($PORT) and is reached at.") var port: Int?
+        @Option(
+            name: [.customShort("p"), .long],
+            help: "Continuous jobs: the port it is reached at, as 8080 or 8080/tcp (it listens on $PORT).")
+        var port: String?
         @Option(help: "Continuous jobs: how many copies run.") var replicas: Int?
-        @Option(name: .customLong("health-check-script"), help: "Continuous jobs: a command that succeeds once it is ready.")
+        @Option(name: .customLong("health-check-script"), help: "Continuous jobs: a command that succeeds while it is healthy.")
         var healthCheckScript: String?
+        @Option(
+            name: .customLong("health-check-http"),
+            help: "Continuous jobs with --port: a path whose GET answers 2xx or 3xx while it is healthy.")
+        var healthCheckHTTP: String?
 
         static let defaultWait = 600
 
@@ -50,6 +61,7 @@ extension JobsCommand {
         }
 
         func spec() throws -> JobSpec {
+            try checkExclusiveOptions()
             guard let emails = JobSpec.Emails(rawValue: emails) else {
                 throw ValidationError("--emails is one of none, all, onfinish, onfailure")
             }
@@ -68,13 +80,32 @@ extension JobsCommand {
             var cpuQuantity: CPUQuantity?
             if let mem { memory = try MemorySize(parsing: mem) }
             if let cpu { cpuQuantity = try CPUQuantity(parsing: cpu) }
+            var jobPort: JobPort?
+            if let port { jobPort = try JobPort(parsing: port) }
             let spec = JobSpec(
                 name: name, command: command, image: image, schedule: schedule, continuous: continuous, retry: retry,
-                emails: emails, memory: memory, cpu: cpuQuantity, filelog: filelog, filelogStdout: filelogStdout,
-                filelogStderr: filelogStderr, mount: mount, timeout: timeout, port: port, replicas: replicas,
-                healthCheckScript: healthCheckScript, timeZone: timezone)
+                emails: emails, memory: memory, cpu: cpuQuantity, filelog: !noFilelog, filelogStdout: filelogStdout,
+                filelogStderr: filelogStderr, mount: mount, timeout: timeout, port: jobPort?.number, replicas: replicas,
+                healthCheckScript: healthCheckScript, timeZone: timezone, portProtocol: jobPort?.portProtocol ?? .tcp,
+                healthCheckHTTP: healthCheckHTTP)
             try spec.validate()
             return spec
+        }
+
+        /// Options that say opposite things, refused as Toolforge's argparse groups refuse them
+        /// (usage errors, exit 2), each naming both options.
+        func checkExclusiveOptions() throws {
+            if filelog && noFilelog { throw ValidationError("argument --no-filelog: not allowed with argument --filelog") }
+            if noFilelog, filelogStdout != nil || filelogStderr != nil {
+                let given = filelogStdout != nil ? "--filelog-stdout" : "--filelog-stderr"
+                throw ValidationError("argument \(given): not allowed with argument --no-filelog (the job keeps no file log)")
+            }
+            if healthCheckScript != nil && healthCheckHTTP != nil {
+                throw ValidationError("argument --health-check-http: not allowed with argument --health-check-script")
+            }
+            if healthCheckHTTP != nil && port == nil {
+                throw ValidationError("--health-check-http requires --port to be set as well")
+            }
         }
 
         func validate() throws {

@@ -52,15 +52,17 @@ extension JobsCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the tool's jobs.")
         @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var output: OutputOptions
-        @Flag(name: [.short, .long], help: "Show every field.") var long = false
+        @OptionGroup var format: OutputOptions
+        @Option(name: [.customShort("o"), .long], help: "normal, long (every field) or name (one name a line).")
+        var output: JobsRendering.ListOutput = .normal
+        @Flag(name: [.short, .long], help: "The same as --output long.") var long = false
 
         func run() async throws {
             let context = try await Context.make(connection)
             let response: JobListResponse = try await JobsCommand.toolforgeErrors { try await context.client.get(context.base + "/jobs") }
-            if output.json { return try JSONOutput.print(response.jobs) }
+            if format.json { return try JSONOutput.print(response.jobs) }
             guard !response.jobs.isEmpty else { return }
-            print(long ? JobsRendering.longTable(response.jobs) : JobsRendering.table(response.jobs))
+            print(JobsRendering.list(response.jobs, as: long ? .long : output))
         }
     }
 
@@ -179,11 +181,4 @@ extension JobsCommand {
             print(table.render())
         }
     }
-}
-
-/// `kiln toolforge …`, and the binary installed as `toolforge`: Toolforge's command words.
-struct ToolforgeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "toolforge", abstract: "Toolforge's command words: toolforge jobs …, toolforge webservice …, toolforge envvars ….",
-        subcommands: [JobsCommand.self, WebserviceCommand.self, EnvvarsCommand.self])
 }

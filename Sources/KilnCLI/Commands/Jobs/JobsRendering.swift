@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import KilnCore
 import KilnFormats
@@ -5,21 +6,37 @@ import KilnFormats
 /// `list`, `list --long` and `show` in Toolforge's labels and tables (tabulate's `pretty` for
 /// lists, `grid` for `show`), as users' scripts read them.
 enum JobsRendering {
+    /// `jobs list --output`: Toolforge's three shapes.
+    enum ListOutput: String, CaseIterable, ExpressibleByArgument {
+        case normal, long, name
+    }
+
+    static func list(_ jobs: [JobStatus], as output: ListOutput) -> String {
+        switch output {
+        case .normal: table(jobs)
+        // Only the names, one a line, no header: for scripts (`for job in $(toolforge jobs list -o name)`).
+        case .name: jobs.map(\.name).joined(separator: "\n")
+        case .long: longTable(jobs)
+        }
+    }
+
     static func table(_ jobs: [JobStatus]) -> String {
         Tabulate.render(jobs.map { [$0.name, type($0), $0.status] }, headers: ["Job name:", "Job type:", "Status:"], format: .pretty)
     }
 
+    /// Toolforge's long columns, in its order.
     static func longTable(_ jobs: [JobStatus]) -> String {
         Tabulate.render(
             jobs.map { job in
                 [
-                    job.name, job.command, type(job), job.image, job.filelog ? "yes" : "no", job.outputLog ?? "-", job.errorLog ?? "-",
-                    job.emails, resources(job), job.mount, retry(job), job.status,
+                    job.name, job.command, type(job), job.image, port(job), job.filelog ? "yes" : "no", job.outputLog ?? "-",
+                    job.errorLog ?? "-", job.emails, resources(job), job.replicas.map(String.init) ?? "", job.mount, retry(job),
+                    timeout(job), healthCheck(job), job.status,
                 ]
             },
             headers: [
-                "Job name:", "Command:", "Job type:", "Image:", "File log:", "Output log:", "Error log:", "Emails:", "Resources:",
-                "Mounts:", "Retry:", "Status:",
+                "Job name:", "Command:", "Job type:", "Image:", "Port:", "File log:", "Output log:", "Error log:", "Emails:",
+                "Resources:", "Replicas:", "Mounts:", "Retry:", "Timeout:", "Health check:", "Status:",
             ], format: .pretty)
     }
 
@@ -41,8 +58,8 @@ enum JobsRendering {
         block.add("Retry", retry(job))
         if let timeout = job.timeout { block.add("Timeout", "\(timeout) s") }
         if let replicas = job.replicas { block.add("Replicas", String(replicas)) }
-        if let port = job.port { block.add("Port", String(port) + (job.address.map { ", reached at \($0)" } ?? "")) }
-        if let script = job.healthCheckScript { block.add("Health check", script) }
+        if job.port != nil { block.add("Port", port(job) + (job.address.map { ", reached at \($0)" } ?? "")) }
+        block.add("Health check", healthCheck(job))
         block.add("Status", job.status)
         block.add("Hints", job.hints.isEmpty ? "-" : job.hints)
         var text = block.render()
@@ -70,4 +87,16 @@ enum JobsRendering {
     static func resources(_ job: JobStatus) -> String { "mem: \(job.memory), cpu: \(job.cpu)" }
 
     static func retry(_ job: JobStatus) -> String { job.retry == 0 ? "no" : "yes: \(job.retry) time(s)" }
+
+    /// "8080/tcp", or "none", as Toolforge writes it.
+    static func port(_ job: JobStatus) -> String {
+        job.port.map { "\($0)/\(job.portProtocol ?? JobSpec.PortProtocol.tcp.rawValue)" } ?? "none"
+    }
+
+    /// "http: /healthz", "script: ./check.sh" or "none", as Toolforge writes it.
+    static func healthCheck(_ job: JobStatus) -> String {
+        job.healthCheck ?? "none"
+    }
+
+    static func timeout(_ job: JobStatus) -> String { job.timeout.map { "yes: \($0)s" } ?? "no" }
 }
