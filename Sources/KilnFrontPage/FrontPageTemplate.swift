@@ -1,8 +1,9 @@
 /// The front page's markup: server-rendered, no script, one table whose header cells name their
 /// scope, a caption, link text that is the address it goes to, and a small inline style sheet
-/// (contrast at least 7:1 for text, a visible focus ring, a table that scrolls on its own on a
-/// narrow screen rather than the page). Every `{{value}}` is HTML-escaped by Mustache; the
-/// template never uses the unescaped forms.
+/// (contrast at least 7:1 for text, a visible focus ring). On a narrow screen each row becomes a
+/// block whose cells say their column; the explicit roles keep it a table for screen readers,
+/// which a changed `display` would otherwise take away. Every `{{value}}` is HTML-escaped by
+/// Mustache; the template never uses the unescaped forms.
 enum FrontPageTemplate {
     static let text = """
         <!DOCTYPE html>
@@ -24,6 +25,13 @@ enum FrontPageTemplate {
         .up{background:#e6f4ea;color:#0d4d22}.busy{background:#fff4ce;color:#4d3800}
         .down{background:#fde7e9;color:#8a1020}.off,.unknown{background:#f0f0f0;color:#333}
         footer{margin-top:2rem;color:#444;font-size:.875rem}
+        @media (max-width:40rem){
+        table{min-width:0}
+        thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+        tr{display:block;padding:.5rem 0;border-bottom:1px solid #767676}
+        tbody th,td{display:block;border:0;padding:.125rem 0}
+        td::before{content:attr(data-label) ": ";content:attr(data-label) ": " / "";font-weight:bold}
+        }
         </style>
         </head>
         <body>
@@ -34,19 +42,19 @@ enum FrontPageTemplate {
         <main>
         {{#hasTools}}
         <div class="scroll" role="region" aria-labelledby="tools-caption" tabindex="0">
-        <table>
+        <table role="table">
         <caption id="tools-caption">Tools, their maintainers and their webservices</caption>
-        <thead>
-        <tr><th scope="col">Tool</th><th scope="col">Maintainers</th><th scope="col">Webservice</th><th scope="col">State</th><th scope="col">Address</th></tr>
+        <thead role="rowgroup">
+        <tr role="row"><th scope="col" role="columnheader">Tool</th><th scope="col" role="columnheader">Maintainers</th><th scope="col" role="columnheader">Webservice</th><th scope="col" role="columnheader">State</th><th scope="col" role="columnheader">Address</th></tr>
         </thead>
-        <tbody>
+        <tbody role="rowgroup">
         {{#rows}}
-        <tr>
-        <th scope="row">{{toolName}}</th>
-        <td>{{maintainers}}</td>
-        <td>{{webserviceType}}</td>
-        <td><span class="state {{stateClass}}">{{state}}</span></td>
-        <td>{{#pathLink}}<a href="{{href}}">{{text}}</a>{{/pathLink}}{{#hostLink}}<br><a href="{{href}}">{{text}}</a>{{/hostLink}}{{^served}}not served{{/served}}</td>
+        <tr role="row">
+        <th scope="row" role="rowheader">{{toolName}}</th>
+        <td role="cell" data-label="Maintainers">{{maintainers}}</td>
+        <td role="cell" data-label="Webservice">{{webserviceType}}</td>
+        <td role="cell" data-label="State"><span class="state {{stateClass}}">{{state}}</span></td>
+        <td role="cell" data-label="Address">{{#pathLink}}<a href="{{href}}">{{text}}</a>{{/pathLink}}{{#hostLink}}<br><a href="{{href}}">{{text}}</a>{{/hostLink}}{{^served}}not served{{/served}}</td>
         </tr>
         {{/rows}}
         </tbody>

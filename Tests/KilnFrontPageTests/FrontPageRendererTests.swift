@@ -25,8 +25,8 @@ import Testing
         #expect(html.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;, o&#39;brien&amp;co"))
         #expect(html.contains("&lt;b&gt;php&lt;/b&gt;"))
         // A tool's words are data, never template: printed as they are, not expanded.
-        #expect(html.contains("<th scope=\"row\">{{domain}}</th>"))
-        #expect(html.contains("<td>{{{summary}}}</td>"))
+        #expect(html.contains("<th scope=\"row\" role=\"rowheader\">{{domain}}</th>"))
+        #expect(html.contains("data-label=\"Maintainers\">{{{summary}}}</td>"))
         // Only a valid tool name becomes an address.
         #expect(!html.contains("href=\"/&lt;"))
         #expect(!html.contains("href=\"/{{"))
@@ -48,9 +48,9 @@ import Testing
         // A state this version does not know is still shown as the control plane said it.
         #expect(html.contains(#"<span class="state unknown">hibernating</span>"#))
         // A tool without a webservice has no address to go to.
-        let idle = try #require(html.range(of: "<th scope=\"row\">idle</th>"))
+        let idle = try #require(html.range(of: "<th scope=\"row\" role=\"rowheader\">idle</th>"))
         let idleRow = html[idle.upperBound...].split(separator: "</tr>").first ?? ""
-        #expect(idleRow.contains("<td>none</td>"))
+        #expect(idleRow.contains("data-label=\"Webservice\">none</td>"))
         #expect(idleRow.contains("not served"))
         #expect(!idleRow.contains("<a "))
         #expect(html.contains("<p>7 tools, 1 webservice running.</p>"))
@@ -70,9 +70,9 @@ import Testing
         #expect(html.contains("<meta name=\"viewport\""))
         #expect(html.contains("<h1>Tools on localhost</h1>"))
         #expect(html.contains("<caption id=\"tools-caption\">"))
-        #expect(html.contains(#"<th scope="col">Tool</th>"#))
-        #expect(html.contains(#"<th scope="row">web</th>"#))
-        #expect(html.contains("<td>alice, bob</td>"))
+        #expect(html.contains(#"<th scope="col" role="columnheader">Tool</th>"#))
+        #expect(html.contains(#"<th scope="row" role="rowheader">web</th>"#))
+        #expect(html.contains("data-label=\"Maintainers\">alice, bob</td>"))
         // The link's text is where it goes.
         #expect(html.contains(#"<a href="/web/">/web/</a>"#))
         #expect(!html.contains("<script"))
