@@ -151,7 +151,8 @@ public struct Platform: Sendable {
         ]
         if configuration.demo {
             try await DemoTool.prepare(tools: tools, store: store, accounts: accounts, webservices: monitor, logger: logger)
-            logger.notice("demo: open http://\(proxyConfiguration.http?.description ?? "?")/hello/")
+            let address = proxyConfiguration.http?.description ?? "?"
+            logger.notice("demo: open http://\(address)/ (the tools) or http://\(address)/hello/ (the demo tool)")
         }
         let group = ServiceGroup(
             configuration: .init(
