@@ -165,6 +165,8 @@ import Testing
         }
         let dom = try await chromium.run(["--dump-dom"], url: url)
         #expect(dom.status == 0, "\(dom)")
+        try dom.standardOutput.write(toFile: artifacts + "/front-page.html", atomically: true, encoding: .utf8)
+        print("front page as the browser built it: \(artifacts)/front-page.html")
         Self.expectListing(dom.standardOutput, fixture, "the browser's DOM")
         #expect(dom.standardOutput.contains("<title>Tools on localhost · Kiln</title>"))
     }
