@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The few C library calls Swift's Glibc module leaves out.
@@ -115,6 +116,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        // The front page (`/` on the proxy): the directory of tools rendered as HTML from a template.
+        .target(name: "KilnFrontPage", dependencies: ["KilnCore", .product(name: "Mustache", package: "swift-mustache")]),
         // Reconciliation: what runs is brought back to what was declared.
         .target(name: "KilnMonitor", dependencies: [
             "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles",
@@ -125,7 +128,7 @@ let package = Package(
         // The server's composition: `kiln serve` and `kiln proxy` as services a test can boot in process.
         .target(name: "KilnServer", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
-            "KilnMail", "CKilnSystem", "KilnFiles",
+            "KilnMail", "CKilnSystem", "KilnFiles", "KilnFrontPage",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,6 +156,7 @@ let package = Package(
         // Test support: temporary data dirs, free ports, driving the real binary.
         .target(name: "KilnTesting", dependencies: [
             "KilnRunner", "KilnCore",
+            .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -188,6 +192,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnRedisTests", dependencies: ["KilnRedis", "KilnTesting"]),
+        .testTarget(name: "KilnFrontPageTests", dependencies: ["KilnFrontPage", "KilnCore"]),
         .testTarget(name: "KilnMailTests", dependencies: [
             "KilnMail", "KilnTesting",
             .product(name: "NIOCore", package: "swift-nio"),

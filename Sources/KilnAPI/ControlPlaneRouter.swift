@@ -6,13 +6,14 @@ import KilnStore
 import Glibc
 #endif
 
-/// The control-plane API: every route behind authentication, every error in one JSON shape.
+/// The control-plane API: every route behind authentication (but the public directory of tools),
+/// every error in one JSON shape.
 public enum ControlPlaneRouter {
     public static func build(
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
         webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
         routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10),
-        metrics: ControlPlaneMetrics? = nil, envvars: EnvvarService? = nil
+        metrics: ControlPlaneMetrics? = nil, envvars: EnvvarService? = nil, directory: ToolDirectoryService? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
@@ -26,6 +27,7 @@ public enum ControlPlaneRouter {
         if let metrics { MetricsController(metrics: metrics).register(on: router) }
         if let envvars { EnvvarsController(service: envvars).register(on: router) }
         QuotasController(store: store, defaults: JobQuota()).register(on: router)
+        DirectoryController(service: directory ?? ToolDirectoryService(store: store)).register(on: router)
         if let webservices {
             WebservicesController(
                 control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) },

@@ -45,11 +45,11 @@ import Testing
 
     @Test func theAdminToolIsTheFallbackAgainstTheWholePath() {
         let routes = table([("tool", "^/only", one), ("admin", "^/(|about|nothere/.*)$", landing)])
-        #expect(routes.resolve(host: nil, path: "/", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(routes.resolve(host: nil, path: "/about", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(routes.resolve(host: nil, path: "/nothere/x", domain: "d") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(routes.resolve(host: nil, path: "/tool/else", domain: "d") == .toolNotRunning(tool: "tool"))
-        #expect(table([]).resolve(host: nil, path: "/", domain: "d") == .notFound)
+        #expect(table([]).resolve(host: nil, path: "/", domain: "d") == .frontPage)
+        #expect(table([]).resolve(host: nil, path: "*", domain: "d") == .notFound)
         #expect(table([]).resolve(host: nil, path: "/x/", domain: "d") == .toolNotRunning(tool: "x"))
     }
 
@@ -66,8 +66,8 @@ import Testing
         #expect(resolve("/tool?y=1") == .toolOrigin(tool: "tool", target: "/?y=1"))
         #expect(resolve("/tool/") == .toolOrigin(tool: "tool", target: "/"))
         #expect(resolve("/tool/x", host: nil) == .toolOrigin(tool: "tool", target: "/x"))
-        // The landing site keeps the root and whatever names no tool with routes.
-        #expect(resolve("/") == .backend(BackendGroup(landing), tool: "admin"))
+        // The landing site keeps whatever names no tool with routes; the root is the front page.
+        #expect(resolve("/") == .frontPage)
         #expect(resolve("/about") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(resolve("/nothere/x") == .backend(BackendGroup(landing), tool: "admin"))
         #expect(resolve("/missing/x") == .toolNotRunning(tool: "missing"))
@@ -77,6 +77,22 @@ import Testing
         // Serving by path stays what it was.
         #expect(routes.resolve(host: "example.org", path: "/tool/only", domain: "example.org", pathRouting: .serve)
             == .backend(BackendGroup(one), tool: "tool"))
+    }
+
+    /// `/` on the platform's own host is the front page: no tool's route takes it, not even the
+    /// fallback tool's `.*` or `^/$`. A tool's own host keeps its own root.
+    @Test func noToolTakesTheFrontPage() {
+        let routes = table([("admin", ".*", landing), ("admin", "^/$", landing), ("tool", ".*", one)])
+        for pathRouting in PathRouting.allCases {
+            for host: Substring? in [nil, "example.org", "example.org:8443", "127.0.0.1:8080"] {
+                for target: Substring in ["/", "/?q=1", "/#top"] {
+                    #expect(routes.resolve(host: host, path: target, domain: "example.org", pathRouting: pathRouting) == .frontPage)
+                }
+            }
+        }
+        #expect(routes.resolve(host: nil, path: "//", domain: "example.org") == .backend(BackendGroup(landing), tool: "admin"))
+        #expect(routes.resolve(host: "tool.example.org", path: "/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
+        #expect(routes.resolve(host: nil, path: "/tool/", domain: "example.org") == .backend(BackendGroup(one), tool: "tool"))
     }
 
     @Test func changesReplaceOneToolOrEverything() {

@@ -64,7 +64,8 @@ import Testing
             again.settimeout(5)
             print("refused" if refused else "held", again.recv(12).decode())
             """, [String(fixture.server.httpPort)])
-        #expect(answers == "refused HTTP/1.1 404", "\(answers)")
+        // Served again once the others closed (`/` is the front page).
+        #expect(answers == "refused HTTP/1.1 200", "\(answers)")
     }
 
     @Test func aTLSConnectionMustFinishItsHandshakeInTime() throws {

@@ -12,6 +12,16 @@ import Testing
         let byHost = try curl(["-H", "Host: hello.localhost:\(server.httpPort)", server.httpURL + "/"])
         #expect(byHost.status == 200)
         #expect(byHost.body.contains("Hello from Kiln"))
+        // The demo's own address lists it (the page is kept a moment: it may say "starting" first).
+        var front = try curl([server.httpURL + "/"])
+        for _ in 0..<50 where !front.body.contains(#"<span class="state up">running</span>"#) {
+            usleep(200_000)
+            front = try curl([server.httpURL + "/"])
+        }
+        #expect(front.status == 200)
+        #expect(front.body.contains(#"<th scope="row" role="rowheader">hello</th>"#), "\(front.body)")
+        #expect(front.body.contains(#"<a href="/hello/">/hello/</a>"#))
+        #expect(front.body.contains(#"<span class="state up">running</span>"#))
 
         // The demo webservice is a real process of the tool; killed, it is started again.
         func servingPID() throws -> Int32? {

@@ -25,7 +25,7 @@ import Testing
         let tool = fixture.tool
         for _ in 0..<3 { #expect(try curl([fixture.server.httpURL + "/\(tool)/page"]).status == 200) }
         #expect(try curl([fixture.server.httpURL + "/nosuchtool/"]).status == 503)
-        #expect(try curl([fixture.server.httpURL + "/"]).status == 404)
+        #expect(try curl(["-H", "User-Agent:", fixture.server.httpURL + "/\(tool)/page"]).status == 403)
 
         // Scrapes bring the metrics token of the data directory; none, or the admin's, is refused.
         let proxyMetricsURL = "http://127.0.0.1:\(metricsPort)/metrics"

@@ -110,6 +110,38 @@ import Testing
         #expect(!closing.wantsClientReads)
     }
 
+    @Test func theFrontPageIsSentWhenReadyAndTheConnectionKeptAsTheRequestSaid() {
+        let page = LocalResponse.frontPage("<p>tools</p>")
+        // Ready before the request's end: as any local response.
+        var early = HTTPPartsExchange()
+        #expect(early.requestHead(head(), decision: .respondLater(closeAfter: false)) == .awaitLocalResponse)
+        #expect(!early.isIdle)
+        #expect(early.wantsClientReads)
+        #expect(early.localResponseReady(page) == .sendLocalResponse(page, close: false))
+        #expect(early.requestEnd(keepAlive: true) == .none)
+        #expect(early.isIdle)
+        // Ready after it: idle at once, or closed when the client asked.
+        var late = HTTPPartsExchange()
+        _ = late.requestHead(head(), decision: .respondLater(closeAfter: false))
+        #expect(late.requestBody(buffer("ignored")) == .none)
+        #expect(late.requestEnd(keepAlive: true) == .none)
+        #expect(late.localResponseReady(page) == .sendLocalResponse(page, close: false))
+        #expect(late.isIdle)
+        var closing = HTTPPartsExchange()
+        _ = closing.requestHead(head(keepAlive: false), decision: .respondLater(closeAfter: false))
+        _ = closing.requestEnd(keepAlive: false)
+        #expect(closing.localResponseReady(page) == .sendLocalResponse(page, close: true))
+        var closeAfter = HTTPPartsExchange()
+        _ = closeAfter.requestHead(head(), decision: .respondLater(closeAfter: true))
+        #expect(closeAfter.localResponseReady(page) == .sendLocalResponse(page, close: true))
+        // A client gone meanwhile gets nothing; an answer that comes twice is sent once.
+        var gone = HTTPPartsExchange()
+        _ = gone.requestHead(head(), decision: .respondLater(closeAfter: false))
+        #expect(gone.clientClosed() == .closeAll)
+        #expect(gone.localResponseReady(page) == .none)
+        #expect(late.localResponseReady(page) == .none)
+    }
+
     @Test func switchingProtocolsBecomesATunnel() {
         var machine = HTTPPartsExchange()
         _ = machine.requestHead(head(), decision: .forward(BackendGroup(backend)))

@@ -1,7 +1,8 @@
 import Hummingbird
 import KilnCore
 
-/// Authenticates every request; nothing in the API is reachable anonymously.
+/// Authenticates every request; nothing in the API is reachable anonymously but the public
+/// directory of tools (what the front page shows everyone), whose caller stays unknown.
 struct AuthenticationMiddleware: RouterMiddleware {
     let authenticator: Authenticator
 
@@ -9,6 +10,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         _ request: Request, context: KilnRequestContext,
         next: (Request, KilnRequestContext) async throws -> Response
     ) async throws -> Response {
+        if DirectoryController.isPublic(request) { return try await next(request, context) }
         var context = context
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("bearer ") else {

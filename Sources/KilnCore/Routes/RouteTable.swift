@@ -161,7 +161,8 @@ public struct RouteTable: Sendable {
 
     /// Decides where a request goes, with the seed's semantics: host routing for `TOOL.DOMAIN`,
     /// else the first path segment names the tool (served, or with `.redirect` sent to the tool's
-    /// own host when it has routes); then the fallback tool against the whole path.
+    /// own host when it has routes); then the fallback tool against the whole path. The root of
+    /// a host that names no tool is the platform's front page, whatever any tool's routes say.
     public func resolve(
         host: Substring?, path target: Substring, domain: String, pathRouting: PathRouting = .serve
     ) -> RouteResolution {
@@ -187,6 +188,8 @@ public struct RouteTable: Sendable {
                 }
             }
         }
+        // Only a path without a tool segment gets here: the check costs routed requests nothing.
+        if segment == nil, path.utf8.count == 1, path.utf8.first == UInt8(ascii: "/") { return .frontPage }
         if let group = match(tool: Substring(Self.fallbackTool), path: path) {
             return .backend(group, tool: Self.fallbackTool)
         }
@@ -254,6 +257,8 @@ public enum RouteResolution: Sendable, Hashable {
     case toolOrigin(tool: String, target: String)
     /// The path or host named a tool that has no matching route: 503, "not running".
     case toolNotRunning(tool: String)
+    /// `/` on a host that names no tool: the platform's page of tools, never a tool's.
+    case frontPage
     /// Nothing named a tool and the landing site has no route: 404.
     case notFound
 }

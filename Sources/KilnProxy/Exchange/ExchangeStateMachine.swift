@@ -38,6 +38,9 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
         case forwarding(Forwarding)
         /// The proxy answered by itself (error page, redirect); the rest of the request is dropped.
         case respondingLocally(requestComplete: Bool)
+        /// The proxy answers by itself once its answer is ready (the front page, being fetched);
+        /// the rest of the request is dropped.
+        case awaitingLocalResponse(AwaitingLocal)
         /// The backend answered 101: its head goes to the client; at the response's end the
         /// connections are joined.
         case upgrading
@@ -56,6 +59,13 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
         var body: [ByteBuffer] = []
         var bufferedBytes = 0
         var requestComplete = false
+    }
+
+    struct AwaitingLocal {
+        var closeAfter: Bool
+        /// The request's end came meanwhile, and whether its connection stays open after.
+        var requestEnded = false
+        var keepAlive = false
     }
 
     struct Forwarding {
@@ -78,6 +88,8 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
         case none
         case acquireUpstream(BackendAddress, fresh: Bool)
         case sendLocalResponse(LocalResponse, close: Bool)
+        /// Get the proxy's own answer (the front page) and report it with `localResponseReady`.
+        case awaitLocalResponse
         /// Send head, the buffered parts and (when complete) the end of the request upstream.
         case sendRequest(head: Head, body: [ByteBuffer], end: Bool)
         case forwardRequestBody(ByteBuffer)
@@ -107,7 +119,7 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
     /// Whether the proxy should read more from the client now.
     var wantsClientReads: Bool {
         switch state {
-        case .idle, .forwarding, .respondingLocally, .upgraded: true
+        case .idle, .forwarding, .respondingLocally, .awaitingLocalResponse, .upgraded: true
         case .upgrading: false
         case .awaitingUpstream(let pending): pending.bufferedBytes < Self.pendingBodyLimit
         case .closed: false
@@ -138,7 +150,22 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
             }
             state = .respondingLocally(requestComplete: false)
             return .sendLocalResponse(response, close: false)
+        case .respondLater(let closeAfter):
+            state = .awaitingLocalResponse(AwaitingLocal(closeAfter: closeAfter))
+            return .awaitLocalResponse
         }
+    }
+
+    /// The answer `awaitLocalResponse` asked for: sent as a local response would have been, the
+    /// connection kept or closed as the request's end (if it came meanwhile) said.
+    mutating func localResponseReady(_ response: LocalResponse) -> Action {
+        guard case .awaitingLocalResponse(let awaiting) = state else { return .none }
+        if awaiting.closeAfter || (awaiting.requestEnded && !awaiting.keepAlive) {
+            state = .closed
+            return .sendLocalResponse(response, close: true)
+        }
+        state = awaiting.requestEnded ? .idle : .respondingLocally(requestComplete: false)
+        return .sendLocalResponse(response, close: false)
     }
 
     mutating func requestBody(_ buffer: ByteBuffer) -> Action {
@@ -167,6 +194,11 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
             forwarding.requestComplete = true
             state = .forwarding(forwarding)
             return .forwardRequestEnd
+        case .awaitingLocalResponse(var awaiting):
+            awaiting.requestEnded = true
+            awaiting.keepAlive = keepAlive
+            state = .awaitingLocalResponse(awaiting)
+            return .none
         case .respondingLocally:
             if keepAlive {
                 state = .idle
@@ -294,6 +326,8 @@ enum RoutingDecision: Equatable {
     /// To one of these backends.
     case forward(BackendGroup)
     case respond(LocalResponse, closeAfter: Bool)
+    /// The proxy answers by itself once its answer is ready (`awaitLocalResponse`).
+    case respondLater(closeAfter: Bool)
 }
 
 extension ExchangeStateMachine {

@@ -6,8 +6,11 @@ struct LocalResponse: Equatable, Sendable {
     var contentType: String
     var body: String
     var location: String?
-    /// Seconds after which the client may try again (429).
+    /// Seconds after which the client may try again (429, 503).
     var retryAfter: Int? = nil
+    /// The front page's: its HTML holds tools' words, so nothing but its own inline style may run
+    /// or load even if one slipped through the escaping.
+    var contentSecurityPolicy: String? = nil
 
     static func page(_ status: HTTPResponseStatus, title: String, message: String) -> LocalResponse {
         let html = """
@@ -36,6 +39,23 @@ struct LocalResponse: Equatable, Sendable {
             message: "The tool <strong>\(name)</strong> has no webservice running here. "
                 + "If you maintain it, start it with <code>kiln webservice start</code>.")
     }
+
+    /// The front page: the directory of tools the control plane lists, as HTML.
+    static func frontPage(_ html: String) -> LocalResponse {
+        LocalResponse(
+            status: .ok, contentType: "text/html; charset=utf-8", body: html, location: nil,
+            contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    }
+
+    /// The front page when the control plane does not answer: short, and it says tools still work.
+    static let frontPageUnavailable: LocalResponse = {
+        var response = page(
+            .serviceUnavailable, title: "List of tools unavailable",
+            message: "The list of tools cannot be shown right now: the platform's control plane does not answer. "
+                + "Tools are still served at their addresses. Please try again in a moment.")
+        response.retryAfter = 5
+        return response
+    }()
 
     static let notFound = page(.notFound, title: "Not found", message: "Nothing is served at this address.")
     static let badGateway = page(

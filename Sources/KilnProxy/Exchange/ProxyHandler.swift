@@ -238,6 +238,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .toolNotRunning(let tool):
             // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
+        case .frontPage:
+            return shared.frontPageDecision(
+                isRead: head.method == .GET || head.method == .HEAD, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         case .notFound:
             return .respond(.notFound, closeAfter: hasBody || !shared.keepsAlive(head.isKeepAlive))
         }
@@ -259,6 +262,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             endOutstanding()
             cancelTimers()
             writeLocal(response, close: close)
+        case .awaitLocalResponse:
+            shared.withFrontPage(on: context.eventLoop) { [weak self] response in
+                guard let self else { return }
+                self.perform(self.machine.localResponseReady(response))
+            }
         case .abandonUpstreamAndRespond(let response, let close):
             endOutstanding()
             cancelTimers()
@@ -375,6 +383,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
         if let location = response.location { headers.add(name: "Location", value: location) }
         if let retryAfter = response.retryAfter { headers.add(name: "Retry-After", value: String(retryAfter)) }
+        if let policy = response.contentSecurityPolicy { headers.add(name: "Content-Security-Policy", value: policy) }
         if close && !isHTTP2Stream { headers.add(name: "Connection", value: "close") }
         exchange.status = response.status.code
         exchange.responseBodyBytes = response.body.utf8.count

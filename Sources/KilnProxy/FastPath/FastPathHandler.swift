@@ -214,6 +214,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
         case .toolNotRunning(let tool):
             // Counted as no tool's: any path names a tool here, and a label per name would grow without end.
             return .respond(.toolNotRunning(tool, notice: shared.notices.notice(for: tool)), closeAfter: closeAfter)
+        case .frontPage:
+            return shared.frontPageDecision(isRead: request.isReadClass, closeAfter: closeAfter)
         case .notFound:
             return .respond(.notFound, closeAfter: closeAfter)
         }
@@ -239,6 +241,11 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler, Upst
             outstanding.end(in: upstreams)
             timer.clear()
             writeLocal(response, close: close)
+        case .awaitLocalResponse:
+            shared.withFrontPage(on: context.eventLoop) { [weak self] response in
+                guard let self else { return }
+                self.perform(self.machine.localResponseReady(response))
+            }
         case .abandonUpstreamAndRespond(let response, let close):
             outstanding.end(in: upstreams)
             timer.clear()

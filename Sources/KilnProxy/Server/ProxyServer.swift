@@ -15,15 +15,18 @@ public final class ProxyServer: Service, Sendable {
     let owners: BackendOwners
     let logger: Logger
     let metrics: ProxyMetrics
+    let frontPage: FrontPage?
     let onListening: @Sendable ([String: SocketAddress]) -> Void
     let listenWhen: @Sendable () async -> Void
 
     /// - Parameter listenWhen: returns when the proxy may take connections (its routes are
     ///   loaded): a proxy that shares its listening sockets with a serving one must not answer
     ///   from an empty table.
+    /// - Parameter frontPage: what `/` shows (nil: nothing, 404).
     public init(
         configuration: ProxyConfiguration, routes: RouteTableReference, notices: ToolNotices = ToolNotices(),
-        owners: BackendOwners = BackendOwners(resolver: nil), metrics: ProxyMetrics = ProxyMetrics(), logger: Logger,
+        owners: BackendOwners = BackendOwners(resolver: nil), metrics: ProxyMetrics = ProxyMetrics(),
+        frontPage: (any FrontPageSource)? = nil, logger: Logger,
         listenWhen: @escaping @Sendable () async -> Void = {},
         onListening: @escaping @Sendable ([String: SocketAddress]) -> Void = { _ in }
     ) throws(KilnError) {
@@ -36,6 +39,7 @@ public final class ProxyServer: Service, Sendable {
         self.routes = routes
         self.logger = logger
         self.metrics = metrics
+        self.frontPage = frontPage.map { FrontPage(source: $0) }
         self.onListening = onListening
     }
 
@@ -50,7 +54,8 @@ public final class ProxyServer: Service, Sendable {
         }
         let poolByLoop = PoolDirectory(pools: pools)
         let accessLog = try configuration.accessLogPath.map { try AccessLog(path: $0) }
-        let shared = ProxyShared(configuration: configuration, routes: routes, notices: notices, accessLog: accessLog, owners: owners)
+        let shared = ProxyShared(
+            configuration: configuration, routes: routes, notices: notices, accessLog: accessLog, owners: owners, frontPage: frontPage)
         metrics.attach(
             loops: group.makeIterator().map { ($0, poolByLoop.upstreams(for: $0).metrics) }, connections: shared.connections,
             routes: routes)

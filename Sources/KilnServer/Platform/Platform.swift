@@ -86,6 +86,8 @@ public struct Platform: Sendable {
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
             homeOf: { accounts.home(of: $0) }, metrics: monitorMetrics, environments: environments, logger: logger)
         let apiAddress = configuration.api
+        // One cache of the directory for the API's public route and a proxy in this process.
+        let toolDirectory = ToolDirectoryService(store: store)
         let router = ControlPlaneRouter.build(
             authenticator: Authenticator(adminToken: adminToken, store: store), tools: tools, store: store,
             routes: registry, webservices: monitor, jobs: jobs,
@@ -93,7 +95,7 @@ public struct Platform: Sendable {
                 store: store,
                 policy: RouteBackendPolicy(
                     serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })),
-            routeFeed: feedHub, metrics: metrics, envvars: envvars)
+            routeFeed: feedHub, metrics: metrics, envvars: envvars, directory: toolDirectory)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(
@@ -124,7 +126,8 @@ public struct Platform: Sendable {
             proxyTable = table
             let metrics = ProxyMetrics()
             proxyServices.append(.init(service: try ProxyServer(
-                configuration: proxyConfiguration, routes: table, notices: notices, owners: owners, metrics: metrics, logger: logger)))
+                configuration: proxyConfiguration, routes: table, notices: notices, owners: owners, metrics: metrics,
+                frontPage: try DirectoryFrontPage(directory: toolDirectory, proxy: proxyConfiguration), logger: logger)))
             if let address = configuration.proxyMetrics {
                 proxyServices.append(.init(service: ProxyMetricsServer(address: address, token: metricsToken, metrics: metrics, logger: logger)))
             }
@@ -148,7 +151,8 @@ public struct Platform: Sendable {
         ]
         if configuration.demo {
             try await DemoTool.prepare(tools: tools, store: store, accounts: accounts, webservices: monitor, logger: logger)
-            logger.notice("demo: open http://\(proxyConfiguration.http?.description ?? "?")/hello/")
+            let address = proxyConfiguration.http?.description ?? "?"
+            logger.notice("demo: open http://\(address)/ (the tools) or http://\(address)/hello/ (the demo tool)")
         }
         let group = ServiceGroup(
             configuration: .init(

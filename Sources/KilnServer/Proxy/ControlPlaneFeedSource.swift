@@ -40,13 +40,19 @@ public struct ControlPlaneFeedSource: Sendable, Hashable {
 
     /// The feed's URL from `since` on, as AsyncHTTPClient takes it.
     func url(since: RouteFeedPosition?) -> String {
-        let query = since.map { "?since=\($0)" } ?? ""
-        switch endpoint {
+        endpoint.url(target: "/v1/routes/feed" + (since.map { "?since=\($0)" } ?? ""))
+    }
+}
+
+extension ControlPlaneFeedSource.Endpoint {
+    /// `target` (path and query) on the control plane, as AsyncHTTPClient takes it.
+    func url(target: String) -> String {
+        switch self {
         case .unixSocket(let path):
             let host = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path
-            return "http+unix://\(host)/v1/routes/feed\(query)"
+            return "http+unix://\(host)\(target)"
         case .http(let address):
-            return "http://\(address)/v1/routes/feed\(query)"
+            return "http://\(address)\(target)"
         }
     }
 }

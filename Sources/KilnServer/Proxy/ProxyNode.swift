@@ -64,7 +64,8 @@ public struct ProxyNode: Sendable {
         }
         let metrics = ProxyMetrics()
         let server = try ProxyServer(
-            configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics, logger: logger,
+            configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics,
+            frontPage: try frontPage(), logger: logger,
             listenWhen: { await readiness.routesLoaded(within: Self.routesWait) }, onListening: { _ in readiness.listening() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
         if let metricsAddress {
@@ -77,6 +78,17 @@ public struct ProxyNode: Sendable {
                 services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// `/`: the directory of the control plane the proxy follows; a proxy fed from Redis alone
+    /// knows no control plane, and has none.
+    func frontPage() throws -> DirectoryFrontPage? {
+        switch feed {
+        case .redis:
+            return nil
+        case .controlPlane(let source):
+            return try DirectoryFrontPage(directory: ControlPlaneDirectory(endpoint: source.endpoint), proxy: configuration)
+        }
     }
 
     /// How long a proxy waits for its routes before it listens all the same (its control plane is

@@ -93,6 +93,9 @@ import Testing
                 #expect(hostTool == nil && tool == pathTool && input.pathRouting == .redirect, "\(label)")
             case .toolNotRunning(let tool):
                 #expect(tool == (hostTool ?? pathTool), "\(label)")
+            case .frontPage:
+                // Only the root of a host that names no tool, whatever tools' routes say.
+                #expect(hostTool == nil && input.path.prefix { $0 != "?" && $0 != "#" } == "/", "\(label)")
             case .notFound:
                 #expect(hostTool == nil && pathTool == nil, "\(label)")
             }
