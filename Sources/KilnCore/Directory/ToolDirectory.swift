@@ -48,7 +48,7 @@ public struct ToolDirectory: Sendable, Hashable, Codable {
             tools: tools.map { tool in
                 let webservice = declared[tool.name].map { record in
                     Webservice(
-                        type: record.spec.type.rawValue,
+                        type: record.spec.type.name,
                         state: WebserviceStatus.state(record: record, replicas: replicas[tool.name] ?? []).rawValue)
                 }
                 return Entry(name: tool.name.rawValue, maintainers: tool.maintainers, webservice: webservice)
