@@ -45,27 +45,9 @@ import Testing
 
     // MARK: Health checks
 
-    /// Answers /healthz 503 until `ready` exists, then 200; while `hang` exists it answers
-    /// nothing (a stuck process). Each start appends its pid to `stuck.pids`.
-    static let stuckServer = """
-        import http.server, os, time
-        with open("stuck.pids", "a") as pids:
-            pids.write(f"{os.getpid()}\\n")
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                while os.path.exists("hang"):
-                    time.sleep(0.05)
-                self.send_response(200 if os.path.exists("ready") else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            def log_message(self, *args):
-                pass
-        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-        """
-
     @Test func aReplicaIsReadyOnItsHTTPCheckAndRestartedWhenItStopsAnswering() async throws {
         let fixture = try await Self.fixture()
-        try fixture.write("stuck.py", Self.stuckServer)
+        try fixture.write("stuck.py", StuckHealthServer.script)
         let run = try await Self.jobs(
             fixture, "run", "web", "--command", "exec python3 stuck.py", "--image", "python3.11", "--continuous", "--port", "8080/tcp",
             "--health-check-http", "/healthz")

@@ -2,30 +2,13 @@ import Foundation
 import KilnCore
 import KilnMonitor
 import KilnRunner
+import KilnTesting
 import Testing
 
 /// Continuous jobs' health checks with real processes on short probe periods: an HTTP check
 /// that makes a replica ready only on 2xx/3xx, and restarts it once it stops answering; and
 /// `emails: all`, which also mails each start.
 extension JobMonitorTests {
-    /// A server on $PORT whose /healthz answers 503 until `ready` exists, then 200; while `hang`
-    /// exists it answers nothing (a stuck process). Its pid goes to `pids` at each start.
-    static let stuckServer = """
-        import http.server, os, time
-        with open("pids", "a") as pids:
-            pids.write(f"{os.getpid()}\\n")
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                while os.path.exists("hang"):
-                    time.sleep(0.02)
-                self.send_response(200 if os.path.exists("ready") else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            def log_message(self, *args):
-                pass
-        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-        """
-
     var fastProbes: JobMonitor.Configuration {
         var configuration = JobMonitor.Configuration()
         configuration.probes = ProbePolicy(
@@ -45,19 +28,19 @@ extension JobMonitorTests {
 
     @Test func anHTTPCheckMakesAReplicaReadyAndRestartsItWhenItStopsAnswering() async throws {
         let running = start(configuration: fastProbes)
-        try Self.stuckServer.write(toFile: home + "/stuck.py", atomically: true, encoding: .utf8)
+        try StuckHealthServer.script.write(toFile: home + "/stuck.py", atomically: true, encoding: .utf8)
         _ = try await running.monitor.create(
             tool: tool,
             spec: JobSpec(
                 name: "stuck", command: "exec python3 stuck.py", image: "python3.11", continuous: true, port: 8125,
                 healthCheckHTTP: "/healthz"))
         // Its port accepts, but /healthz says 503: not ready.
-        for _ in 0..<500 where lines("pids").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 where lines(StuckHealthServer.pidsFile).isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await running.monitor.show(tool: tool, job: "stuck").status == "Starting")
         _ = FileManager.default.createFile(atPath: home + "/ready", contents: nil)
         _ = try await status(running, "stuck", until: { $0.status == "Running" }, "ready once /healthz says 200")
-        let first = try #require(lines("pids").first.flatMap { Int32($0) })
+        let first = try #require(lines(StuckHealthServer.pidsFile).first.flatMap { Int32($0) })
 
         // Stuck: three probes in a row get no answer, and it is restarted.
         _ = FileManager.default.createFile(atPath: home + "/hang", contents: nil)
@@ -73,7 +56,7 @@ extension JobMonitorTests {
         let again = try await status(running, "stuck", until: { $0.status == "Running" }, "running again")
         #expect(again.hints.contains("Restarted 1 times."), "\(again.hints)")
         #expect(again.hints.contains("unhealthy: its health check failed 3 times"), "\(again.hints)")
-        #expect(lines("pids").count == 2)
+        #expect(lines(StuckHealthServer.pidsFile).count == 2)
         let killed = try #require(try await runs("stuck").last)
         #expect(killed.outcome?.result == .failed)
         #expect(killed.summary.contains("unhealthy"), "\(killed.summary)")

@@ -9,17 +9,7 @@ import Testing
 @Suite struct ProxyHandlerTests {
     /// The head the general path answers `head` with.
     func answer(_ head: HTTPRequestHead, shared: ProxyShared) throws -> HTTPResponseHead? {
-        let channel = EmbeddedChannel()
-        let upstreams = LoopUpstreams(eventLoop: channel.eventLoop, routes: shared.routes, connectTimeout: .seconds(1))
-        try channel.pipeline.syncOperations.addHandler(ProxyHandler(shared: shared, upstreams: upstreams, scheme: "http"))
-        try channel.writeInbound(HTTPServerRequestPart.head(head))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        var response: HTTPResponseHead?
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
-            if case .head(let head) = part { response = head }
-        }
-        _ = try? channel.finish()
-        return response
+        try generalPathAnswer(head, shared: shared).head
     }
 
     func head(_ method: HTTPMethod, _ uri: String, version: HTTPVersion = .http1_1) -> HTTPRequestHead {

@@ -8,14 +8,7 @@ import Testing
 @Suite struct FastPathHandlerTests {
     /// What the fast path answers to `request`, as bytes, on a connection of its own.
     func answer(_ request: String, shared: ProxyShared) throws -> String {
-        let channel = EmbeddedChannel()
-        let upstreams = LoopUpstreams(eventLoop: channel.eventLoop, routes: shared.routes, connectTimeout: .seconds(1))
-        try channel.pipeline.syncOperations.addHandler(FastPathHandler(shared: shared, upstreams: upstreams, scheme: "http"))
-        try channel.writeInbound(ByteBuffer(string: request))
-        var written = ""
-        while let part = try channel.readOutbound(as: ByteBuffer.self) { written += String(buffer: part) }
-        _ = try? channel.finish()
-        return written
+        try fastPathAnswer(request, shared: shared)
     }
 
     @Test func aToolNamedByPathIsRedirectedToItsOwnOrigin() throws {

@@ -64,38 +64,6 @@ final class CountingSource: FrontPageSource {
         "\(method) \(target) HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kiln-test\r\n\r\n"
     }
 
-    /// What the fast path answers to `request`, as bytes.
-    func fastPathAnswer(_ request: String, shared: ProxyShared) throws -> String {
-        let channel = EmbeddedChannel()
-        let upstreams = LoopUpstreams(eventLoop: channel.eventLoop, routes: shared.routes, connectTimeout: .seconds(1))
-        try channel.pipeline.syncOperations.addHandler(FastPathHandler(shared: shared, upstreams: upstreams, scheme: "http"))
-        try channel.writeInbound(ByteBuffer(string: request))
-        var written = ""
-        while let part = try channel.readOutbound(as: ByteBuffer.self) { written += String(buffer: part) }
-        _ = try? channel.finish()
-        return written
-    }
-
-    /// What the general path answers to `head`: its head and body.
-    func generalPathAnswer(_ head: HTTPRequestHead, shared: ProxyShared) throws -> (HTTPResponseHead?, String) {
-        let channel = EmbeddedChannel()
-        let upstreams = LoopUpstreams(eventLoop: channel.eventLoop, routes: shared.routes, connectTimeout: .seconds(1))
-        try channel.pipeline.syncOperations.addHandler(ProxyHandler(shared: shared, upstreams: upstreams, scheme: "http"))
-        try channel.writeInbound(HTTPServerRequestPart.head(head))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        var response: HTTPResponseHead?
-        var body = ""
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
-            switch part {
-            case .head(let head): response = head
-            case .body(.byteBuffer(let buffer)): body += String(buffer: buffer)
-            case .body, .end: break
-            }
-        }
-        _ = try? channel.finish()
-        return (response, body)
-    }
-
     /// A proxy whose fallback tool routes everything, with a front page already loaded (the
     /// embedded loop must not be completed from another thread).
     func sharedWithFrontPage(_ source: CountingSource) async -> ProxyShared {
