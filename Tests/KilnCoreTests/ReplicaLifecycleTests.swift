@@ -1,14 +1,26 @@
+import Foundation
 import KilnCore
 import Testing
+
+// The tests write instants as seconds since 1970 and durations as seconds: short, and what a
+// reader of these timelines thinks in.
+extension Date: @retroactive ExpressibleByIntegerLiteral, @retroactive ExpressibleByFloatLiteral {
+    public init(integerLiteral seconds: Int) { self.init(timeIntervalSince1970: Double(seconds)) }
+    public init(floatLiteral seconds: Double) { self.init(timeIntervalSince1970: seconds) }
+}
+
+extension Duration: @retroactive ExpressibleByIntegerLiteral {
+    public init(integerLiteral seconds: Int64) { self = .seconds(seconds) }
+}
 
 @Suite struct ReplicaLifecycleTests {
     let policy = RestartPolicy(initialBackoff: 1, maximumBackoff: 300, maximumFailures: 5, failureWindow: 600)
 
     /// Runs one spawn → probe → serve → death cycle and returns what the death asked for.
-    func cycle(_ lifecycle: inout ReplicaLifecycle, pid: Int32, at time: Double, status: KilnCore.ExitStatus = .exited(code: 1)) -> ReplicaLifecycle.Action {
+    func cycle(_ lifecycle: inout ReplicaLifecycle, pid: Int32, at time: Date, status: KilnCore.ExitStatus = .exited(code: 1)) -> ReplicaLifecycle.Action {
         _ = lifecycle.spawned(pid: pid, at: time)
         _ = lifecycle.healthy()
-        return lifecycle.exited(status, at: time + 1)
+        return lifecycle.exited(status, at: time + .seconds(1))
     }
 
     @Test func aReplicaIsRoutedOnlyOnceItAnswers() {
@@ -45,8 +57,8 @@ import Testing
         var action = ReplicaLifecycle.Action.none
         for attempt in 0..<5 {
             // It exits before ever answering.
-            _ = lifecycle.spawned(pid: Int32(attempt + 1), at: Double(attempt * 10))
-            action = lifecycle.exited(.exited(code: 3), at: Double(attempt * 10) + 1)
+            _ = lifecycle.spawned(pid: Int32(attempt + 1), at: Date(timeIntervalSince1970: Double(attempt * 10)))
+            action = lifecycle.exited(.exited(code: 3), at: Date(timeIntervalSince1970: Double(attempt * 10 + 1)))
             if attempt < 4 { #expect(lifecycle.backoffElapsed() == .spawn) }
         }
         guard case .giveUp(let reason) = action else {
@@ -68,7 +80,7 @@ import Testing
     @Test func deathsOutsideTheWindowAreForgotten() {
         var lifecycle = ReplicaLifecycle(policy: RestartPolicy(maximumFailures: 3, failureWindow: 60))
         _ = lifecycle.start()
-        for time in [0.0, 100, 200, 300, 400] {
+        for time: Date in [0, 100, 200, 300, 400] {
             let action = cycle(&lifecycle, pid: 1, at: time)
             #expect(action == .startAgain(after: 0), "at \(time)")
             _ = lifecycle.backoffElapsed()

@@ -1,13 +1,16 @@
 /// How a supervised process is brought back after it dies: exponential backoff from
 /// `initialBackoff` doubling to `maximumBackoff`, and after `maximumFailures` deaths within
-/// `failureWindow` seconds it is given up as failed.
+/// `failureWindow` it is given up as failed.
 public struct RestartPolicy: Sendable, Hashable, Codable {
-    public var initialBackoff: Double
-    public var maximumBackoff: Double
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
     public var maximumFailures: Int
-    public var failureWindow: Double
+    public var failureWindow: Duration
 
-    public init(initialBackoff: Double = 1, maximumBackoff: Double = 300, maximumFailures: Int = 5, failureWindow: Double = 600) {
+    public init(
+        initialBackoff: Duration = .seconds(1), maximumBackoff: Duration = .seconds(300), maximumFailures: Int = 5,
+        failureWindow: Duration = .seconds(600)
+    ) {
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.maximumFailures = maximumFailures
@@ -15,9 +18,11 @@ public struct RestartPolicy: Sendable, Hashable, Codable {
     }
 
     /// The wait before the next start after `recentFailures` deaths in the window (1 or more).
-    public func backoff(afterFailures recentFailures: Int) -> Double {
+    public func backoff(afterFailures recentFailures: Int) -> Duration {
         let exponent = max(0, recentFailures - 1)
-        let delay = initialBackoff * Double(1 << min(exponent, 30))
+        // Doubling stops at the ceiling, long before the multiplier could overflow.
+        var delay = initialBackoff
+        for _ in 0..<min(exponent, 30) where delay < maximumBackoff { delay *= 2 }
         return min(delay, maximumBackoff)
     }
 }

@@ -65,7 +65,7 @@ actor ContinuousReplicaDriver {
         logger[metadataKey: "job"] = "\(job)"
         logger[metadataKey: "replica"] = "\(record.index)"
         self.logger = logger
-        lifecycle = ReplicaLifecycle(policy: policy, failureTimes: record.failureTimes, restarts: record.restarts)
+        lifecycle = record.lifecycle(policy: policy)
     }
 
     var current: ReplicaRecord { record }
@@ -99,7 +99,7 @@ actor ContinuousReplicaDriver {
         var action: ReplicaLifecycle.Action
         if let survivor, let handle = survivor.handle {
             life = survivor
-            _ = lifecycle.adopted(pid: Int32(handle.id) ?? 0, since: survivor.startedAt ?? now())
+            _ = lifecycle.adopted(pid: Int32(handle.id) ?? 0, since: Date(timeIntervalSince1970: survivor.startedAt ?? now()))
             await save()
             logger.notice("adopted a continuous job replica that outlived the platform", metadata: ["pid": "\(handle.id)"])
             // It was serving: its health is asked a period from now, as a ready replica's.
@@ -112,10 +112,10 @@ actor ContinuousReplicaDriver {
             case .spawn:
                 action = await runOnce()
             case .startAgain(let delay):
-                // The lifecycle says how long to wait (seconds from now), as for webservices.
+                // The lifecycle says how long to wait from now, as for webservices.
                 await save()
                 do {
-                    try await clock.sleep(until: clock.now().addingTimeInterval(delay))
+                    try await clock.sleep(until: clock.now() + delay)
                 } catch {
                     return
                 }
@@ -140,7 +140,7 @@ actor ContinuousReplicaDriver {
             life = try await store.createRun(
                 JobRun(tool: tool, job: job, trigger: .continuous, replica: index, queuedAt: started))
         } catch {
-            return lifecycle.exited(.couldNotStart(reason: error.message), at: started)
+            return lifecycle.exited(.couldNotStart(reason: error.message), at: Date(timeIntervalSince1970: started))
         }
         let handle: JobHandle
         do {
@@ -158,7 +158,7 @@ actor ContinuousReplicaDriver {
         record.pid = pid
         record.processStart = handle.processStart
         record.startedAt = started
-        guard case .probe = lifecycle.spawned(pid: pid, at: started) else {
+        guard case .probe = lifecycle.spawned(pid: pid, at: Date(timeIntervalSince1970: started)) else {
             await backend.cancel(handle, grace: RunDriver.stopGrace)
             return await awaitEnd(handle)
         }
@@ -193,7 +193,7 @@ actor ContinuousReplicaDriver {
     func ended(_ status: ExitStatus) async -> ReplicaLifecycle.Action {
         let at = now()
         let stopping: Bool = if case .stopping = lifecycle.state { true } else { false }
-        let action = lifecycle.exited(status, at: at)
+        let action = lifecycle.exited(status, at: Date(timeIntervalSince1970: at))
         if !stopping {
             logger.warning("continuous job replica ended", metadata: ["status": "\(status)"])
             record.lastExit = status
@@ -239,5 +239,6 @@ actor ContinuousReplicaDriver {
         }
     }
 
+    /// Now, as the records keep it (seconds since 1970).
     private func now() -> Double { clock.now().timeIntervalSince1970 }
 }

@@ -54,7 +54,7 @@ actor ReplicaDriver {
         logger[metadataKey: "tool"] = "\(record.tool)"
         logger[metadataKey: "replica"] = "\(record.index)"
         self.logger = logger
-        lifecycle = ReplicaLifecycle(policy: policy, failureTimes: record.failureTimes, restarts: record.restarts)
+        lifecycle = record.lifecycle(policy: policy)
     }
 
     var current: ReplicaRecord { record }
@@ -92,7 +92,7 @@ actor ReplicaDriver {
     private func drive(adopting survivor: (pid: Int32, start: UInt64)?) async {
         var action: ReplicaLifecycle.Action
         if let survivor {
-            action = lifecycle.adopted(pid: survivor.pid, since: record.startedAt ?? Self.now())
+            action = lifecycle.adopted(pid: survivor.pid, since: Date(timeIntervalSince1970: record.startedAt ?? Self.now()))
             if case .register = action {
                 await register()
                 await save()
@@ -110,7 +110,7 @@ actor ReplicaDriver {
                 restarts.increment()
                 await save()
                 do {
-                    try await Task.sleep(for: .seconds(delay))
+                    try await Task.sleep(for: delay)
                 } catch {
                     return
                 }
@@ -153,7 +153,7 @@ actor ReplicaDriver {
 
     /// The server runs: probe it until it answers (or dies, or the start timeout passes).
     private func running(pid: Int32) async {
-        guard case .probe = lifecycle.spawned(pid: pid, at: Self.now()) else {
+        guard case .probe = lifecycle.spawned(pid: pid, at: Date()) else {
             ProcessInspector.signalGroup(pid, SIGTERM)
             return
         }
@@ -211,7 +211,7 @@ actor ReplicaDriver {
         let limits = launch.limits(replica: index)
         Task { await limits.removeGroups() }
         let now = Self.now()
-        let action = lifecycle.exited(status, at: now)
+        let action = lifecycle.exited(status, at: Date(timeIntervalSince1970: now))
         if case .stopping = lifecycle.state {} else if case .idle = lifecycle.state {} else {
             logger.warning("webservice replica ended", metadata: ["status": "\(status)"])
             record.lastExit = status
