@@ -2,17 +2,6 @@ import Foundation
 import KilnCore
 import Testing
 
-// The tests write instants as seconds since 1970 and durations as seconds: short, and what a
-// reader of these timelines thinks in.
-extension Date: @retroactive ExpressibleByIntegerLiteral, @retroactive ExpressibleByFloatLiteral {
-    public init(integerLiteral seconds: Int) { self.init(timeIntervalSince1970: Double(seconds)) }
-    public init(floatLiteral seconds: Double) { self.init(timeIntervalSince1970: seconds) }
-}
-
-extension Duration: @retroactive ExpressibleByIntegerLiteral {
-    public init(integerLiteral seconds: Int64) { self = .seconds(seconds) }
-}
-
 @Suite struct ReplicaLifecycleTests {
     let policy = RestartPolicy(initialBackoff: 1, maximumBackoff: 300, maximumFailures: 5, failureWindow: 600)
 

@@ -1,6 +1,9 @@
+import Foundation
+
 /// The life of one run of a job (a one-off, or a scheduled job's run for one tick) with its
 /// retries, as a pure state machine: the runner feeds it what happened and carries out the action
-/// it answers. Time is passed in (seconds since 1970), so every transition is unit-tested.
+/// it answers. Time is passed in (wall-clock instants: a run's deadline and retry time are stored
+/// and outlive the process), so every transition is unit-tested.
 ///
 /// A failed attempt (a non-zero exit, a signal, a process that could not start) is retried up to
 /// `retries` times, after 10 s, 20 s, 40 s …; a run past its timeout has its whole process tree
@@ -10,11 +13,11 @@ public struct JobRunLifecycle: Sendable, Hashable {
         /// Claimed (for its tick, or by `jobs run`), not started yet.
         case queued
         case spawning(attempt: Int)
-        case running(attempt: Int, pid: Int32, deadline: Double)
+        case running(attempt: Int, pid: Int32, deadline: Date)
         /// Its time ran out, or a cancel was asked: the process tree is being killed.
         case stopping(attempt: Int, pid: Int32, reason: StopReason)
         /// An attempt failed; attempt `attempt` starts at `after`.
-        case retrying(attempt: Int, after: Double, last: ExitStatus)
+        case retrying(attempt: Int, after: Date, last: ExitStatus)
         case finished(Outcome)
     }
 
@@ -48,37 +51,37 @@ public struct JobRunLifecycle: Sendable, Hashable {
         case spawn(attempt: Int)
         /// Kill the run's process group (the whole tree).
         case killTree(pid: Int32)
-        case startAgain(after: Double)
+        case startAgain(after: Date)
         /// Record the outcome (and send the mails the job asks for).
         case finish(Outcome)
     }
 
     public let retries: Int
-    /// Seconds an attempt may run.
-    public let timeout: Double
+    /// How long an attempt may run.
+    public let timeout: Duration
     public private(set) var state: State
     private var cancelRequested = false
 
-    public init(retries: Int, timeout: Double, state: State = .queued) {
+    public init(retries: Int, timeout: Duration, state: State = .queued) {
         self.retries = retries
         self.timeout = timeout
         self.state = state
     }
 
-    /// Seconds before attempt `attempt` (2 or later): 10, 20, 40 …, at most 5 minutes.
-    public static func retryDelay(before attempt: Int) -> Double {
-        min(300, 10 * Double(1 << min(max(attempt - 2, 0), 10)))
+    /// The wait before attempt `attempt` (2 or later): 10 s, 20 s, 40 s …, at most 5 minutes.
+    public static func retryDelay(before attempt: Int) -> Duration {
+        min(.seconds(300), .seconds(10 * (1 << min(max(attempt - 2, 0), 10))))
     }
 
     public var isFinished: Bool { if case .finished = state { true } else { false } }
 
-    public mutating func start(now: Double) -> Action {
+    public mutating func start(now: Date) -> Action {
         guard case .queued = state else { return .none }
         state = .spawning(attempt: 1)
         return .spawn(attempt: 1)
     }
 
-    public mutating func spawned(pid: Int32, now: Double) -> Action {
+    public mutating func spawned(pid: Int32, now: Date) -> Action {
         guard case .spawning(let attempt) = state else { return .killTree(pid: pid) }
         if cancelRequested {
             state = .stopping(attempt: attempt, pid: pid, reason: .cancelled)
@@ -88,12 +91,12 @@ public struct JobRunLifecycle: Sendable, Hashable {
         return .none
     }
 
-    public mutating func spawnFailed(reason: String, now: Double) -> Action {
+    public mutating func spawnFailed(reason: String, now: Date) -> Action {
         guard case .spawning(let attempt) = state else { return .none }
         return attemptEnded(attempt: attempt, status: .couldNotStart(reason: reason), now: now)
     }
 
-    public mutating func exited(_ status: ExitStatus, now: Double) -> Action {
+    public mutating func exited(_ status: ExitStatus, now: Date) -> Action {
         switch state {
         case .running(let attempt, _, _):
             return attemptEnded(attempt: attempt, status: status, now: now)
@@ -105,7 +108,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
     }
 
     /// Called when the clock reaches a deadline the runner was told of (`running`'s, `retrying`'s).
-    public mutating func tick(now: Double) -> Action {
+    public mutating func tick(now: Date) -> Action {
         switch state {
         case .running(let attempt, let pid, let deadline):
             guard now >= deadline else { return .none }
@@ -121,7 +124,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
     }
 
     /// `jobs delete`, `flush` or `restart`: the run ends now, as cancelled.
-    public mutating func cancel(now: Double) -> Action {
+    public mutating func cancel(now: Date) -> Action {
         switch state {
         case .queued:
             return finish(Outcome(result: .cancelled, status: nil, attempts: 0))
@@ -138,7 +141,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
         }
     }
 
-    private mutating func attemptEnded(attempt: Int, status: ExitStatus, now: Double) -> Action {
+    private mutating func attemptEnded(attempt: Int, status: ExitStatus, now: Date) -> Action {
         if status.isSuccess { return finish(Outcome(result: .succeeded, status: status, attempts: attempt)) }
         if cancelRequested { return finish(Outcome(result: .cancelled, status: status, attempts: attempt)) }
         guard attempt <= retries else { return finish(Outcome(result: .failed, status: status, attempts: attempt)) }

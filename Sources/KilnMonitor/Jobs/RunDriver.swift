@@ -49,7 +49,7 @@ actor RunDriver {
         logger[metadataKey: "job"] = "\(run.job)"
         logger[metadataKey: "run"] = "\(run.id)"
         self.logger = logger
-        lifecycle = JobRunLifecycle(retries: spec.retry, timeout: Double(spec.effectiveTimeout), state: Self.state(of: run))
+        lifecycle = JobRunLifecycle(retries: spec.retry, timeout: .seconds(spec.effectiveTimeout), state: Self.state(of: run))
     }
 
     /// The lifecycle state a stored run is in (a run carried on after a restart of the platform).
@@ -59,9 +59,12 @@ actor RunDriver {
             return .queued
         case .running:
             guard let handle = run.handle else { return .queued }
-            return .running(attempt: max(run.attempt, 1), pid: Int32(handle.id) ?? 0, deadline: run.deadline ?? .infinity)
+            return .running(
+                attempt: max(run.attempt, 1), pid: Int32(handle.id) ?? 0,
+                deadline: run.deadline.map(Date.init(timeIntervalSince1970:)) ?? .distantFuture)
         case .retrying:
-            return .retrying(attempt: run.attempt + 1, after: run.retryAt ?? 0, last: run.lastStatus ?? .unknown)
+            return .retrying(
+                attempt: run.attempt + 1, after: Date(timeIntervalSince1970: run.retryAt ?? 0), last: run.lastStatus ?? .unknown)
         case .finished:
             return .finished(run.outcome ?? .init(result: .cancelled, status: nil, attempts: run.attempt))
         }
@@ -119,11 +122,11 @@ actor RunDriver {
                 action = next
             case .startAgain(let after):
                 run.phase = .retrying
-                run.retryAt = after
+                run.retryAt = after.timeIntervalSince1970
                 run.handle = nil
                 await save()
                 do {
-                    try await clock.sleep(until: Date(timeIntervalSince1970: after))
+                    try await clock.sleep(until: after)
                 } catch {
                     return
                 }
@@ -154,14 +157,15 @@ actor RunDriver {
             return lifecycle.spawnFailed(reason: error.message, now: now())
         }
         let started = now()
+        let startedSeconds = started.timeIntervalSince1970
         // A run starts once, however many attempts it takes.
         let first = run.startedAt == nil
         run.phase = .running
         run.attempt = attempt
-        run.startedAt = run.startedAt ?? started
+        run.startedAt = run.startedAt ?? startedSeconds
         run.handle = handle
         run.retryAt = nil
-        run.deadline = started + lifecycle.timeout
+        run.deadline = (started + lifecycle.timeout).timeIntervalSince1970
         if case .killTree = lifecycle.spawned(pid: Int32(handle.id) ?? 0, now: started) {
             await backend.cancel(handle, grace: Self.stopGrace)
         }
@@ -178,8 +182,8 @@ actor RunDriver {
     /// Waits for the attempt's end, killing its tree at its deadline; nil when detached.
     private func awaitAttempt(_ handle: JobHandle) async -> JobRunLifecycle.Action? {
         while true {
-            var deadline: Double?
-            if case .running(_, _, let at) = lifecycle.state, at.isFinite { deadline = at }
+            var deadline: Date?
+            if case .running(_, _, let at) = lifecycle.state, at != .distantFuture { deadline = at }
             let backend = self.backend
             let clock = self.clock
             let wake: Wake
@@ -188,7 +192,7 @@ actor RunDriver {
                     group.addTask { .ended(try await backend.waitForEnd(handle)) }
                     if let deadline {
                         group.addTask {
-                            try await clock.sleep(until: Date(timeIntervalSince1970: deadline))
+                            try await clock.sleep(until: deadline)
                             return .deadline
                         }
                     }
@@ -204,7 +208,7 @@ actor RunDriver {
                 run.lastStatus = status
                 return lifecycle.exited(status, now: now())
             case .deadline:
-                if case .killTree = lifecycle.tick(now: max(now(), deadline ?? 0)) {
+                if case .killTree = lifecycle.tick(now: max(now(), deadline ?? .distantPast)) {
                     logger.notice("a job run passed its timeout; killing its process tree", metadata: ["timeout": "\(lifecycle.timeout)"])
                     await backend.cancel(handle, grace: Self.stopGrace)
                 }
@@ -216,7 +220,7 @@ actor RunDriver {
         run.phase = .finished
         run.outcome = outcome
         run.lastStatus = outcome.status ?? run.lastStatus
-        run.endedAt = now()
+        run.endedAt = now().timeIntervalSince1970
         run.deadline = nil
         run.retryAt = nil
         // The monitor hears of the end first, so that no one who reads the finished run from
@@ -230,5 +234,5 @@ actor RunDriver {
         await recorder.save(run)
     }
 
-    private func now() -> Double { clock.now().timeIntervalSince1970 }
+    private func now() -> Date { clock.now() }
 }
