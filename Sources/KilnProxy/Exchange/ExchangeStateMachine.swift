@@ -179,7 +179,8 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
             forwarding.sentBodyBytes += buffer.readableBytes
             state = .forwarding(forwarding)
             return .forwardRequestBody(buffer)
-        default:
+        case .idle, .respondingLocally, .awaitingLocalResponse, .upgrading, .upgraded, .closed:
+            // Answered locally, or nothing to carry it to: the body is dropped.
             return .none
         }
     }
@@ -206,7 +207,7 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
             }
             state = .closed
             return .closeAll
-        default:
+        case .idle, .upgrading, .upgraded, .closed:
             return .none
         }
     }
@@ -256,7 +257,8 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
             let close = !forwarding.requestComplete || !forwarding.head.isKeepAlive
             state = close ? .closed : .idle
             return .abandonUpstreamAndRespond(response, close: close)
-        default:
+        case .idle, .respondingLocally, .awaitingLocalResponse, .upgrading, .upgraded, .closed:
+            // No backend exchange is under way: a late failure of one already finished.
             return .none
         }
     }
@@ -303,7 +305,7 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
         case .closed, .upgraded, .upgrading:
             state = .closed
             return .closeAll
-        default:
+        case .idle, .awaitingUpstream, .forwarding, .respondingLocally, .awaitingLocalResponse:
             state = .closed
             return .abandonUpstreamAndRespond(response, close: true)
         }
@@ -314,7 +316,7 @@ struct ExchangeStateMachine<Head: ExchangeRequestHead, ResponseHead: ExchangeRes
         case .closed, .idle:
             state = .closed
             return .none
-        default:
+        case .awaitingUpstream, .forwarding, .respondingLocally, .awaitingLocalResponse, .upgrading, .upgraded:
             state = .closed
             return .closeAll
         }
