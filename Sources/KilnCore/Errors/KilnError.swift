@@ -53,3 +53,13 @@ extension KilnError {
         }
     }
 }
+
+extension KilnError {
+    /// A backend that cannot be reached now (a grid's qmaster or slurmctld down): the submission
+    /// waits and is made again, costing the run no attempt.
+    public static func backendUnreachable(_ backend: String, _ message: String) -> KilnError {
+        KilnError(.unavailable, message, context: ["backend": backend, "reachable": "no"])
+    }
+
+    public var isBackendUnreachable: Bool { code == .unavailable && context["reachable"] == "no" }
+}

@@ -4,6 +4,8 @@
 public struct JobRun: Sendable, Hashable, Codable {
     public enum Phase: String, Sendable, Hashable, Codable {
         case queued, running, retrying, finished
+        /// Its backend could not be reached (a grid down): it is submitted again later.
+        case waiting
     }
 
     /// Why the run was started.
@@ -32,6 +34,8 @@ public struct JobRun: Sendable, Hashable, Codable {
     /// When the running attempt's time is up; when the next attempt starts (retrying).
     public var deadline: Double?
     public var retryAt: Double?
+    /// Why a waiting run waits (the backend's words), for `jobs show`.
+    public var waitReason: String?
     /// The last attempt's end.
     public var lastStatus: ExitStatus?
     public var outcome: JobRunLifecycle.Outcome?
@@ -60,6 +64,7 @@ public struct JobRun: Sendable, Hashable, Codable {
         case .queued: return "queued"
         case .running: return "running (attempt \(attempt))"
         case .retrying: return "retrying: \(lastStatus.map { "\($0)" } ?? "failed")"
+        case .waiting: return "waiting: \(waitReason ?? "its backend cannot be reached")"
         case .finished:
             guard let outcome else { return "finished" }
             let status = outcome.status.map { ": \($0)" } ?? ""

@@ -7,7 +7,9 @@ import Foundation
 ///
 /// A failed attempt (a non-zero exit, a signal, a process that could not start) is retried up to
 /// `retries` times, after 10 s, 20 s, 40 s …; a run past its timeout has its whole process tree
-/// killed and ends as timed out, without retry (as a Kubernetes job past its deadline).
+/// killed and ends as timed out, without retry (as a Kubernetes job past its deadline). A backend
+/// that cannot be reached (a grid's qmaster or slurmctld down) costs no attempt: the run waits and
+/// submits again, 2 s doubling to 30 s, for as long as it takes.
 public struct JobRunLifecycle: Sendable, Hashable {
     public enum State: Sendable, Hashable {
         /// Claimed (for its tick, or by `jobs run`), not started yet.
@@ -18,6 +20,9 @@ public struct JobRunLifecycle: Sendable, Hashable {
         case stopping(attempt: Int, pid: Int32, reason: StopReason)
         /// An attempt failed; attempt `attempt` starts at `after`.
         case retrying(attempt: Int, after: Date, last: ExitStatus)
+        /// The backend could not be reached to start attempt `attempt`; it is asked again at
+        /// `after`. `waits` counts the tries so far, for the backoff.
+        case waitingForBackend(attempt: Int, after: Date, reason: String, waits: Int)
         case finished(Outcome)
     }
 
@@ -61,16 +66,24 @@ public struct JobRunLifecycle: Sendable, Hashable {
     public let timeout: Duration
     public private(set) var state: State
     private var cancelRequested = false
+    /// Tries of an unreachable backend in a row (reset once one is reached).
+    private var waitsSoFar = 0
 
     public init(retries: Int, timeout: Duration, state: State = .queued) {
         self.retries = retries
         self.timeout = timeout
         self.state = state
+        if case .waitingForBackend(_, _, _, let waits) = state { waitsSoFar = waits }
     }
 
     /// The wait before attempt `attempt` (2 or later): 10 s, 20 s, 40 s …, at most 5 minutes.
     public static func retryDelay(before attempt: Int) -> Duration {
         min(.seconds(300), .seconds(10 * (1 << min(max(attempt - 2, 0), 10))))
+    }
+
+    /// The wait before asking an unreachable backend again, after `waits` tries: 2 s doubling to 30 s.
+    public static func backendWaitDelay(after waits: Int) -> Duration {
+        min(.seconds(30), .seconds(2 * (1 << min(max(waits - 1, 0), 10))))
     }
 
     public var isFinished: Bool { if case .finished = state { true } else { false } }
@@ -88,6 +101,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
             return .killTree(pid: pid)
         }
         state = .running(attempt: attempt, pid: pid, deadline: now + timeout)
+        waitsSoFar = 0
         return .none
     }
 
@@ -96,13 +110,24 @@ public struct JobRunLifecycle: Sendable, Hashable {
         return attemptEnded(attempt: attempt, status: .couldNotStart(reason: reason), now: now)
     }
 
+    /// The backend could not be reached: the attempt did not happen, and is asked for again later.
+    public mutating func backendUnreachable(reason: String, now: Date) -> Action {
+        guard case .spawning(let attempt) = state else { return .none }
+        if cancelRequested { return finish(Outcome(result: .cancelled, status: nil, attempts: attempt - 1)) }
+        let waits = waitsSoFar + 1
+        waitsSoFar = waits
+        let after = now + Self.backendWaitDelay(after: waits)
+        state = .waitingForBackend(attempt: attempt, after: after, reason: reason, waits: waits)
+        return .startAgain(after: after)
+    }
+
     public mutating func exited(_ status: ExitStatus, now: Date) -> Action {
         switch state {
         case .running(let attempt, _, _):
             return attemptEnded(attempt: attempt, status: status, now: now)
         case .stopping(let attempt, _, let reason):
             return finish(Outcome(result: reason == .timeout ? .timedOut : .cancelled, status: status, attempts: attempt))
-        case .queued, .spawning, .retrying, .finished:
+        case .queued, .spawning, .retrying, .waitingForBackend, .finished:
             return .none
         }
     }
@@ -114,7 +139,7 @@ public struct JobRunLifecycle: Sendable, Hashable {
             guard now >= deadline else { return .none }
             state = .stopping(attempt: attempt, pid: pid, reason: .timeout)
             return .killTree(pid: pid)
-        case .retrying(let attempt, let after, _):
+        case .retrying(let attempt, let after, _), .waitingForBackend(let attempt, let after, _, _):
             guard now >= after else { return .none }
             state = .spawning(attempt: attempt)
             return .spawn(attempt: attempt)
@@ -130,6 +155,8 @@ public struct JobRunLifecycle: Sendable, Hashable {
             return finish(Outcome(result: .cancelled, status: nil, attempts: 0))
         case .retrying(let attempt, _, let last):
             return finish(Outcome(result: .cancelled, status: last, attempts: attempt - 1))
+        case .waitingForBackend(let attempt, _, _, _):
+            return finish(Outcome(result: .cancelled, status: nil, attempts: attempt - 1))
         case .spawning:
             cancelRequested = true
             return .none

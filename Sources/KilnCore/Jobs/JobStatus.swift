@@ -98,6 +98,9 @@ public struct JobStatus: Sendable, Hashable, Codable {
             if let failed = replicaStates.first(where: { $0.phase == .failed }) {
                 status = "Failed"
                 hints = failed.failedReason ?? "it died too often"
+            } else if serving < wanted, let waiting = runs.first(where: { $0.phase == .waiting }) {
+                status = "Waiting"
+                hints = "\(serving) of \(wanted) replicas running; " + waiting.summary
             } else if serving == wanted {
                 status = "Running"
                 hints = Self.restartHint(replicaStates)
@@ -130,6 +133,7 @@ public struct JobStatus: Sendable, Hashable, Codable {
         case .queued: return "Pending"
         case .running: return "Running"
         case .retrying: return "Retrying"
+        case .waiting: return "Waiting"
         case .finished:
             switch run.outcome?.result {
             case .succeeded: return "Completed"

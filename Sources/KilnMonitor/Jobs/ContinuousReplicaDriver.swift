@@ -143,12 +143,36 @@ actor ContinuousReplicaDriver {
             return lifecycle.exited(.couldNotStart(reason: error.message), at: Date(timeIntervalSince1970: started))
         }
         let handle: JobHandle
-        do {
-            handle = try await backend.submit(submission(life, 1, port))
-        } catch {
-            self.life = life
-            return await ended(.couldNotStart(reason: error.message))
+        var waits = 0
+        while true {
+            do {
+                handle = try await backend.submit(submission(life, 1, port))
+                break
+            } catch where error.isBackendUnreachable {
+                // An unreachable grid is no death of the replica: its life waits to begin.
+                waits += 1
+                life.phase = .waiting
+                life.waitReason = error.message
+                self.life = life
+                await save()
+                logger.warning("a continuous job replica waits for its backend", metadata: ["error": "\(error.message)"])
+                do {
+                    try await clock.sleep(until: clock.now() + JobRunLifecycle.backendWaitDelay(after: waits))
+                } catch {
+                    // Stopped while waiting: this life never began.
+                    life.phase = .finished
+                    life.endedAt = now()
+                    life.outcome = .init(result: .cancelled, status: nil, attempts: 0)
+                    self.life = nil
+                    try? await store.saveRun(life)
+                    return .none
+                }
+            } catch {
+                self.life = life
+                return await ended(.couldNotStart(reason: error.message))
+            }
         }
+        life.waitReason = nil
         life.phase = .running
         life.attempt = 1
         life.startedAt = started

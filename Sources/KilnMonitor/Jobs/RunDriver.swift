@@ -65,6 +65,12 @@ actor RunDriver {
         case .retrying:
             return .retrying(
                 attempt: run.attempt + 1, after: Date(timeIntervalSince1970: run.retryAt ?? 0), last: run.lastStatus ?? .unknown)
+        case .waiting:
+            // The attempt it waits to start is the one after those that ran; its tries so far
+            // are not kept: the backoff starts again, short, after a restart of the platform.
+            return .waitingForBackend(
+                attempt: run.attempt + 1, after: Date(timeIntervalSince1970: run.retryAt ?? 0),
+                reason: run.waitReason ?? "its backend cannot be reached", waits: 1)
         case .finished:
             return .finished(run.outcome ?? .init(result: .cancelled, status: nil, attempts: run.attempt))
         }
@@ -110,7 +116,7 @@ actor RunDriver {
             guard let handle = run.handle, let next = await awaitAttempt(handle) else { return }
             logger.info("adopted a job run that outlived the platform", metadata: ["pid": "\(handle.id)"])
             action = next
-        case .retrying(_, let after, _):
+        case .retrying(_, let after, _), .waitingForBackend(_, let after, _, _):
             action = .startAgain(after: after)
         case .spawning, .stopping, .finished:
             return
@@ -121,7 +127,13 @@ actor RunDriver {
                 guard let next = await spawn(attempt: attempt) else { return }
                 action = next
             case .startAgain(let after):
-                run.phase = .retrying
+                if case .waitingForBackend(_, _, let reason, _) = lifecycle.state {
+                    run.phase = .waiting
+                    run.waitReason = reason
+                } else {
+                    run.phase = .retrying
+                    run.waitReason = nil
+                }
                 run.retryAt = after.timeIntervalSince1970
                 run.handle = nil
                 await save()
@@ -151,6 +163,9 @@ actor RunDriver {
         let handle: JobHandle
         do {
             handle = try await backend.submit(submission(run, attempt))
+        } catch where error.isBackendUnreachable {
+            logger.warning("a job run waits for its backend", metadata: ["error": "\(error.message)"])
+            return lifecycle.backendUnreachable(reason: error.message, now: now())
         } catch {
             logger.warning("a job run could not start", metadata: ["error": "\(error.message)"])
             run.attempt = attempt
@@ -165,6 +180,7 @@ actor RunDriver {
         run.startedAt = run.startedAt ?? startedSeconds
         run.handle = handle
         run.retryAt = nil
+        run.waitReason = nil
         run.deadline = (started + lifecycle.timeout).timeIntervalSince1970
         if case .killTree = lifecycle.spawned(pid: Int32(handle.id) ?? 0, now: started) {
             await backend.cancel(handle, grace: Self.stopGrace)

@@ -1,8 +1,49 @@
+import Foundation
 import Testing
 
 @testable import KilnCore
 
 @Suite struct JobRunLifecycleTests {
+    @Test func anUnreachableBackendCostsNoAttemptAndIsAskedAgainWithABackoff() {
+        var run = JobRunLifecycle(retries: 0, timeout: 60)
+        #expect(run.start(now: 0) == .spawn(attempt: 1))
+        // 2 s, 4 s, 8 s, 16 s, then 30 s for as long as it takes.
+        var now: Date = 0
+        for (waits, delay) in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (6, 30)] {
+            let after = now + .seconds(delay)
+            #expect(run.backendUnreachable(reason: "qmaster down", now: now) == .startAgain(after: after))
+            #expect(run.state == .waitingForBackend(attempt: 1, after: after, reason: "qmaster down", waits: waits))
+            #expect(run.tick(now: after + .seconds(-1)) == .none)
+            #expect(run.tick(now: after) == .spawn(attempt: 1))
+            now = after
+        }
+        // Reached at last: the same first attempt runs, and a later outage starts the backoff over.
+        #expect(run.spawned(pid: 7, now: now) == .none)
+        #expect(run.exited(.exited(code: 0), now: now + .seconds(1)) == .finish(.init(result: .succeeded, status: .exited(code: 0), attempts: 1)))
+        var again = JobRunLifecycle(retries: 1, timeout: 60)
+        _ = again.start(now: 0)
+        _ = again.backendUnreachable(reason: "down", now: 0)
+        _ = again.tick(now: 2)
+        _ = again.spawned(pid: 1, now: 2)
+        _ = again.exited(.exited(code: 1), now: 3)
+        _ = again.tick(now: 13)
+        #expect(again.backendUnreachable(reason: "down", now: 13) == .startAgain(after: 15))
+    }
+
+    @Test func aWaitingRunIsCancelledWithTheAttemptsThatRan() {
+        var run = JobRunLifecycle(retries: 0, timeout: 60, state: .waitingForBackend(attempt: 2, after: 50, reason: "down", waits: 3))
+        #expect(run.cancel(now: 10) == .finish(.init(result: .cancelled, status: nil, attempts: 1)))
+        // Restored from the store, a waiting run goes on with its backoff where it was.
+        var restored = JobRunLifecycle(retries: 0, timeout: 60, state: .waitingForBackend(attempt: 1, after: 50, reason: "down", waits: 3))
+        #expect(restored.tick(now: 50) == .spawn(attempt: 1))
+        #expect(restored.backendUnreachable(reason: "down", now: 50) == .startAgain(after: 66))
+        // Nothing else moves it.
+        var waiting = JobRunLifecycle(retries: 0, timeout: 60, state: .waitingForBackend(attempt: 1, after: 50, reason: "down", waits: 1))
+        #expect(waiting.exited(.exited(code: 0), now: 10) == .none)
+        #expect(waiting.spawnFailed(reason: "x", now: 10) == .none)
+        #expect(waiting.backendUnreachable(reason: "x", now: 10) == .none)
+    }
+
     @Test func aSuccessfulRunFinishesAfterOneAttempt() {
         var run = JobRunLifecycle(retries: 2, timeout: 1200)
         #expect(run.start(now: 100) == .spawn(attempt: 1))
