@@ -38,9 +38,6 @@ public struct CrontabConversion: Sendable {
         var continuous: [String: (name: String, line: Int)] = [:]
     }
 
-    /// Folders on every host's PATH: no need to add them.
-    static let systemPath: Set<String> = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-
     public init() {}
 
     public static func convert(_ text: String) throws(KilnError) -> CrontabConversion {
@@ -76,7 +73,7 @@ public struct CrontabConversion: Sendable {
                 warn(line, "MAILTO=\(value.debugDescriptionPrefix): the jobs below mail the tool's maintainers when they fail (emails: onfailure), not this address")
             }
         case "PATH":
-            let extra = value.split(separator: ":").map(String.init).filter { !Self.systemPath.contains($0) }
+            let extra = value.split(separator: ":").map(String.init).filter { !GridJob.systemPath.contains($0) }
             state.pathPrefix = extra.isEmpty ? nil : extra.joined(separator: ":")
         case "CRON_TZ":
             if TimeZone(identifier: value) == nil {

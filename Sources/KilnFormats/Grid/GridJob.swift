@@ -22,6 +22,9 @@ public struct GridJob: Sendable, Hashable {
     /// Grid jobs ran on the hosts' own Debian: the image that is that here.
     public static let image = "bookworm"
 
+    /// Folders on every host's PATH, the job's too: programs there need no folder named.
+    public static let systemPath: Set<String> = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+
     public init(
         options: JsubOptions, name: String, command: String, directory: String? = nil, environment: [String: String] = [:],
         schedule: String? = nil, timeZone: String? = nil, emails: JobSpec.Emails = .none

@@ -89,16 +89,20 @@ struct GridSubmission {
             environment: ProcessInfo.processInfo.environment)
     }
 
-    /// The program as jsub found it: on the PATH, else from where jsub was called (`bot.py`,
-    /// `./run.sh`, `bin/bot`), so the job finds it wherever it runs.
+    /// The program as jsub found it: on the caller's PATH (named by its folder when that is not
+    /// one the job's PATH has too, as `~/bin`), else from where jsub was called (`bot.py`,
+    /// `./run.sh`, `bin/bot`), so that the job finds it wherever it runs.
     static func resolve(program: String, from here: String) -> String {
         if program.hasPrefix("/") { return program }
         if !program.contains("/") {
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-            let onPath = path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
-            guard !onPath, FileManager.default.fileExists(atPath: here + "/" + program) else { return program }
+            let folder = path.split(separator: ":").map(String.init).first {
+                FileManager.default.isExecutableFile(atPath: $0 + "/" + program)
+            }
+            if let folder { return GridJob.systemPath.contains(folder) || !folder.hasPrefix("/") ? program : folder + "/" + program }
+            guard FileManager.default.fileExists(atPath: here + "/" + program) else { return program }
         }
-        return (URL(fileURLWithPath: here).appendingPathComponent(program).standardizedFileURL.path)
+        return URL(fileURLWithPath: here).appendingPathComponent(program).standardizedFileURL.path
     }
 
     static func isFolder(_ path: String) -> Bool {
