@@ -9,13 +9,23 @@ public struct KilnCommand: AsyncParsableCommand {
         abstract: "Kiln: hosting for community tools, bots and scheduled jobs.",
         subcommands: [
             ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
-            JobsCommand.self, EnvvarsCommand.self, ToolforgeCommand.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self,
+            JobsCommand.self, EnvvarsCommand.self, ToolforgeCommand.self, GridCommand.Jsub.self, GridCommand.Jstart.self,
+            GridCommand.Jstop.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self,
         ])
 
     public init() {}
 
     /// Runs the command line and exits: 0 ok, 1 a user error, 2 a usage error or an unreachable server.
     public static func runMain() async -> Never {
+        // Installed as `jsub`, `jstart` or `jstop` (or `kiln jsub …`), the binary takes the grid's
+        // words, which no argument parser of kiln's reads (`-once`, `-mem 500m`).
+        let given = Array(CommandLine.arguments.dropFirst())
+        if let invocation = CommandLine.arguments.first.flatMap(GridCommand.invocation(named:)) {
+            await GridCommand.main(invocation, given)
+        }
+        if let first = given.first, let invocation = GridCommand.Invocation(rawValue: first) {
+            await GridCommand.main(invocation, Array(given.dropFirst()))
+        }
         let arguments = JobsCommand.Run.expandingBareWait(Array(CommandLine.arguments.dropFirst()))
         // Installed as `toolforge`, the binary speaks as Toolforge's CLI does.
         if (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) == "toolforge" {

@@ -11,7 +11,7 @@ struct JobsCommand: AsyncParsableCommand {
         commandName: "jobs", abstract: "Run one-off, scheduled and continuous jobs.",
         subcommands: [
             Run.self, List.self, Show.self, Logs.self, Delete.self, Flush.self, Restart.self, Load.self, Dump.self,
-            Images.self, Quota.self,
+            Images.self, Quota.self, ImportCrontab.self,
         ])
 
     /// What every jobs subcommand shares: the connection, and the tool's API path.
