@@ -52,10 +52,15 @@ public struct ProxyNode: Sendable {
         switch feed {
         case .redis(let redis):
             let redisFeed = redis.feed(logger: logger)
-            try await RedisRouteAccess.check(redisFeed, role: .proxy, passwordInArguments: redis.passwordInArguments, logger: logger)
+            let reachable = try await RedisRouteAccess.check(
+                redisFeed, role: .proxy, passwordInArguments: redis.passwordInArguments, logger: logger)
             owners = BackendOwners(resolver: AccountBackendOwnerResolver(userPrefix: UnixAccountName.prefix))
-            routeFeed = RouteFeedService.fromRedis(redisFeed, routes: routes, owners: owners, logger: logger)
-            readiness.synchronized()
+            routeFeed = RouteFeedService.fromRedis(
+                redisFeed, routes: routes, owners: owners, logger: logger, onSynchronized: { readiness.synchronized() })
+            // A proxy restarted beside others must not answer 503 before it has read the routes
+            // (a balancer in front would pass those on); with Redis away there is nothing to
+            // wait for, and it serves its pages at once.
+            if !reachable { readiness.synchronized() }
         case .controlPlane(let source):
             let client = ControlPlaneRouteFeed(
                 source: source, routes: routes, notices: notices, logger: logger, onSynchronized: { readiness.synchronized() })
