@@ -88,6 +88,52 @@ import Testing
         #expect(loaded.status("/\(platform.tool)/late") == 200)
     }
 
+    /// A proxy started again while its control plane (or Redis) is away serves the routes it had,
+    /// kept in its data directory, and follows its source again once that is back.
+    @Test(arguments: [Feed.controlPlane, Feed.redis])
+    func aProxyRestartedWhileItsSourceIsAwayServesTheRoutesItHad(_ feed: Feed) async throws {
+        let platform = try await onOwnThread { try SharedRoutesPlatform(redis: feed == .redis) }
+        defer { platform.stop() }
+        let proxy = try ProxyAloneProcess(name: "A", source: platform.source(feed))
+        defer { proxy.kill9() }
+        let page = "/\(platform.tool)/page"
+        let restarted = try await onOwnThread { () throws -> Duration? in
+            try proxy.start()
+            guard Self.waitUntil(15, { proxy.status(page) == 200 }) else { throw TestFailure("the proxy did not route:\n\(proxy.log)") }
+            guard Self.waitUntil(10, { FileManager.default.fileExists(atPath: proxy.directory + "/data/routes.json") }) else {
+                throw TestFailure("the proxy kept no routes:\n\(proxy.log)")
+            }
+            switch feed {
+            case .controlPlane: platform.server.kill9()
+            case .redis: platform.redis?.kill()
+            }
+            proxy.kill9()
+            let started = ContinuousClock.now
+            try proxy.start()
+            return Self.waitUntil(10, { proxy.status(page) == 200 }) ? ContinuousClock.now - started : nil
+        }
+        print("A (\(proxy.source)) started again while its source is away: serving the kept routes after \(restarted.map { "\($0)" } ?? "never")")
+        #expect(restarted.map { $0 < .seconds(5) } == true, "\(proxy.log)")
+        #expect(proxy.status("/\(platform.tool)/other") == 503)
+
+        // The source back, a change reaches the proxy.
+        try await onOwnThread {
+            switch feed {
+            case .controlPlane:
+                try platform.server.start()
+                let added = try kiln(
+                    "routes", "add", "--data", platform.server.dataDirectory, "--tool", platform.tool, "^/late", platform.backend.address)
+                #expect(added.status == 0, "\(added)")
+            case .redis:
+                // Redis restarts empty here (nothing persisted): the proxy follows what it holds.
+                let redis = try #require(platform.redis)
+                try redis.start()
+                try redis.cli("HSET", "prefix:\(platform.tool)", "^/late", platform.backend.address)
+            }
+            #expect(Self.waitUntil(15) { proxy.status("/\(platform.tool)/late") == 200 }, "\(proxy.log)")
+        }
+    }
+
     /// Polls until `condition` holds, at most `seconds`.
     static func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
