@@ -36,6 +36,20 @@ import Testing
         #expect(throws: KilnError.self) { try cache.load() }
     }
 
+    /// Encoded a piece at a time (as large tables are), read back as one.
+    @Test func manyRoutesAndOwnersAreKeptWhole() throws {
+        let cache = ProxyRouteCache(directory: directory)
+        let count = ProxyRouteCache.piece * 2 + 7
+        let many = ProxyRouteCache.Contents(
+            routes: (0..<count).map { Route(tool: "t\($0)", pattern: #"^/"quoted"\\/\#($0)"#, backend: backend) },
+            owners: Dictionary(uniqueKeysWithValues: (0..<count).map { ("t\($0)", UInt32($0)) }), notices: [:])
+        try cache.save(many)
+        #expect(try cache.load() == many)
+        let none = ProxyRouteCache.Contents(routes: [], owners: [:], notices: [:])
+        try cache.save(none)
+        #expect(try cache.load() == none)
+    }
+
     @Test func aFeedRestoredFromWhatWasKeptRoutesAndGuardsAsBefore() {
         let table = RouteTableReference()
         let notices = ToolNotices()
