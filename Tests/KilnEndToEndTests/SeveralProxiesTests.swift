@@ -60,7 +60,8 @@ import Testing
         let restart = try await onOwnThread { () throws -> (firstAnswer: Int?, serving: Duration?) in
             killed.kill9()
             // Added while A is down: A must have it once it is back.
-            let added = try kiln("routes", "add", "--data", platform.server.dataDirectory, "--tool", platform.tool, "^/late", platform.backend.address)
+            let added = try kiln(
+                "routes", "add", "--data", platform.server.dataDirectory, "--tool", platform.tool, "^/late", platform.backend.address)
             guard added.status == 0 else { throw TestFailure("\(added)") }
             usleep(300_000)
             let started = ContinuousClock.now

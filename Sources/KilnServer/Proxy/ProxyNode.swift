@@ -82,10 +82,11 @@ public struct ProxyNode: Sendable {
             if let kept { client.restore(kept) }
         }
         let metrics = ProxyMetrics()
+        let routesWait = kept == nil ? Self.routesWait : Self.keptRoutesWait
         let server = try ProxyServer(
             configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics,
             frontPage: try frontPage(), logger: logger,
-            listenWhen: { await readiness.routesLoaded(within: kept == nil ? Self.routesWait : Self.keptRoutesWait) }, onListening: { _ in readiness.listening() })
+            listenWhen: { await readiness.routesLoaded(within: routesWait) }, onListening: { _ in readiness.listening() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
         if let routeCache {
             let statedOwners: BackendOwners? =
