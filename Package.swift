@@ -206,6 +206,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "KilnEndToEndTests", dependencies: ["KilnTesting", "kiln"], exclude: ["Fixtures"]),
+        .testTarget(name: "KilnEndToEndTests", dependencies: [
+            "KilnTesting", "kiln", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["Fixtures"]),
     ]
 )

@@ -46,15 +46,26 @@ public enum PrivateDirectory {
     /// Writes a secret of the platform's (mode 0600) through a new file and a rename, so that a
     /// reader never sees half of it and a crash leaves the old one or the new one.
     public static func writeSecret(_ contents: String, to path: String) throws(KilnError) {
+        try writePrivateFile(Array(contents.utf8), to: path)
+    }
+
+    /// Writes a file of the platform's own (mode 0600) through a new file and a rename, so that a
+    /// reader never sees half of it and a crash leaves the old one or the new one.
+    public static func writePrivateFile(_ bytes: [UInt8], to path: String) throws(KilnError) {
         let temporary = path + ".tmp.\(getpid())"
         unlink(temporary)
         let opened = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw failure("cannot write", temporary) }
-        let bytes = Array(contents.utf8)
         do throws(KilnError) {
             let file = Descriptor(opened)
-            let written = bytes.withUnsafeBytes { write(file.rawValue, $0.baseAddress, $0.count) }
-            guard written == bytes.count, fsync(file.rawValue) == 0 else { throw failure("cannot write", temporary) }
+            var done = 0
+            while done < bytes.count {
+                let written = bytes.withUnsafeBytes { write(file.rawValue, $0.baseAddress.map { $0 + done }, $0.count - done) }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw failure("cannot write", temporary) }
+                done += written
+            }
+            guard fsync(file.rawValue) == 0 else { throw failure("cannot write", temporary) }
         } catch {
             unlink(temporary)
             throw error
@@ -64,6 +75,43 @@ public enum PrivateDirectory {
             unlink(temporary)
             throw error
         }
+    }
+
+    /// A whole file of the platform's own, as `writePrivateFile` wrote it; nil when there is none.
+    /// What another could have put there is refused: a link, a FIFO or a device, a file of
+    /// another uid, one the group or others may write, or one past `maximumBytes`.
+    public static func readPrivateFile(_ path: String, maximumBytes: Int) throws(KilnError) -> [UInt8]? {
+        let opened = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else {
+            if errno == ENOENT { return nil }
+            throw failure("cannot open", path)
+        }
+        let file = Descriptor(opened)
+        guard let info = file.status() else { throw failure("cannot inspect", path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw KilnError(.storage, "\(path) is not a regular file: refusing to read it", context: ["path": path])
+        }
+        guard info.st_uid == geteuid() else {
+            throw KilnError(.storage, "\(path) belongs to uid \(info.st_uid), not to uid \(geteuid()): refusing to read it", context: ["path": path])
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw KilnError(.storage, "\(path) may be written by others: refusing to read it", context: ["path": path])
+        }
+        guard info.st_size <= maximumBytes else {
+            throw KilnError(.storage, "\(path) is larger than \(maximumBytes) bytes: refusing to read it", context: ["path": path])
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(file.rawValue, $0.baseAddress.map { $0 + done }, $0.count - done) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw failure("cannot read", path) }
+            // Shorter than it said: it changed under the reader; what was read is refused by its parser.
+            if count == 0 { break }
+            done += count
+        }
+        bytes.removeLast(bytes.count - done)
+        return bytes
     }
 
     /// Reads a small secret of the platform's (at most 4 KiB), without its trailing newline; nil

@@ -50,7 +50,7 @@ struct ProxyRunCommand: AsyncParsableCommand {
         }
         try await ProxyNode(
             configuration: try proxy.configuration(dataDirectory: directory), feed: feed, dataDirectory: directory,
-            metricsAddress: metricsAddress, metricsToken: metricsToken ?? "", logger: logger
+            metricsAddress: metricsAddress, metricsToken: metricsToken ?? "", routeCache: ProxyRouteCache(directory: directory), logger: logger
         ).run()
     }
 }

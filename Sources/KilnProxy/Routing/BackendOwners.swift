@@ -51,6 +51,19 @@ public final class BackendOwners: Sendable {
         owners.withLockedValue { $0[tool] = nil }
     }
 
+    /// The uids the known tools' listeners must have (tools not checked left out): what a proxy
+    /// keeps of its owners across a restart.
+    public var statedUIDs: [String: UInt32] {
+        owners.withLockedValue { known in
+            known.compactMapValues { owner in
+                switch owner {
+                case .uid(let uid): uid
+                case .anyone: nil
+                }
+            }
+        }
+    }
+
     /// Who must own `tool`'s listeners: `.anyone` for a tool not known (no resolver).
     public func owner(of tool: String) -> BackendOwner {
         owners.withLockedValue { $0[tool] } ?? .anyone

@@ -15,4 +15,7 @@ public final class ToolNotices: Sendable {
     public func notice(for tool: String) -> String? {
         notices.withLockedValue { $0[tool] }
     }
+
+    /// Every tool's notice: what a proxy keeps of them across a restart.
+    public var all: [String: String] { notices.withLockedValue { $0 } }
 }

@@ -51,6 +51,13 @@ final class ControlPlaneRouteFeed: Service, Sendable {
 
     var position: RouteFeedPosition? { progress.withLock { $0.position } }
 
+    /// Takes the routes, owners and notices kept from before a restart (`ProxyRouteCache`), served
+    /// while the control plane is away. The feed still starts from a snapshot, which is applied
+    /// as a difference.
+    func restore(_ kept: ProxyRouteCache.Contents) {
+        applySnapshot(routes: kept.routes, owners: kept.owners, notices: kept.notices)
+    }
+
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var retry = Self.firstRetry
@@ -148,17 +155,8 @@ final class ControlPlaneRouteFeed: Service, Sendable {
         let message = try JSONDecoder().decode(RouteFeedMessage.self, from: Data(line.readableBytesView))
         switch message {
         case .snapshot(let position, let all, let stated, let notes):
-            var byTool: [String: BackendOwner] = [:]
-            for route in all { byTool[route.tool] = stated[route.tool].map { .uid($0) } ?? .anyone }
-            owners.set(byTool, replacingAll: true)
-            report(refused: routes.apply(.snapshot(all)))
-            let previous = progress.withLock { $0.noticed }
-            for tool in previous where notes[tool] == nil { notices.set(nil, for: tool) }
-            for (tool, notice) in notes { notices.set(notice, for: tool) }
-            progress.withLock {
-                $0.noticed = Set(notes.keys)
-                $0.position = position
-            }
+            applySnapshot(routes: all, owners: stated, notices: notes)
+            progress.withLock { $0.position = position }
             RouteFeedService.returnFreedMemory()
         case .replaced(let version, let tool, let replacement, let owner):
             if replacement.isEmpty {
@@ -182,6 +180,18 @@ final class ControlPlaneRouteFeed: Service, Sendable {
             return !progress.synchronized
         }
         if first { onSynchronized() }
+    }
+
+    /// Everything at once: tools not named have no routes, no owner, no notice.
+    private func applySnapshot(routes all: [Route], owners stated: [String: UInt32], notices notes: [String: String]) {
+        var byTool: [String: BackendOwner] = [:]
+        for route in all { byTool[route.tool] = stated[route.tool].map { .uid($0) } ?? .anyone }
+        owners.set(byTool, replacingAll: true)
+        report(refused: routes.apply(.snapshot(all)))
+        let previous = progress.withLock { $0.noticed }
+        for tool in previous where notes[tool] == nil { notices.set(nil, for: tool) }
+        for (tool, notice) in notes { notices.set(notice, for: tool) }
+        progress.withLock { $0.noticed = Set(notes.keys) }
     }
 
     private func advance(to version: UInt64) {

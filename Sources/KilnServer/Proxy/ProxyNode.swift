@@ -27,12 +27,16 @@ public struct ProxyNode: Sendable {
     /// Written (`PID START`) once the proxy listens and routes as its feed says: how a supervisor
     /// knows a new proxy is ready, and finds it again after a restart of its own.
     public let readyFile: ProxyReadyFile?
+    /// Where the proxy keeps its routes for its next start (nil: nowhere; `kiln serve`'s own
+    /// proxy is started again by its control plane, which is then up).
+    public let routeCache: ProxyRouteCache?
     public let logger: Logger
 
     public init(
         configuration: ProxyConfiguration, feed: Feed, dataDirectory: String, metricsAddress: HostPort? = nil, metricsToken: String = "",
-        readyFile: ProxyReadyFile? = nil, logger: Logger
+        readyFile: ProxyReadyFile? = nil, routeCache: ProxyRouteCache? = nil, logger: Logger
     ) {
+        self.routeCache = routeCache
         self.metricsAddress = metricsAddress
         self.metricsToken = metricsToken
         self.configuration = configuration
@@ -47,27 +51,52 @@ public struct ProxyNode: Sendable {
         let routes = RouteTableReference()
         let notices = ToolNotices()
         let readiness = Readiness(file: readyFile, logger: logger)
+        let kept = keptRoutes()
         let routeFeed: any Service
         let owners: BackendOwners
         switch feed {
         case .redis(let redis):
             let redisFeed = redis.feed(logger: logger)
-            try await RedisRouteAccess.check(redisFeed, role: .proxy, passwordInArguments: redis.passwordInArguments, logger: logger)
+            let reachable = try await RedisRouteAccess.check(
+                redisFeed, role: .proxy, passwordInArguments: redis.passwordInArguments, logger: logger)
             owners = BackendOwners(resolver: AccountBackendOwnerResolver(userPrefix: UnixAccountName.prefix))
-            routeFeed = RouteFeedService.fromRedis(redisFeed, routes: routes, owners: owners, logger: logger)
-            readiness.synchronized()
+            routeFeed = RouteFeedService.fromRedis(
+                redisFeed, routes: routes, owners: owners, logger: logger, onSynchronized: { readiness.synchronized() })
+            if let kept {
+                let change = RouteChange.snapshot(kept.routes)
+                await owners.prepare(for: change)
+                routes.apply(change)
+            }
+            // A proxy restarted beside others must not answer 503 before it has read the routes
+            // (a balancer in front would pass those on); with Redis away there is nothing to
+            // wait for, and it serves what it kept (or its pages) at once.
+            if !reachable {
+                if kept != nil { logger.notice("serving the routes kept from before the restart until Redis answers") }
+                readiness.synchronized()
+            }
         case .controlPlane(let source):
             let client = ControlPlaneRouteFeed(
                 source: source, routes: routes, notices: notices, logger: logger, onSynchronized: { readiness.synchronized() })
             owners = client.owners
             routeFeed = client
+            if let kept { client.restore(kept) }
         }
         let metrics = ProxyMetrics()
+        let routesWait = kept == nil ? Self.routesWait : Self.keptRoutesWait
         let server = try ProxyServer(
             configuration: configuration, routes: routes, notices: notices, owners: owners, metrics: metrics,
             frontPage: try frontPage(), logger: logger,
-            listenWhen: { await readiness.routesLoaded(within: Self.routesWait) }, onListening: { _ in readiness.listening() })
+            listenWhen: { await readiness.routesLoaded(within: routesWait) }, onListening: { _ in readiness.listening() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: routeFeed), .init(service: server)]
+        if let routeCache {
+            let statedOwners: BackendOwners? =
+                switch feed {
+                case .controlPlane: owners
+                case .redis: nil
+                }
+            services.append(
+                .init(service: ProxyRouteCacheWriter(cache: routeCache, routes: routes, owners: statedOwners, notices: notices, logger: logger)))
+        }
         if let metricsAddress {
             guard !metricsToken.isEmpty else { throw KilnError(.badRequest, "the proxy's metrics need a token") }
             services.append(
@@ -78,6 +107,20 @@ public struct ProxyNode: Sendable {
                 services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The routes kept at the last run, if any; one that cannot be read is left aside, said, and
+    /// replaced once the feed has routes.
+    func keptRoutes() -> ProxyRouteCache.Contents? {
+        guard let routeCache else { return nil }
+        do {
+            let kept = try routeCache.load()
+            if let kept { logger.info("routes kept from the last run", metadata: ["routes": "\(kept.routes.count)", "path": "\(routeCache.path)"]) }
+            return kept
+        } catch {
+            logger.warning("the routes kept from the last run are left aside", metadata: ["error": "\(error.message)"])
+            return nil
+        }
     }
 
     /// `/`: the directory of the control plane the proxy follows; a proxy fed from Redis alone
@@ -94,6 +137,9 @@ public struct ProxyNode: Sendable {
     /// How long a proxy waits for its routes before it listens all the same (its control plane is
     /// down too): then it answers every request with a page rather than leaving clients waiting.
     static let routesWait: Duration = .seconds(10)
+    /// With routes kept from its last run, a proxy waits less before it serves them: its control
+    /// plane may be away for long (a failed connection is retried until its deadline).
+    static let keptRoutesWait: Duration = .seconds(2)
 
     /// Says the proxy is ready once it both listens and routes.
     final class Readiness: Sendable {
@@ -129,7 +175,7 @@ public struct ProxyNode: Sendable {
                     return false
                 }
                 if await group.next() == false {
-                    logger.warning("proxy: no routes after \(limit); listening all the same")
+                    logger.warning("proxy: the route feed said nothing within \(limit); listening with the routes the proxy has")
                 }
                 group.cancelAll()
             }

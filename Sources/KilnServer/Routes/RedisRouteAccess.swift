@@ -14,8 +14,10 @@ enum RedisRouteAccess {
     }
 
     /// Logs the warning, then checks the credentials: a refusal ends the start with its reason; an
-    /// unreachable server is left to the feed, which retries and serves what it knows.
-    static func check(_ feed: RedisRouteFeed, role: Role, passwordInArguments: Bool, logger: Logger) async throws {
+    /// unreachable server is left to the feed, which retries and serves what it knows. Returns
+    /// whether Redis answered.
+    @discardableResult
+    static func check(_ feed: RedisRouteFeed, role: Role, passwordInArguments: Bool, logger: Logger) async throws -> Bool {
         logger.notice(
             """
             routes are kept in Redis: tools must not be able to reach it (bind it where tools' users cannot \
@@ -37,11 +39,13 @@ enum RedisRouteAccess {
         }
         do {
             try await feed.checkAccess()
+            return true
         } catch where error.redisRefusal != nil {
             throw error
         } catch {
             logger.warning(
                 "cannot reach Redis at start; routes follow once it answers", metadata: ["redis": "\(feed.url)", "error": "\(error)"])
+            return false
         }
     }
 }

@@ -17,9 +17,12 @@ struct RedisRouteRegistry: RouteRegistry {
 
 extension RouteFeedService {
     static func fromRedis(
-        _ feed: RedisRouteFeed, routes: RouteTableReference?, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger
+        _ feed: RedisRouteFeed, routes: RouteTableReference?, owners: BackendOwners, hub: RouteFeedHub? = nil, logger: Logger,
+        onSynchronized: @escaping @Sendable () -> Void = {}
     ) -> RouteFeedService {
-        RouteFeedService(name: "redis", routes: routes, owners: owners, hub: hub, changes: { feed.updates() }, logger: logger)
+        RouteFeedService(
+            name: "redis", routes: routes, owners: owners, hub: hub, changes: { feed.updates() }, logger: logger,
+            onSynchronized: onSynchronized)
     }
 }
 

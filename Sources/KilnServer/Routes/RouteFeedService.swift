@@ -20,15 +20,23 @@ struct RouteFeedService: Service {
     let hub: RouteFeedHub?
     let changes: @Sendable () async throws -> AsyncStream<RouteChange>
     let logger: Logger
+    /// Called once the first snapshot is applied: the table routes as its source does (a proxy
+    /// listens only then, so its first answers are not 503s for tools it has not read yet).
+    var onSynchronized: @Sendable () -> Void = {}
 
     func run() async throws {
         let stream = try await changes()
         await cancelWhenGracefulShutdown {
+            var synchronized = false
             for await change in stream {
                 await owners.prepare(for: change)
                 if let routes { report(refused: routes.apply(change)) }
                 hub?.apply(change) { owners.owner(of: $0) }
                 if case .snapshot(let all) = change {
+                    if !synchronized {
+                        synchronized = true
+                        onSynchronized()
+                    }
                     logger.debug("route snapshot", metadata: ["source": "\(name)", "routes": "\(all.count)"])
                     // Building a full table (and reading it) takes several times the memory the
                     // table keeps; give the difference back rather than hold it as the peak.
