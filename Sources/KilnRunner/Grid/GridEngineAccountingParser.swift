@@ -65,9 +65,10 @@ enum GridEngineAccountingParser {
         return .exited(code: record.exitStatus)
     }
 
-    /// `1.234G`, `512.000M`, `0.000` (bytes) as bytes; nil for anything else.
+    /// `1.234G`, `512.000M`, `0.000B`, `0.000` (bytes) as bytes; nil for anything else.
     static func memory(_ text: String) -> Double? {
         guard let unit = text.last else { return nil }
+        if unit == "B" { return Double(text.dropLast()) }
         let scales: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
         if let scale = scales[unit] {
             return Double(text.dropLast()).map { $0 * scale }

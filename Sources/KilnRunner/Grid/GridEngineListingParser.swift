@@ -15,7 +15,7 @@ enum GridEngineListingParser {
         let parser = XMLParser(data: Data(escapeBareAmpersands(xml).utf8))
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
-        guard parser.parse() else {
+        guard parser.parse(), delegate.rootClosed else {
             let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "unreadable"
             throw KilnError(
                 .unavailable, "qstat's XML could not be read: \(reason)",
@@ -66,6 +66,10 @@ enum GridEngineListingParser {
     /// `job_info` for pending ones).
     private final class Delegate: NSObject, XMLParserDelegate {
         var entries: [GridJobEntry] = []
+        /// Whether the whole document was there: `job_info` opened and closed as its root.
+        private(set) var rootClosed = false
+        private var depth = 0
+        private var rootIsJobInfo = false
         private var fields: [String: String]?
         private var text = ""
 
@@ -73,6 +77,8 @@ enum GridEngineListingParser {
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
             attributes: [String: String] = [:]
         ) {
+            if depth == 0 { rootIsJobInfo = elementName == "job_info" }
+            depth += 1
             if elementName == "job_list" { fields = [:] }
             text = ""
         }
@@ -83,6 +89,8 @@ enum GridEngineListingParser {
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+            depth -= 1
+            if depth == 0 && rootIsJobInfo { rootClosed = true }
             guard fields != nil else { return }
             if elementName == "job_list" {
                 if let entry = fields.flatMap(Self.entry) { entries.append(entry) }

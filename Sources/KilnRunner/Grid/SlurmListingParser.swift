@@ -13,6 +13,8 @@ enum SlurmListingParser {
             let fields = line.split(separator: "|", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 7, !fields[0].isEmpty, !fields[1].isEmpty else { continue }
             let (jobID, task) = split(fields[0])
+            // Slurm's ids are numbers: a line whose is not is no job's.
+            guard !jobID.isEmpty, jobID.count <= 20, jobID.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
             entries.append(
                 GridJobEntry(
                     jobID: jobID, state: state(fields[1], reason: fields[2]), host: nonEmpty(fields[3]), queue: nonEmpty(fields[4]),
