@@ -16,13 +16,16 @@ struct GridEngineDialect: GridDialect {
             "-o", "/dev/null", "-j", "y", "-wd", "/",
         ]
         if let queue = configuration.queue { arguments += ["-q", queue] }
+        let cores = Self.wholeUnits(Int64(submission.cpu.millicores), of: 1000)
         var resources: [String] = []
-        if submission.memory.bytes > 0 { resources.append("h_vmem=\(Self.memory(submission.memory))") }
+        // h_vmem is per slot: a job of N slots may use N times it.
+        if submission.memory.bytes > 0 {
+            resources.append("h_vmem=\(Self.memory(MemorySize(bytes: Self.wholeUnits(submission.memory.bytes, of: cores))))")
+        }
         if let timeout = submission.timeout {
             resources.append("h_rt=\(Self.time(Int64(max(timeout, 1)) + configuration.timeLimitMargin.components.seconds))")
         }
         if !resources.isEmpty { arguments += ["-l", resources.joined(separator: ",")] }
-        let cores = Self.wholeUnits(Int64(submission.cpu.millicores), of: 1000)
         if cores > 1 { arguments += ["-pe", configuration.parallelEnvironment, String(cores)] }
         arguments += ["/bin/sh", wrapper]
         return GridCommand("qsub", arguments, as: submission.user)

@@ -81,7 +81,7 @@ import Glibc
         let wrapper = home + "/.kiln/grid/run-12.1.sh"
         #expect(qsub.arguments == [
             "-terse", "-b", "y", "-shell", "no", "-notify", "-r", "n", "-N", "bot.j.12.1", "-o", "/dev/null", "-j", "y", "-wd", "/",
-            "-q", "kiln", "-l", "h_vmem=512M,h_rt=0:02:00", "-pe", "smp", "2", "/bin/sh", wrapper,
+            "-q", "kiln", "-l", "h_vmem=256M,h_rt=0:02:00", "-pe", "smp", "2", "/bin/sh", wrapper,
         ])
         try expectFilesHoldTheSecretOnlyInTheEnvironment()
     }
