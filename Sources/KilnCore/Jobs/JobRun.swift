@@ -81,7 +81,7 @@ public struct JobRun: Sendable, Hashable, Codable {
 /// A run's attempt as its backend knows it: enough to ask after it, cancel it, or adopt it after
 /// a restart of the platform.
 public struct JobHandle: Sendable, Hashable, Codable {
-    /// The backend that runs it (`local`, later a grid's name).
+    /// The backend that runs it (`local`, `gridengine`, `slurm`).
     public var backend: String
     /// The backend's id for it: the process group's leader pid for the local backend, the job id
     /// of a grid.
@@ -92,11 +92,15 @@ public struct JobHandle: Sendable, Hashable, Codable {
     /// Where the local backend's wrapper writes the exit status, so that a run that ended while
     /// the platform was down still reports how.
     public var exitFile: String?
+    /// A grid's attempt: its job id, where it runs, and its files in the tool's home. Absent
+    /// from handles stored before grids (and from the local backend's), which decode as before.
+    public var grid: GridPlacement?
 
-    public init(backend: String, id: String, processStart: UInt64? = nil, exitFile: String? = nil) {
+    public init(backend: String, id: String, processStart: UInt64? = nil, exitFile: String? = nil, grid: GridPlacement? = nil) {
         self.backend = backend
         self.id = id
         self.processStart = processStart
         self.exitFile = exitFile
+        self.grid = grid
     }
 }

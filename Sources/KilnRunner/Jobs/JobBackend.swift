@@ -21,6 +21,14 @@ public protocol JobBackend: Sendable {
 
     /// Stops the attempt and everything it started: TERM, and KILL after `grace`.
     func cancel(_ handle: JobHandle, grace: Duration) async
+
+    /// Where the attempt runs, for `jobs show`: a grid's job id, queue, execution host and state
+    /// as the grid says now (the handle's when it cannot be asked); nil for a local attempt.
+    func placement(of handle: JobHandle) async -> GridPlacement?
+}
+
+extension JobBackend {
+    public func placement(of handle: JobHandle) async -> GridPlacement? { handle.grid }
 }
 
 /// One attempt of a job's run, as a backend is asked to start it.

@@ -105,23 +105,7 @@ public final class LocalJobBackend: JobBackend {
     // MARK: Launch
 
     func processSpec(_ submission: JobSubmission, runtime: HostRuntimes.Found, exitFile: String) -> ProcessSpec {
-        let runtimeFolder = (runtime.path as NSString).deletingLastPathComponent
-        var path = ["/usr/local/bin", "/usr/bin", "/bin"]
-        path.removeAll { $0 == runtimeFolder }
-        var defaults = ["PATH": ([runtimeFolder] + path).joined(separator: ":"), "LANG": "C.UTF-8"]
-        if submission.image.runtime == .python { defaults["PYTHONUNBUFFERED"] = "1" }
-        var platform = [
-            "HOME": submission.home, "TOOL_NAME": submission.tool.rawValue, "TOOL_DATA_DIR": submission.home,
-            "KILN_TOOL": submission.tool.rawValue, "JOB_NAME": submission.job, "KILN_JOB": submission.job,
-            "KILN_JOB_RUN": String(submission.runID), "KILN_JOB_ATTEMPT": String(submission.attempt),
-            "KILN_IMAGE": submission.image.shortName,
-        ]
-        if let user = submission.user {
-            platform["USER"] = user.name
-            platform["LOGNAME"] = user.name
-        }
-        platform.merge(submission.environment) { _, given in given }
-        let environment = ToolEnvironments.layered(defaults: defaults, tool: submission.toolEnvironment, platform: platform)
+        let environment = submission.jobEnvironment(runtime: runtime)
         let limits = ResourceLimits(
             memory: submission.memory, cpu: submission.cpu,
             unit: ControlGroupUnit(instance: instance, tool: submission.tool, unit: Self.unitName(of: submission)))
