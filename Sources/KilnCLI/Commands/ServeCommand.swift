@@ -29,6 +29,34 @@ struct ServeCommand: AsyncParsableCommand {
             Where the proxy runs: 'process', a process of its own that kiln serve supervises and that keeps serving             while the control plane is down (SIGHUP replaces it without a gap), or 'in-process'.
             """)
     var proxyProcess: ProxyProcessMode = .process
+    @Option(help: "Where jobs run: local, gridengine (Son of Grid Engine) or slurm. Webservices run on this machine.")
+    var backend: BackendName = .local
+    @Option(help: "The grid's queue (gridengine) or partition (slurm); the grid's default without it.")
+    var gridQueue: String?
+
+    enum BackendName: String, ExpressibleByArgument, CaseIterable {
+        case local, gridengine, slurm
+    }
+
+    /// The backend asked for; a queue only goes with a grid.
+    func jobBackend() throws -> JobBackendChoice {
+        switch backend {
+        case .local:
+            if gridQueue != nil { throw ValidationError("--grid-queue goes with --backend gridengine or slurm") }
+            return .local
+        case .gridengine: return .gridEngine(queue: try gridQueue.map(Self.checkedQueue))
+        case .slurm: return .slurm(partition: try gridQueue.map(Self.checkedQueue))
+        }
+    }
+
+    /// A queue's name goes to qsub and sbatch as one argument: letters, digits and `._-@` only.
+    static func checkedQueue(_ name: String) throws -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy(allowed.contains), name.first != "-" else {
+            throw ValidationError("--grid-queue: '\(name)' is not a queue name (letters, digits, '.', '_', '-', '@')")
+        }
+        return name
+    }
 
     enum ProxyProcessMode: String, ExpressibleByArgument, CaseIterable {
         case process
@@ -43,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             routeSource: try routeSource.source(), unixUsers: unixUsers, demo: demo,
             mail: try smtp.map { MailRelay(relay: try HostPort(parsing: $0), from: mailFrom, domain: mailDomain) }, clockFile: clockFile,
             proxyPlacement: placement(), proxyMetrics: proxyProcess == .inProcess ? try proxy.metricsAddress() : nil,
-            proxyMetricsToken: try proxy.metricsToken())
+            proxyMetricsToken: try proxy.metricsToken(), jobBackend: try jobBackend())
         var logger = Logger(label: "kiln")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await Platform(configuration: configuration, logger: logger).run()

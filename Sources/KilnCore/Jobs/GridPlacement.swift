@@ -21,6 +21,13 @@ public struct GridPlacement: Sendable, Hashable, Codable {
     /// The memory it was submitted with, for an end the grid calls out-of-memory.
     public var memory: MemorySize?
 
+    // `jobId`, not `jobID`: the API's JSON is snake_case both ways (`job_id`), which comes back
+    // as `jobId`; the store's plain JSON keeps the same name.
+    enum CodingKeys: String, CodingKey {
+        case jobID = "jobId"
+        case queue, host, state, reason, user, home, attempt, memory
+    }
+
     public init(
         jobID: String, queue: String? = nil, host: String? = nil, state: String? = nil, reason: String? = nil,
         user: UnixIdentity?, home: String, attempt: String, memory: MemorySize? = nil

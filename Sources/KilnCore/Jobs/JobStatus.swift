@@ -38,6 +38,8 @@ public struct JobStatus: Sendable, Hashable, Codable {
     public var nextRun: Double?
     /// The latest runs, newest first.
     public var runs: [JobRun]
+    /// Where a grid runs its unfinished runs (job id, execution host, state); empty off a grid.
+    public var gridPlacements: [GridPlacement] = []
     public var replicaStates: [ReplicaRecord]
     /// The declaration as stored (what `dump` writes back).
     public var spec: JobSpec

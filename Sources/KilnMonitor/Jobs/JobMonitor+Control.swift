@@ -175,9 +175,15 @@ extension JobMonitor: JobControl {
     func status(of record: JobRecord, runs count: Int) async throws(KilnError) -> JobStatus {
         let runs = try await store.runs(of: record.name, tool: record.tool, limit: count)
         let replicas = record.spec.continuous ? try await store.jobReplicas(of: record.name, tool: record.tool) : []
-        return JobStatus(
+        var status = JobStatus(
             record: record, home: homeOf(record.tool), runs: runs, replicaStates: replicas,
             address: address(of: record.spec, tool: record.tool))
+        // On a grid: where its unfinished runs are, as the grid says now (its job ids, hosts).
+        for run in runs where !run.isFinished {
+            guard let handle = run.handle, let placement = await backend.placement(of: handle) else { continue }
+            status.gridPlacements.append(placement)
+        }
+        return status
     }
 
     /// Starts a declared job as its kind says.

@@ -80,7 +80,7 @@ public struct Platform: Sendable {
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
             })
-        let jobBackend = LocalJobBackend(instance: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
+        let jobBackend = configuration.jobBackend.make(toolsDirectory: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
@@ -160,7 +160,8 @@ public struct Platform: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        jobBackend.tidy()
+        // The local supervisor's empty control groups and exit files go; a grid keeps its own.
+        (jobBackend as? LocalJobBackend)?.tidy()
     }
 
     func mailer() -> SMTPJobMailer? {

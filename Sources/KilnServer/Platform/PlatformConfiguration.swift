@@ -23,12 +23,16 @@ public struct PlatformConfiguration: Sendable {
     public var proxyMetrics: HostPort?
     /// The token a scrape of the proxy's metrics must bring (nil: DATA/metrics.token, made once).
     public var proxyMetricsToken: String?
+    /// Where jobs run: this machine, or a batch grid.
+    public var jobBackend: JobBackendChoice
 
     public init(
         dataDirectory: String, api: HostPort, proxy: ProxyConfiguration, routeSource: RouteSource = .store,
         unixUsers: HostAccounts.UserMode = .auto, demo: Bool = false, mail: MailRelay? = nil, clockFile: String? = nil,
-        proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil, proxyMetricsToken: String? = nil
+        proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil, proxyMetricsToken: String? = nil,
+        jobBackend: JobBackendChoice = .local
     ) {
+        self.jobBackend = jobBackend
         self.proxyMetrics = proxyMetrics
         self.proxyMetricsToken = proxyMetricsToken
         self.dataDirectory = dataDirectory

@@ -62,6 +62,7 @@ enum JobsRendering {
         block.add("Health check", healthCheck(job))
         block.add("Status", job.status)
         block.add("Hints", job.hints.isEmpty ? "-" : job.hints)
+        for placement in job.gridPlacements { block.add("Grid job", gridJob(placement)) }
         var text = block.render()
         if !job.runs.isEmpty {
             let runs = job.runs.map { run in
@@ -85,6 +86,15 @@ enum JobsRendering {
     static func type(_ job: JobStatus) -> String { job.jobType }
 
     static func resources(_ job: JobStatus) -> String { "mem: \(job.memory), cpu: \(job.cpu)" }
+
+    /// "1234 on exec1 (Running)", "1235 (Pending: Resources)": a grid's job as the grid says it.
+    static func gridJob(_ placement: GridPlacement) -> String {
+        var text = placement.jobID
+        if let host = placement.host { text += " on \(host)" }
+        if let queue = placement.queue { text += " in \(queue)" }
+        if let state = placement.state { text += " (\(state)" + (placement.reason.map { ": \($0)" } ?? "") + ")" }
+        return text
+    }
 
     static func retry(_ job: JobStatus) -> String { job.retry == 0 ? "no" : "yes: \(job.retry) time(s)" }
 
