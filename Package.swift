@@ -121,6 +121,7 @@ let package = Package(
         // Reconciliation: what runs is brought back to what was declared.
         .target(name: "KilnMonitor", dependencies: [
             "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

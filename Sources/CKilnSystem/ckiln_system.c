@@ -71,8 +71,16 @@ int ckiln_copy_descriptor(pid_t pid, int fd) {
     errno = saved;
     return copy;
 }
+
+int ckiln_rename_noreplace(int directory, const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, directory, from, directory, to, RENAME_NOREPLACE);
+}
 #else
 #include <errno.h>
+int ckiln_rename_noreplace(int directory, const char *from, const char *to) {
+    errno = ENOSYS;
+    return -1;
+}
 int ckiln_malloc_trim(void) { return 0; }
 int ckiln_thread_set_fs_identity(uid_t uid, gid_t gid, size_t group_count, const gid_t *groups) {
     errno = ENOSYS;

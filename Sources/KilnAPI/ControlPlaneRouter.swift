@@ -33,6 +33,7 @@ public enum ControlPlaneRouter {
                 control: webservices, filesOf: { name throws(KilnError) in try await tools.files(of: name) },
                 toolOf: { name throws(KilnError) in try await store.tool(named: name) }, environments: envvars?.environments
             ).register(on: router)
+            ReplicaBackendController(control: webservices).register(on: router)
         }
         if let jobs {
             JobsController(control: jobs, filesOf: { name throws(KilnError) in try await tools.files(of: name) }).register(on: router)

@@ -10,7 +10,7 @@ public struct KilnCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
             JobsCommand.self, EnvvarsCommand.self, ToolforgeCommand.self, GridCommand.Jsub.self, GridCommand.Jstart.self,
-            GridCommand.Jstop.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self,
+            GridCommand.Jstop.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self, RunWebserviceCommand.self,
         ])
 
     public init() {}

@@ -1,3 +1,4 @@
+import CKilnSystem
 import KilnCore
 
 #if canImport(Glibc)
@@ -168,15 +169,32 @@ public struct ConfinedDirectory: Sendable, Hashable {
             here = here.appending(component)
             var opened = openat(current.rawValue, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if opened < 0 && errno == ENOENT && creating {
-                if mkdirat(current.rawValue, component, Self.directoryMode) == 0 {
-                    opened = openat(current.rawValue, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    guard opened >= 0 else { throw failure("cannot open", here) }
-                    let created = Descriptor(opened)
+                // Made under a name of its own, given to the tool, then renamed into place: a
+                // folder never shows under its name as the platform's, where a caller making the
+                // same folder at the same moment would find it and refuse it as not the tool's.
+                var random = SystemRandomNumberGenerator()
+                let temporary = ".\(component).kiln-\(getpid())-\(random.next() as UInt32)"
+                guard mkdirat(current.rawValue, temporary, Self.directoryMode) == 0 else { throw failure("cannot create", here) }
+                let made = openat(current.rawValue, temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard made >= 0 else {
+                    unlinkat(current.rawValue, temporary, AT_REMOVEDIR)
+                    throw failure("cannot open", here)
+                }
+                let created = Descriptor(made)
+                do {
                     try adopt(created, mode: Self.directoryMode, here)
+                } catch {
+                    unlinkat(current.rawValue, temporary, AT_REMOVEDIR)
+                    throw error
+                }
+                if ckiln_rename_noreplace(current.rawValue, temporary, component) == 0 {
                     current = created
                     continue
                 }
-                guard errno == EEXIST else { throw failure("cannot create", here) }
+                let renameError = errno
+                unlinkat(current.rawValue, temporary, AT_REMOVEDIR)
+                guard renameError == EEXIST else { throw failure("cannot create", here) }
+                // Someone made it first: theirs is used, and checked as anything found is.
                 opened = openat(current.rawValue, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
             guard opened >= 0 else { throw failure("cannot open", here) }

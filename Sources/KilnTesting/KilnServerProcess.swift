@@ -7,6 +7,8 @@ public final class KilnServerProcess: @unchecked Sendable {
     public let httpPort: Int
     public let httpsPort: Int
     public let extraArguments: [String]
+    /// Where a grid's hosts reach the API (the API then listens on every address); nil: loopback only.
+    public let gridAPIHost: String?
     private var process: Process?
     private let lock = NSLock()
 
@@ -16,7 +18,8 @@ public final class KilnServerProcess: @unchecked Sendable {
     public let logPath: String
 
     /// Starts the server and waits until its socket answers.
-    public init(extraArguments: [String] = [], dataDirectory: String? = nil) throws {
+    public init(extraArguments: [String] = [], dataDirectory: String? = nil, gridAPIHost: String? = nil) throws {
+        self.gridAPIHost = gridAPIHost
         let base = try makeTemporaryDirectory(prefix: "ks")
         self.dataDirectory = dataDirectory ?? base + "/d"
         logPath = base + "/serve.log"
@@ -29,9 +32,9 @@ public final class KilnServerProcess: @unchecked Sendable {
 
     public var arguments: [String] {
         [
-            "serve", "--data", dataDirectory, "--api", "127.0.0.1:\(apiPort)", "--http", "127.0.0.1:\(httpPort)",
-            "--https", "127.0.0.1:\(httpsPort)",
-        ] + extraArguments
+            "serve", "--data", dataDirectory, "--api", "\(gridAPIHost == nil ? "127.0.0.1" : "0.0.0.0"):\(apiPort)",
+            "--http", "127.0.0.1:\(httpPort)", "--https", "127.0.0.1:\(httpsPort)",
+        ] + (gridAPIHost.map { ["--grid-api", "\($0):\(apiPort)"] } ?? []) + extraArguments
     }
 
     public func start() throws {

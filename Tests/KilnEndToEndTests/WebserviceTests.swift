@@ -13,8 +13,8 @@ import Testing
         var home: String { server.dataDirectory + "/tools/" + tool }
         var data: String { server.dataDirectory }
 
-        init(_ prefix: String = "w", serverArguments: [String] = ["--allow-http"]) throws {
-            server = try KilnServerProcess(extraArguments: serverArguments)
+        init(_ prefix: String = "w", serverArguments: [String] = ["--allow-http"], gridAPIHost: String? = nil) throws {
+            server = try KilnServerProcess(extraArguments: serverArguments, gridAPIHost: gridAPIHost)
             tool = uniqueToolName(prefix)
             let created = try kiln("tools", "create", tool, "--data", server.dataDirectory)
             guard created.status == 0 else { throw TestFailure("tools create: \(created)") }

@@ -25,4 +25,8 @@ int ckiln_spawn_with_descriptors(
 /// user where ptrace is allowed), close-on-exec. Returns it, or -1 with errno.
 int ckiln_copy_descriptor(pid_t pid, int fd);
 
+/// renameat2(…, RENAME_NOREPLACE): `from` becomes `to` in the folder `directory` only when
+/// nothing has that name (EEXIST otherwise), atomically. Returns 0, or -1 with errno.
+int ckiln_rename_noreplace(int directory, const char *from, const char *to);
+
 #endif

@@ -25,6 +25,12 @@ struct APIClient: Sendable {
         try await send(.DELETE, path, body: Optional<Empty>.none)
     }
 
+    func put<Body: Encodable, Response: Decodable>(
+        _ path: String, _ body: Body, as type: Response.Type = Response.self
+    ) async throws -> Response {
+        try await send(.PUT, path, body: body)
+    }
+
     func post<Body: Encodable, Response: Decodable>(
         _ path: String, _ body: Body, as type: Response.Type = Response.self
     ) async throws -> Response {
@@ -62,6 +68,8 @@ struct APIClient: Sendable {
                 status: Int(response.status.code), code: "http_\(response.status.code)",
                 message: "the server answered \(response.status)")
         }
+        // 204 No Content: nothing to decode for a caller that expects nothing.
+        if data.readableBytes == 0, let nothing = Empty() as? Response { return nothing }
         do {
             return try KilnJSON.decoder.decode(Response.self, from: data)
         } catch {

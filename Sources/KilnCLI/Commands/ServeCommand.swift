@@ -29,10 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
             Where the proxy runs: 'process', a process of its own that kiln serve supervises and that keeps serving             while the control plane is down (SIGHUP replaces it without a gap), or 'in-process'.
             """)
     var proxyProcess: ProxyProcessMode = .process
-    @Option(help: "Where jobs run: local, gridengine (Son of Grid Engine) or slurm. Webservices run on this machine.")
+    @Option(help: "Where jobs and webservices run: local, gridengine (Son of Grid Engine) or slurm.")
     var backend: BackendName = .local
     @Option(help: "The grid's queue (gridengine) or partition (slurm); the grid's default without it.")
     var gridQueue: String?
+    @Option(help: "HOST:PORT at which the grid's hosts reach the API, for webservice runners (default: --api).")
+    var gridApi: String?
 
     enum BackendName: String, ExpressibleByArgument, CaseIterable {
         case local, gridengine, slurm
@@ -71,7 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
             routeSource: try routeSource.source(), unixUsers: unixUsers, demo: demo,
             mail: try smtp.map { MailRelay(relay: try HostPort(parsing: $0), from: mailFrom, domain: mailDomain) }, clockFile: clockFile,
             proxyPlacement: placement(), proxyMetrics: proxyProcess == .inProcess ? try proxy.metricsAddress() : nil,
-            proxyMetricsToken: try proxy.metricsToken(), jobBackend: try jobBackend())
+            proxyMetricsToken: try proxy.metricsToken(), jobBackend: try jobBackend(),
+            gridControlPlane: try gridApi.map { text in
+                guard backend != .local else { throw ValidationError("--grid-api goes with --backend gridengine or slurm") }
+                return try HostPort(parsing: text)
+            })
         var logger = Logger(label: "kiln")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await Platform(configuration: configuration, logger: logger).run()

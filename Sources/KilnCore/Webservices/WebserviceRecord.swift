@@ -33,6 +33,16 @@ public struct ReplicaRecord: Sendable, Hashable, Codable {
     public var lastExit: ExitStatus?
     public var lastExitAt: Double?
     public var failedReason: String?
+    /// On a grid: the grid job that runs this replica's current life (`kiln run-webservice`).
+    public var gridJob: JobHandle?
+    /// On a grid: where the replica's runner registered its server (the execution host's
+    /// address and a port there); nil while unregistered, and always for a local replica, which
+    /// listens at 127.0.0.1:`port`.
+    public var backend: HostPort?
+    /// On a grid: the SHA-256 of the credential issued to the current life's runner, which may
+    /// register this replica's backend and nothing else. Kept so a restart of the platform
+    /// still knows the runner of a life it adopts.
+    public var credentialDigest: String?
 
     public init(
         tool: ToolName, index: Int, port: Int, phase: Phase = .starting, pid: Int32? = nil, processStart: UInt64? = nil,

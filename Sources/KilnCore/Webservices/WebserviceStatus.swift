@@ -29,7 +29,7 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
 
         public init(_ record: ReplicaRecord) {
             index = record.index
-            backend = "127.0.0.1:\(record.port)"
+            backend = record.backend?.description ?? "127.0.0.1:\(record.port)"
             phase = record.phase
             pid = record.pid
             startedAt = record.startedAt
@@ -101,6 +101,30 @@ public protocol WebserviceControl: Sendable {
     /// Stops and starts again with the same declaration, clearing a failed state.
     func restart(tool: ToolName) async throws(KilnError) -> WebserviceStatus
     func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus
+    /// A grid replica's runner says where its server listens (or, `backend` nil, that it stopped
+    /// serving); refused unless its credential is that replica's current one and the address is
+    /// the execution host the grid says runs it.
+    func replicaBackend(_ registration: ReplicaRegistration) async throws(KilnError)
+}
+
+/// What a webservice replica's runner on a grid's execution host tells the control plane.
+public struct ReplicaRegistration: Sendable, Hashable {
+    public var tool: ToolName
+    public var replica: Int
+    /// The credential the platform issued for this replica's current life.
+    public var credential: String
+    /// Where its server answers; nil: it no longer does (the runner is stopping).
+    public var backend: HostPort?
+    /// The address the request came from, as the control plane's socket saw it.
+    public var peer: String?
+
+    public init(tool: ToolName, replica: Int, credential: String, backend: HostPort?, peer: String?) {
+        self.tool = tool
+        self.replica = replica
+        self.credential = credential
+        self.backend = backend
+        self.peer = peer
+    }
 }
 
 public enum LogStream: String, Sendable, Hashable, Codable, CaseIterable {

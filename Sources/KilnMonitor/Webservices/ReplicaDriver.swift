@@ -14,7 +14,7 @@ import Glibc
 /// the proxy once it answers, and on its death deregisters it and starts it again after the
 /// backoff its `ReplicaLifecycle` says. Every transition is written to the store, so a restart
 /// of the platform keeps the replica's restart history (and can adopt its process).
-actor ReplicaDriver {
+actor ReplicaDriver: WebserviceReplicaDriver {
     nonisolated let tool: ToolName
     nonisolated let index: Int
     /// The replica's port: moves only while its server is down, when another listener took it.
@@ -34,6 +34,7 @@ actor ReplicaDriver {
     nonisolated var port: Int { currentPort.withLock { $0 } }
     nonisolated var backend: HostPort { HostPort(host: "127.0.0.1", port: port) }
     nonisolated var route: Route { Route(tool: tool.rawValue, pattern: Route.matchAll, backend: backend) }
+    nonisolated var liveRoute: Route? { route }
 
     init(
         record: ReplicaRecord, launch: WebserviceLaunch, policy: RestartPolicy, store: KilnStore,

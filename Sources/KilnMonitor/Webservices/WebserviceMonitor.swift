@@ -43,14 +43,17 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     let onFailureChange: @Sendable (ToolName, String?) -> Void
     /// The tools' envvars, read at every replica's start.
     let environments: ToolEnvironments
-    private var drivers: [ToolName: [ReplicaDriver]] = [:]
+    /// Where replicas run when not on this host.
+    let grid: GridWebservices?
+    private var drivers: [ToolName: [any WebserviceReplicaDriver]] = [:]
 
     public init(
         store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
         kilnExecutable: String, runtimeDirectory: RuntimeDirectory? = nil, configuration: Configuration = Configuration(),
-        metrics: MonitorMetrics = .none, environments: ToolEnvironments = ToolEnvironments(), logger: Logger,
-        onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
+        metrics: MonitorMetrics = .none, environments: ToolEnvironments = ToolEnvironments(), grid: GridWebservices? = nil,
+        logger: Logger, onFailureChange: @escaping @Sendable (ToolName, String?) -> Void = { _, _ in }
     ) {
+        self.grid = grid
         self.environments = environments
         self.runtimeDirectory = runtimeDirectory
         self.store = store
@@ -105,7 +108,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     /// rotates logs that grew past their limit.
     func reconcile() async {
         var live = Set<Route>()
-        for (_, replicas) in drivers { for driver in replicas { live.insert(driver.route) } }
+        for (_, replicas) in drivers { for driver in replicas { if let route = driver.liveRoute { live.insert(route) } } }
         for route in (try? await store.webserviceRoutes()) ?? [] where !live.contains(route) {
             logger.notice("removing a route that no webservice replica backs", metadata: ["tool": "\(route.tool)", "backend": "\(route.backend)"])
             try? await registrar.deregister(route)
@@ -156,10 +159,24 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         return try await status(tool: tool)
     }
 
+    public func replicaBackend(_ registration: ReplicaRegistration) async throws(KilnError) {
+        let replica = drivers[registration.tool]?.first { $0.index == registration.replica }
+        guard let driver = replica as? GridReplicaDriver else {
+            throw KilnError(
+                .notFound, "the tool '\(registration.tool)' has no replica \(registration.replica) on a grid",
+                context: ["tool": registration.tool.rawValue, "replica": String(registration.replica)])
+        }
+        try await driver.report(registration)
+    }
+
     public func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
         let record = try await store.webservice(of: tool)
         let replicas = record == nil ? [] : try await store.replicas(of: tool)
         var limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
+        if let grid, record != nil {
+            // Each replica is a grid job, held to its request by the grid on its host.
+            limits = ["mem": "the grid (\(grid.backend.name)) on the replica's job", "cpu": "the grid (\(grid.backend.name)) on the replica's job"]
+        }
         if record != nil, let account = try await store.tool(named: tool) {
             // Said where the maintainers look, as kiln serve says it at start.
             limits["user"] = account.unixUser.map { "\($0.name) (uid \($0.uid))" }
@@ -194,7 +211,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         try await store.declareWebservice(record) { load throws(KilnError) in try quota.check(spec, jobs: load.jobs, totals: totals) }
         var replicas: [ReplicaRecord] = []
         for index in 0..<spec.replicas {
-            let replica = ReplicaRecord(tool: tool, index: index, port: try PortAllocator.freeLoopbackPort())
+            // A grid replica's port is its runner's pick on its host, said when it registers.
+            let replica = ReplicaRecord(tool: tool, index: index, port: grid == nil ? try PortAllocator.freeLoopbackPort() : 0)
             try await store.saveReplica(replica)
             replicas.append(replica)
         }
@@ -229,11 +247,20 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         // A declaration whose replica records are missing (never written, or fewer than wanted)
         // gets fresh ones.
         for index in records.count..<webservice.spec.replicas {
-            guard let port = try? PortAllocator.freeLoopbackPort() else { continue }
+            guard let port = grid == nil ? try? PortAllocator.freeLoopbackPort() : 0 else { continue }
             records.append(ReplicaRecord(tool: webservice.tool, index: index, port: port))
         }
-        var started: [ReplicaDriver] = []
+        var started: [any WebserviceReplicaDriver] = []
         for record in records.prefix(webservice.spec.replicas) {
+            if let grid {
+                let driver = GridReplicaDriver(
+                    record: record, launch: launch, grid: grid, policy: configuration.policy, store: store, registrar: registrar,
+                    startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
+                    onChange: { [weak self] record in await self?.replicaChanged(record) })
+                await driver.begin(adopting: adopt)
+                started.append(driver)
+                continue
+            }
             let driver = ReplicaDriver(
                 record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
                 startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,

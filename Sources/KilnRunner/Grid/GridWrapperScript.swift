@@ -51,8 +51,18 @@ struct GridWrapperScript: Sendable, Hashable {
             /bin/rm -f \(environmentFile)
             cd \(workingDirectory) || { __kiln_end \(Self.couldNotStartStatus); exit \(Self.couldNotStartStatus); }
             __kiln_command=\(command)
-            ( set --; eval "$__kiln_command" )
+            ( set --; eval "$__kiln_command" ) &
+            __kiln_child=$!
+            # A cancel's TERM: passed on, and the command's end awaited, for the wrapper's end
+            # ends the job and the grid then kills whatever is left at once (no grace).
+            trap 'kill -TERM "$__kiln_child" 2>/dev/null' TERM
+            wait "$__kiln_child"
             __kiln_status=$?
+            while kill -0 "$__kiln_child" 2>/dev/null; do
+              wait "$__kiln_child"
+              __kiln_status=$?
+            done
+            trap - TERM
             __kiln_end "$__kiln_status"
             # Killed by a signal: end by the same signal, so the grid also says it was killed.
             if [ "$__kiln_status" -gt 128 ] && [ "$__kiln_status" -lt 160 ]; then

@@ -11,12 +11,22 @@ import Glibc
 public enum PortAllocator {
     /// A port nothing listens on now (the kernel's pick for port 0).
     public static func freeLoopbackPort() throws(KilnError) -> Int {
+        try freePort(on: "127.0.0.1")
+    }
+
+    /// A port nothing listens on now at `address` (IPv4), which must be this host's: a grid
+    /// replica's server listens on its execution host's address, where the proxy reaches it.
+    public static func freePort(on address: String) throws(KilnError) -> Int {
+        var parsed = in_addr()
+        guard inet_pton(AF_INET, address, &parsed) == 1 else {
+            throw KilnError(.invalidAddress, "'\(address)' is not an IPv4 address of this host", context: ["address": address])
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw KilnError(.internalError, "socket() failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr = parsed
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in

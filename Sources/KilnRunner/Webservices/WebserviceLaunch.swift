@@ -22,6 +22,9 @@ public struct WebserviceLaunch: Sendable {
     public var environments: ToolEnvironments?
     /// The host's language runtimes, which the types' servers and commands run on.
     public var runtimes: HostRuntimes = .shared
+    /// Where the servers listen: the loopback interface on the platform's host; a grid
+    /// execution host's own address for a replica the proxy reaches over the network.
+    public var bindAddress = "127.0.0.1"
 
     public init(
         tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
@@ -80,7 +83,7 @@ public struct WebserviceLaunch: Sendable {
     typealias Program = (executable: String, arguments: [String], workingDirectory: String, environment: [String: String])
 
     func program(port: Int, replica: Int = 0, write: Bool = false) throws(KilnError) -> Program {
-        let bind = "127.0.0.1:\(port)"
+        let bind = "\(bindAddress):\(port)"
         let type = spec.type
         switch type.family {
         case .python:
@@ -263,7 +266,7 @@ public struct WebserviceLaunch: Sendable {
             # Written by Kiln for \(tool.rawValue)'s \(spec.type.name) webservice, replica \(replica): regenerated at every start.
             server.modules = ("mod_access", "mod_alias", "mod_fastcgi", "mod_cgi")
             server.document-root = "\(root)"
-            server.bind = "127.0.0.1"
+            server.bind = "\(bindAddress)"
             server.port = \(port)
             server.tag = "lighttpd"
             index-file.names = ("index.php", "index.html", "index.htm", "index.pl", "index.cgi")

@@ -72,15 +72,15 @@ public struct Platform: Sendable {
         let feedHub = RouteFeedHub()
         let metrics = ControlPlaneMetrics(store: store, routeFeed: feedHub)
         let monitorMetrics = MonitorMetrics(factory: metrics.factory)
+        let jobBackend = configuration.jobBackend.make(toolsDirectory: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
             kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, metrics: monitorMetrics, environments: environments,
-            logger: logger,
+            grid: try configuration.gridWebservices(backend: jobBackend), logger: logger,
             onFailureChange: { tool, reason in
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
             })
-        let jobBackend = configuration.jobBackend.make(toolsDirectory: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),

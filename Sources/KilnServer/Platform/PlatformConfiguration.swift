@@ -1,5 +1,7 @@
 import KilnAccounts
 import KilnCore
+import KilnMonitor
+import KilnRunner
 import KilnProxy
 import KilnRedis
 
@@ -23,15 +25,18 @@ public struct PlatformConfiguration: Sendable {
     public var proxyMetrics: HostPort?
     /// The token a scrape of the proxy's metrics must bring (nil: DATA/metrics.token, made once).
     public var proxyMetricsToken: String?
-    /// Where jobs run: this machine, or a batch grid.
+    /// Where jobs run: this machine, or a batch grid (webservices too).
     public var jobBackend: JobBackendChoice
+    /// Where webservice runners on a grid's execution hosts reach the API (nil: `api`).
+    public var gridControlPlane: HostPort?
 
     public init(
         dataDirectory: String, api: HostPort, proxy: ProxyConfiguration, routeSource: RouteSource = .store,
         unixUsers: HostAccounts.UserMode = .auto, demo: Bool = false, mail: MailRelay? = nil, clockFile: String? = nil,
         proxyPlacement: ProxyPlacement = .inProcess, proxyMetrics: HostPort? = nil, proxyMetricsToken: String? = nil,
-        jobBackend: JobBackendChoice = .local
+        jobBackend: JobBackendChoice = .local, gridControlPlane: HostPort? = nil
     ) {
+        self.gridControlPlane = gridControlPlane
         self.jobBackend = jobBackend
         self.proxyMetrics = proxyMetrics
         self.proxyMetricsToken = proxyMetricsToken
@@ -94,4 +99,24 @@ public enum ProxyPlacement: Sendable, Hashable {
     /// A `kiln proxy` process of its own, fed with routes over the API's Unix socket, restarted
     /// when it dies and left serving when the platform stops or dies.
     case supervised(executable: String, arguments: [String])
+}
+
+extension PlatformConfiguration {
+    /// Webservices on the grid of `jobBackend`, reached back at the API; nil on the local backend.
+    func gridWebservices(backend: any JobBackend) throws(KilnError) -> GridWebservices? {
+        switch jobBackend {
+        case .local:
+            return nil
+        case .gridEngine, .slurm:
+            let controlPlane = gridControlPlane ?? api
+            guard !["0.0.0.0", "::", ""].contains(controlPlane.host) else {
+                throw KilnError(
+                    .invalidAddress,
+                    "the API listens on every address (\(api)): say with --grid-api which address the grid's hosts reach it at",
+                    context: ["field": "grid-api"])
+            }
+            let listeners = [api, controlPlane] + [proxy.http, proxy.https].compactMap { $0 }
+            return GridWebservices(backend: backend, controlPlane: controlPlane, platformPorts: Set(listeners.map(\.port)))
+        }
+    }
 }

@@ -1,0 +1,12 @@
+import KilnCore
+
+/// What the monitor asks of a replica's driver, wherever the replica runs: this host
+/// (`ReplicaDriver`) or a grid (`GridReplicaDriver`).
+protocol WebserviceReplicaDriver: Actor {
+    nonisolated var index: Int { get }
+    /// The route the replica backs while it lives (kept through its restarts on this host; only
+    /// while registered on a grid, where each life has its own host and port).
+    nonisolated var liveRoute: Route? { get }
+    /// Takes the replica out of the proxy, stops it, and returns once it is down.
+    func stop() async
+}

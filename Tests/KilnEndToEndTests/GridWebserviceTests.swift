@@ -1,0 +1,146 @@
+import Foundation
+import KilnTesting
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Webservices on a grid (`kiln serve --backend gridengine|slurm`), as the seed's webgrid: each
+/// replica a grid job running `kiln run-webservice` as the tool on the host the grid picked
+/// (the two execution hosts are network namespaces, 10.200.0.11 and .12, the control plane at
+/// 10.200.0.1), registering its HOST:PORT with a credential of that replica's own; the proxy
+/// serves the tool from both hosts. Needs root and the grids up with two hosts (scripts/test).
+@Suite(.serialized) struct GridWebserviceTests {
+    typealias Fixture = WebserviceTests.Fixture
+
+    static let hostApp = """
+        import os, socket
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+
+        @app.route("/")
+        def index():
+            # The address the request reached: the execution host's own (Slurm's hosts here
+            # share one host name; SGE's each have theirs).
+            address = request.environ["gunicorn.socket"].getsockname()[0]
+            return {"host": socket.gethostname(), "address": address, "pid": os.getpid()}
+        """
+
+    static func twoHosts() -> Bool { FileManager.default.fileExists(atPath: "/run/netns/kn1") && FileManager.default.fileExists(atPath: "/run/netns/kn2") }
+
+    func servesFromTwoHosts(backend: String) async throws {
+        let fixture = try await onOwnThread {
+            try Fixture("gw", serverArguments: ["--allow-http", "--backend", backend], gridAPIHost: "10.200.0.1")
+        }
+        defer { fixture.stop() }
+        try fixture.write("app.py", Self.hostApp)
+        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
+        #expect(started.status == 0 && started.standardOutput.contains("2 replica(s) serving"), "\(started)")
+
+        // Each replica is routed at its execution host's address, and they are two hosts.
+        let backends = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
+        let hosts = Set(backends.map { String($0.split(separator: ":")[0]) })
+        print("grid figure: \(backend) webservice replicas at \(backends.sorted())")
+        #expect(backends.count == 2 && !hosts.contains { $0.hasPrefix("127.") }, "\(backends)")
+        #expect(hosts.count == 2, "the grid put both replicas on one host: \(backends)")
+
+        // The proxy serves the tool from both hosts.
+        var answeredBy = Set<String>()
+        for _ in 0..<40 where answeredBy.count < 2 {
+            let response = try await onOwnThread { try fixture.get("/") }
+            #expect(response.status == 200, "\(response)")
+            if let json = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any], let host = json["address"] as? String {
+                answeredBy.insert(host)
+            }
+        }
+        print("grid figure: \(backend) webservice answered from \(answeredBy.sorted())")
+        #expect(answeredBy == hosts, "answered only by \(answeredBy)")
+
+        try await refusesWhatIsNotTheReplicas(fixture, backends: backends)
+
+        // A stop takes both out of the proxy and ends both grid jobs; each runner says so.
+        let stopped = try await onOwnThread { try fixture.webservice("stop") }
+        #expect(stopped.status == 0, "\(stopped)")
+        let after = try await onOwnThread { try fixture.get("/") }
+        #expect(after.status == 503 || after.status == 404, "\(after)")
+        _ = try await JobsToolforgeTests.eventually("both runners ended", timeout: .seconds(30)) { () async throws -> Bool? in
+            let log = (try? String(contentsOfFile: fixture.home + "/logs/web.err", encoding: .utf8)) ?? ""
+            return log.contains("kiln: replica 0 ended") && log.contains("kiln: replica 1 ended") ? true : nil
+        }
+        // The grid lists an ended job for a moment (SGE's "dr"); then it is gone.
+        _ = try await JobsToolforgeTests.eventually("the grid lists no job of the tool's", timeout: .seconds(30)) { () async throws -> Bool? in
+            await Self.gridJobs(of: fixture.tool, backend: backend).isEmpty ? true : nil
+        }
+    }
+
+    /// What a replica's credential cannot do, even in the tool's hands (it can read its runner's
+    /// environment): register a backend anywhere but where the grid runs that replica, or on
+    /// this machine's loopback, and no other credential opens the route at all.
+    func refusesWhatIsNotTheReplicas(_ fixture: Fixture, backends: [String]) async throws {
+        let runner = try await onOwnThread { try runCommand("/usr/bin/pgrep", ["-f", "run-webservice --tool \(fixture.tool) --replica 0"]) }
+        guard let pid = runner.standardOutput.split(separator: "\n").first.map(String.init),
+            let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+        else {
+            Issue.record("no runner of replica 0 found: \(runner)")
+            return
+        }
+        let credential = environ.split(separator: 0).compactMap { String(bytes: $0, encoding: .utf8) }
+            .first { $0.hasPrefix("KILN_REPLICA_CREDENTIAL=") }.map { String($0.dropFirst("KILN_REPLICA_CREDENTIAL=".count)) }
+        #expect(credential?.hasPrefix("kiln_replica_") == true)
+        let server = fixture.server
+        func put(_ token: String, replica: Int = 0, host: String, port: Int) async throws -> CurlResponse {
+            try await onOwnThread {
+                try curl([
+                    "-X", "PUT", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                    "--data", "{\"host\":\"\(host)\",\"port\":\(port)}",
+                    server.apiURL + "/v1/tools/\(fixture.tool)/webservice/replicas/\(replica)/backend",
+                ])
+            }
+        }
+        guard let credential else { return }
+        // The platform's own API, on its host's loopback.
+        let api = try await put(credential, host: "127.0.0.1", port: server.apiPort)
+        #expect(api.status == 403, "\(api)")
+        // Another host's address (the other replica's), from here: not where the grid runs replica 0.
+        let other = backends[1].split(separator: ":")
+        let elsewhere = try await put(credential, host: String(other[0]), port: Int(other[1]) ?? 0)
+        #expect(elsewhere.status == 403 && elsewhere.body.contains("registers only its own host's address"), "\(elsewhere)")
+        // Replica 0's credential for replica 1, a made-up credential, the tool's own token.
+        let wrongReplica = try await put(credential, replica: 1, host: String(other[0]), port: Int(other[1]) ?? 0)
+        #expect(wrongReplica.status == 403, "\(wrongReplica)")
+        let madeUp = try await put("kiln_replica_" + String(repeating: "0", count: 64), host: "10.200.0.11", port: 8000)
+        #expect(madeUp.status == 403, "\(madeUp)")
+        let toolToken = (try? String(contentsOfFile: fixture.home + "/.kiln-token", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let asTool = try await put(toolToken, host: "10.200.0.11", port: 8000)
+        #expect(asTool.status == 403, "\(asTool)")
+        // The routes are as they were: both replicas still answer.
+        let still = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
+        #expect(Set(still) == Set(backends), "\(still)")
+    }
+
+    /// The tool's grid jobs as the grid lists them now (names `TOOL.…`).
+    static func gridJobs(of tool: String, backend: String) async -> [String] {
+        let environment = ["SGE_ROOT": "/var/lib/gridengine", "SGE_CELL": "default", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"]
+        let listing: CommandResult? =
+            switch backend {
+            case "gridengine": try? await onOwnThread { try runCommand("/usr/bin/env", ["qstat", "-u", "*", "-r"], environment: environment) }
+            default: try? await onOwnThread { try runCommand("/usr/bin/env", ["squeue", "-h", "-o", "%j"], environment: environment) }
+            }
+        return (listing?.standardOutput ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.contains("\(tool).webservice.") }
+    }
+
+    @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
+        await GridServeTests.answers("qstat", ["-u", "*"]) && twoHosts()
+    })
+    func aWebserviceOnSonOfGridEngineIsServedFromTwoHosts() async throws { try await servesFromTwoHosts(backend: "gridengine") }
+
+    @Test(.enabled("needs root, Slurm and two hosts (scripts/grid-up all --two-hosts)") {
+        await GridServeTests.answers("scontrol", ["ping"]) && twoHosts()
+    })
+    func aWebserviceOnSlurmIsServedFromTwoHosts() async throws { try await servesFromTwoHosts(backend: "slurm") }
+}
