@@ -61,6 +61,22 @@ import Glibc
 
         try await refusesWhatIsNotTheReplicas(fixture, backends: backends)
 
+        // A kill -9 of the platform: the replicas' grid jobs live on, are adopted (not doubled),
+        // and keep their routes.
+        let jobsBefore = await Self.gridJobs(of: fixture.tool, backend: backend)
+        try await onOwnThread { try fixture.server.restart() }
+        let adopted = try await JobsToolforgeTests.eventually("both replicas serving after the restart") { () async throws -> [String]? in
+            let serving = try await onOwnThread {
+                try fixture.replicas().filter { $0["phase"] as? String == "serving" }.compactMap { $0["backend"] as? String }
+            }
+            return serving.count == 2 ? serving : nil
+        }
+        #expect(Set(adopted) == Set(backends), "\(adopted) after, \(backends) before")
+        let jobsAfter = await Self.gridJobs(of: fixture.tool, backend: backend)
+        #expect(jobsBefore.count == 2 && Set(jobsAfter) == Set(jobsBefore), "\(jobsAfter) after, \(jobsBefore) before")
+        let served = try await onOwnThread { try fixture.get("/") }
+        #expect(served.status == 200, "\(served)")
+
         // A stop takes both out of the proxy and ends both grid jobs; each runner says so.
         let stopped = try await onOwnThread { try fixture.webservice("stop") }
         #expect(stopped.status == 0, "\(stopped)")

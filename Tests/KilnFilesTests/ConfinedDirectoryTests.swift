@@ -40,6 +40,31 @@ import Glibc
         return (try? String(contentsOfFile: target, encoding: .utf8)) == "untouched\n" && stat(target, &info) == 0 && info.st_uid == geteuid()
     }
 
+    /// Many callers making the same folders at once (two replicas of a grid webservice write
+    /// their job files together): each gets the folder, the owner's, and none is refused.
+    @Test func foldersMadeAtOnceByManyCallersAreAllTheOwners() async throws {
+        let home = self.home
+        let results = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    do throws(KilnError) {
+                        try home.makeDirectory(HomePath(platform: ".kiln", "grid"))
+                        return nil
+                    } catch {
+                        return error.message
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+        }
+        #expect(results.isEmpty, "\(results)")
+        var info = stat()
+        #expect(stat(at(".kiln/grid"), &info) == 0 && info.st_uid == home.owner.uid)
+        // No temporary folder is left beside them.
+        let left = try FileManager.default.contentsOfDirectory(atPath: home.path).filter { $0.contains(".kiln-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test func appendingCreatesTheFileAndItsFoldersAsTheOwners() throws {
         let descriptor = try home.openForAppending(HomePath(platform: "logs", "web.out"))
         _ = write(descriptor, "hi\n", 3)

@@ -34,6 +34,18 @@ import Glibc
         #expect(error?.message.contains("the tool 'demo' has no \(missing)") == true)
     }
 
+    /// On a grid, the runner has the server listen at its execution host's address.
+    @Test func aGridReplicasServerListensOnItsHostsAddress() throws {
+        var python = try launch(.python311, files: ["app.py": "app = None\n"])
+        python.bindAddress = "10.200.0.11"
+        #expect(try python.processSpec(replica: 0, port: 8000).arguments.starts(with: ["--bind", "10.200.0.11:8000"]))
+        var php = try launch(.php82, files: ["public_html/index.php": "<?php echo 1;"])
+        php.bindAddress = "10.200.0.11"
+        _ = try php.processSpec(replica: 0, port: 8001)
+        let configuration = try String(contentsOfFile: php.home + "/.kiln/lighttpd-0.conf", encoding: .utf8)
+        #expect(configuration.contains(#"server.bind = "10.200.0.11""#) && configuration.contains("server.port = 8001"))
+    }
+
     @Test func aPythonAppRunsUnderGunicornWithTheToolsPrefixAndLimits() throws {
         let launch = try launch(.python311, files: ["www/python/src/app.py": "app = None\n"], extra: ["--timeout", "60"])
         let spec = try launch.processSpec(replica: 0, port: 8000)

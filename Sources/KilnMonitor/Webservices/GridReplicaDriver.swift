@@ -77,7 +77,11 @@ actor GridReplicaDriver: WebserviceReplicaDriver {
                 await grid.backend.cancel(handle, grace: Self.stopGrace)
             }
         }
-        if survivor == nil {
+        if survivor != nil {
+            // Its route (kept in the registry) is live from now: the monitor's reconciling, which
+            // takes away routes no replica backs, must not take it before the driving re-registers it.
+            routed.withLock { $0 = record.backend }
+        } else {
             record.gridJob = nil
             record.backend = nil
             record.credentialDigest = nil
