@@ -2,6 +2,10 @@ import Hummingbird
 import KilnCore
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `PUT|DELETE /v1/tools/{tool}/webservice/replicas/{replica}/backend`: a grid replica's runner
 /// (`kiln run-webservice`) says where its server answers, or that it stopped. Its credential is
 /// the one the platform issued for that replica's current life, which is no principal: it opens
@@ -39,6 +43,10 @@ struct ReplicaBackendController {
 
     @Sendable func put(_ request: Request, context: KilnRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: BackendBody.self, context: context)
+        var address = in_addr()
+        guard body.host.utf8.count <= 15, inet_pton(AF_INET, body.host, &address) == 1 else {
+            throw KilnError(.invalidAddress, "a replica's host is the IPv4 address its server listens at", context: ["field": "host"])
+        }
         guard (1...65535).contains(body.port) else {
             throw KilnError(.invalidAddress, "port \(body.port) is not from 1 to 65535", context: ["field": "port"])
         }

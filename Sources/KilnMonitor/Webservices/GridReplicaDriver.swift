@@ -67,6 +67,13 @@ actor GridReplicaDriver: WebserviceReplicaDriver {
     /// job still runs and had registered its backend is taken over rather than doubled.
     func begin(adopting: Bool) async {
         guard task == nil else { return }
+        if let pid = record.pid, let start = record.processStart {
+            // A server this replica ran on this host before the platform moved to a grid: it goes,
+            // so that the replica is not served twice.
+            await ProcessInspector.stopGroup(pid, start: start, grace: Self.stopGrace)
+            record.pid = nil
+            record.processStart = nil
+        }
         var survivor: JobHandle?
         if let handle = record.gridJob {
             if adopting, record.backend != nil, record.credentialDigest != nil, await grid.backend.isRunning(handle) {

@@ -111,6 +111,13 @@ import Testing
                     #expect((400..<500).contains(response.status.code), "port \(port): \(response.status)")
                 }
             }
+            for host in ["", "exec1", "10.200.0.300", "::1", String(repeating: "1", count: 100_000), "10.200.0.11\u{0}"] {
+                try await client.execute(
+                    uri: Self.path, method: .put, headers: credential, body: body(#"{"host":"\#(host)","port":41000}"#)
+                ) { response in
+                    #expect(response.status == .badRequest, "host \(host.prefix(20)): \(response.status)")
+                }
+            }
             for replica in ["16", "-1", "x", "99999999999999999999"] {
                 try await client.execute(
                     uri: "/v1/tools/alpha/webservice/replicas/\(replica)/backend", method: .put, headers: credential,
