@@ -274,7 +274,9 @@ actor GridReplicaDriver: WebserviceReplicaDriver {
         case .probing:
             guard case .register = lifecycle.healthy() else { return }
         case .serving:
-            // The grid moved the job (SGE reschedules a job off a host it lost): the new host's.
+            // The runner's heartbeat: nothing changes.
+            if routed.withLock({ $0 }) == backend { return }
+            // Another address for the same life (the grid ran its job again elsewhere).
             await deregister()
         case .idle, .spawning, .backingOff, .failed, .stopping:
             throw KilnError(.conflict, "replica \(index) of '\(tool)' is not starting or serving now", context: context)

@@ -53,6 +53,33 @@ public struct WebserviceRunner: Sendable {
         self.client = client
     }
 
+    /// How often a serving runner says again where it serves.
+    public static let heartbeatInterval: Duration = .seconds(10)
+
+    /// While the server lives, says again every `heartbeatInterval` where it serves. A refusal
+    /// means this life is no longer the replica's (the grid gave its job up, say after losing
+    /// this host's daemon, and the platform started another elsewhere): the server stops rather
+    /// than live on unrouted. An unreachable control plane changes nothing: it serves on.
+    func heartbeat(_ backend: HostPort, server pid: Int32, say: @Sendable (String) -> Void) async {
+        guard let start = ProcessInspector.startTime(of: pid) else { return }
+        var due = ContinuousClock.now + Self.heartbeatInterval
+        // The server's end is seen within half a second (the runner's end waits on this loop).
+        while !Task.isCancelled, ProcessInspector.isAlive(pid: pid, start: start) {
+            try? await Task.sleep(for: .milliseconds(500))
+            guard ContinuousClock.now >= due else { continue }
+            due = ContinuousClock.now + Self.heartbeatInterval
+            do throws(KilnError) {
+                try await client.report(backend)
+            } catch where error.code == .forbidden || error.code == .notFound || error.code == .conflict {
+                say("kiln: this is no longer the replica's current life (\(error.message)); stopping the server")
+                _ = ProcessInspector.signalGroup(pid, SIGTERM)
+                return
+            } catch {
+                continue
+            }
+        }
+    }
+
     /// The tool's envvars among `inherited`, as `toolVariablesVariable` names them.
     public static func toolEnvironment(in inherited: [String: String]) -> [String: String] {
         let names = Set((inherited[toolVariablesVariable] ?? "").split(separator: ",").map(String.init))
@@ -112,7 +139,9 @@ public struct WebserviceRunner: Sendable {
             } catch {
                 say("kiln: the control plane refused the replica's backend: \(error.message); stopping the server")
                 _ = ProcessInspector.signalGroup(pid, SIGTERM)
+                return
             }
+            await heartbeat(backend, server: pid, say: say)
         }
         if registered.withLock({ $0 }) {
             // Not in the cancelled task: a stop by the grid must still deregister.
