@@ -160,3 +160,75 @@ import Glibc
     })
     func aWebserviceOnSlurmIsServedFromTwoHosts() async throws { try await servesFromTwoHosts(backend: "slurm") }
 }
+
+/// A webservice replica whose execution host's daemon dies comes back on another host: the
+/// grid gives its job up, the platform deregisters it and submits the next life, which the
+/// grid places elsewhere; the proxy serves the tool all along (the old server still answers
+/// until then, the other replica throughout), and the old life's runner, refused at its next
+/// heartbeat, stops its server. The time it takes is a figure.
+extension GridWebserviceTests {
+    func replicaComesBackOnAnotherHost(_ grid: GridFailoverTests.Grid) async throws {
+        let fixture = try await onOwnThread {
+            try Fixture("gf", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
+        }
+        defer { fixture.stop() }
+        try fixture.write("app.py", Self.hostApp)
+        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
+        #expect(started.status == 0, "\(started)")
+        let before = try await onOwnThread { try fixture.replicas().map { ($0["index"] as? Int ?? -1, $0["backend"] as? String ?? "") } }
+        let namespaced = ["10.200.0.11": grid.hosts[0], "10.200.0.12": grid.hosts[1]]
+        guard let (index, backend) = before.first(where: { namespaced[String($0.1.split(separator: ":")[0])] != nil }) else {
+            Issue.record("no replica on a host in a namespace: \(before)")
+            return
+        }
+        let oldHost = String(backend.split(separator: ":")[0])
+        let daemon = namespaced[oldHost] ?? ""
+        let oldRunner = try await onOwnThread {
+            try runCommand("/usr/bin/pgrep", ["-f", "run-webservice --tool \(fixture.tool) --replica \(index)"])
+        }.standardOutput.split(separator: "\n").compactMap { Int32($0) }.first
+
+        // Requests through the proxy all along, counted.
+        let load = Task { () -> (served: Int, failed: [Int]) in
+            var served = 0
+            var failed: [Int] = []
+            while !Task.isCancelled {
+                let status = (try? await onOwnThread { try fixture.get("/") })?.status ?? 0
+                if status == 200 { served += 1 } else { failed.append(status) }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return (served, failed)
+        }
+        let (moved, took) = try await GridFailoverTests.whileStopped(daemon) { () async throws -> (String, Duration) in
+            let killed = ContinuousClock.now
+            let moved = try await JobsToolforgeTests.eventually("replica \(index) serving on another host", timeout: .seconds(180)) {
+                () async throws -> String? in
+                let now = try await onOwnThread {
+                    try fixture.replicas().first { $0["index"] as? Int == index && $0["phase"] as? String == "serving" }?["backend"] as? String
+                }
+                return now.flatMap { $0.hasPrefix(oldHost + ":") ? nil : $0 }
+            }
+            return (moved, ContinuousClock.now - killed)
+        }
+        load.cancel()
+        let requests = await load.value
+        print("grid figure: \(grid) webservice replica back on another host \(GridFailoverTests.seconds(took)) after its host's daemon died (\(backend) -> \(moved)); \(requests.served) requests served meanwhile, \(requests.failed.count) failed")
+        #expect(took < .seconds(150))
+        #expect(requests.failed.isEmpty && requests.served > 0, "\(requests)")
+        // The old life's runner, refused at its next heartbeat, stopped its server.
+        if let oldRunner {
+            _ = try await JobsToolforgeTests.eventually("the old runner \(oldRunner) ended", timeout: .seconds(60)) { () async throws -> Bool? in
+                GridFailoverTests.alive(oldRunner) ? nil : true
+            }
+        }
+        let after = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
+        #expect(after.count == 2 && !after.contains { $0.hasPrefix(oldHost + ":") }, "\(after)")
+    }
+
+    @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
+        await GridFailoverTests.twoHosts(.gridEngine)
+    })
+    func aReplicaOnSonOfGridEngineComesBackOnAnotherHost() async throws { try await replicaComesBackOnAnotherHost(.gridEngine) }
+
+    @Test(.enabled("needs root, Slurm and two hosts (scripts/grid-up all --two-hosts)") { await GridFailoverTests.twoHosts(.slurm) })
+    func aReplicaOnSlurmComesBackOnAnotherHost() async throws { try await replicaComesBackOnAnotherHost(.slurm) }
+}

@@ -10,7 +10,7 @@ import Logging
 /// after the backoff its `ReplicaLifecycle` says, giving up after too many deaths. The replica's
 /// state (restart history included) is in the store, and every life of it is a run in the job's
 /// history.
-actor ContinuousReplicaDriver {
+actor ContinuousReplicaDriver: ReplicaLifeDriving {
     nonisolated let tool: ToolName
     nonisolated let job: String
     nonisolated let index: Int
@@ -107,32 +107,29 @@ actor ContinuousReplicaDriver {
         } else {
             action = lifecycle.start()
         }
-        while !Task.isCancelled {
-            switch action {
-            case .spawn:
-                action = await runOnce()
-            case .startAgain(let delay):
-                // The lifecycle says how long to wait from now, as for webservices.
-                await save()
-                do {
-                    try await clock.sleep(until: clock.now() + delay)
-                } catch {
-                    return
-                }
-                action = lifecycle.backoffElapsed()
-            case .giveUp(let reason):
-                logger.error("continuous job replica failed; it stays down until restarted", metadata: ["reason": "\(reason)"])
-                await save()
-                return
-            case .none, .probe, .register, .terminate, .deregisterAndTerminate:
-                await save()
-                return
-            }
-        }
+        await carryOut(action)
     }
 
+    func backOff(_ delay: Duration) async -> ReplicaLifecycle.Action? {
+        // The lifecycle says how long to wait from now, as for webservices.
+        await save()
+        do {
+            try await clock.sleep(until: clock.now() + delay)
+        } catch {
+            return nil
+        }
+        return lifecycle.backoffElapsed()
+    }
+
+    func gaveUp(_ reason: String) async {
+        logger.error("continuous job replica failed; it stays down until restarted", metadata: ["reason": "\(reason)"])
+        await save()
+    }
+
+    func rest() async { await save() }
+
     /// One life: spawn, wait until ready, wait for its end.
-    private func runOnce() async -> ReplicaLifecycle.Action {
+    func live() async -> ReplicaLifecycle.Action {
         await moveIfPortTaken()
         let started = now()
         var life: JobRun

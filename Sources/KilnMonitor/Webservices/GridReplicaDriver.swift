@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// Each life's runner gets a credential of its own, which can register that life's backend and
 /// nothing else: only its digest is kept (in the store, so a restarted platform still knows it).
-actor GridReplicaDriver: WebserviceReplicaDriver {
+actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     nonisolated let tool: ToolName
     nonisolated let index: Int
     /// Where the replica is routed now; nil while it is not.
@@ -139,32 +139,29 @@ actor GridReplicaDriver: WebserviceReplicaDriver {
         } else {
             action = lifecycle.start()
         }
-        while !Task.isCancelled {
-            switch action {
-            case .spawn:
-                action = await runOnce()
-            case .startAgain(let delay):
-                restarts.increment()
-                await save()
-                do {
-                    try await Task.sleep(for: delay)
-                } catch {
-                    return
-                }
-                action = lifecycle.backoffElapsed()
-            case .giveUp(let reason):
-                logger.error("grid webservice replica failed; it stays down until started again", metadata: ["reason": "\(reason)"])
-                await save()
-                return
-            case .none, .probe, .register, .terminate, .deregisterAndTerminate:
-                await save()
-                return
-            }
-        }
+        await carryOut(action)
     }
 
+    func backOff(_ delay: Duration) async -> ReplicaLifecycle.Action? {
+        restarts.increment()
+        await save()
+        do {
+            try await Task.sleep(for: delay)
+        } catch {
+            return nil
+        }
+        return lifecycle.backoffElapsed()
+    }
+
+    func gaveUp(_ reason: String) async {
+        logger.error("grid webservice replica failed; it stays down until started again", metadata: ["reason": "\(reason)"])
+        await save()
+    }
+
+    func rest() async { await save() }
+
     /// One life: submit the runner, wait (a bounded time) for it to register, wait for its end.
-    private func runOnce() async -> ReplicaLifecycle.Action {
+    func live() async -> ReplicaLifecycle.Action {
         let credential = Self.newCredential()
         let submission: JobSubmission
         do {

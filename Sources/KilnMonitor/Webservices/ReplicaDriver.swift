@@ -14,7 +14,7 @@ import Glibc
 /// the proxy once it answers, and on its death deregisters it and starts it again after the
 /// backoff its `ReplicaLifecycle` says. Every transition is written to the store, so a restart
 /// of the platform keeps the replica's restart history (and can adopt its process).
-actor ReplicaDriver: WebserviceReplicaDriver {
+actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     nonisolated let tool: ToolName
     nonisolated let index: Int
     /// The replica's port: moves only while its server is down, when another listener took it.
@@ -103,31 +103,29 @@ actor ReplicaDriver: WebserviceReplicaDriver {
         } else {
             action = lifecycle.start()
         }
-        while !Task.isCancelled {
-            switch action {
-            case .spawn:
-                action = await runOnce()
-            case .startAgain(let delay):
-                restarts.increment()
-                await save()
-                do {
-                    try await Task.sleep(for: delay)
-                } catch {
-                    return
-                }
-                action = lifecycle.backoffElapsed()
-            case .giveUp(let reason):
-                logger.error("webservice replica failed; it stays down until started again", metadata: ["reason": "\(reason)"])
-                await save()
-                return
-            case .none, .probe, .register, .terminate, .deregisterAndTerminate:
-                return
-            }
-        }
+        await carryOut(action)
     }
 
+    func backOff(_ delay: Duration) async -> ReplicaLifecycle.Action? {
+        restarts.increment()
+        await save()
+        do {
+            try await Task.sleep(for: delay)
+        } catch {
+            return nil
+        }
+        return lifecycle.backoffElapsed()
+    }
+
+    func gaveUp(_ reason: String) async {
+        logger.error("webservice replica failed; it stays down until started again", metadata: ["reason": "\(reason)"])
+        await save()
+    }
+
+    func rest() async {}
+
     /// One run of the server: spawn, probe, register, wait for its end; returns what comes next.
-    private func runOnce() async -> ReplicaLifecycle.Action {
+    func live() async -> ReplicaLifecycle.Action {
         await moveIfPortTaken()
         let spec: ProcessSpec
         do {

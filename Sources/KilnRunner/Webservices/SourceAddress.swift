@@ -47,14 +47,7 @@ public enum SourceAddress {
         var addresses = Set<String>()
         var entry = found
         while let current = entry {
-            if let address = current.pointee.ai_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
-                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    var raw = inet.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
-                }
-                addresses.insert(String(cString: text))
-            }
+            if let address = current.pointee.ai_addr.flatMap(text(of:)) { addresses.insert(address) }
             entry = current.pointee.ai_next
         }
         return addresses
@@ -68,14 +61,7 @@ public enum SourceAddress {
         var addresses = Set<String>()
         var entry = interfaces
         while let current = entry {
-            if let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
-                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    var raw = inet.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
-                }
-                addresses.insert(String(cString: text))
-            }
+            if let address = current.pointee.ifa_addr.flatMap(text(of:)) { addresses.insert(address) }
             entry = current.pointee.ifa_next
         }
         return addresses
@@ -89,5 +75,16 @@ public enum SourceAddress {
         if named.contains(address) { return true }
         let local = localAddresses()
         return !named.isDisjoint(with: local) && local.contains(address)
+    }
+
+    /// An IPv4 socket address as text ("10.200.0.11"); nil for another family.
+    static func text(of address: UnsafeMutablePointer<sockaddr>) -> String? {
+        guard address.pointee.sa_family == sa_family_t(AF_INET) else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+            var raw = inet.pointee.sin_addr
+            _ = inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
+        }
+        return String(cString: text)
     }
 }
