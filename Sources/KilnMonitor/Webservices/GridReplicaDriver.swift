@@ -169,6 +169,8 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         } catch {
             return await ended(.couldNotStart(reason: error.message), job: nil)
         }
+        // Known before the job can run: a quick runner may register before `submit` returns.
+        record.credentialDigest = Self.digest(credential)
         var handle: JobHandle?
         var waits = 0
         while handle == nil {
@@ -190,7 +192,6 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         guard let handle else { return .none }
         record.gridJob = handle
         record.backend = nil
-        record.credentialDigest = Self.digest(credential)
         record.startedAt = Self.now()
         guard case .probe = lifecycle.spawned(pid: Self.number(handle), at: Date()) else {
             await grid.backend.cancel(handle, grace: Self.stopGrace)
@@ -254,8 +255,12 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     /// names a port there that answers the health check from here.
     func report(_ registration: ReplicaRegistration) async throws(KilnError) {
         let context = ["tool": tool.rawValue, "replica": String(index)]
-        guard let expected = record.credentialDigest, SecretComparison.equals(Self.digest(registration.credential), expected),
-            let handle = record.gridJob
+        let presented = Self.digest(registration.credential)
+        // A runner quicker than `submit`'s answer waits (a few seconds at most) for its job's id.
+        for _ in 0..<50 where record.gridJob == nil && record.credentialDigest.map({ SecretComparison.equals(presented, $0) }) == true {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        guard let expected = record.credentialDigest, SecretComparison.equals(presented, expected), let handle = record.gridJob
         else {
             throw KilnError(.forbidden, "this credential is not that of replica \(index)'s current runner", context: context)
         }
