@@ -138,6 +138,21 @@ import Glibc
         #expect(Set(still) == Set(backends), "\(still)")
     }
 
+    /// Requests through the proxy every 200 ms until cancelled: how many were served, and the
+    /// statuses of those that were not.
+    static func keepAsking(_ fixture: Fixture) -> Task<(served: Int, failed: [Int]), Never> {
+        Task {
+            var served = 0
+            var failed: [Int] = []
+            while !Task.isCancelled {
+                let status = (try? await onOwnThread { try fixture.get("/") })?.status ?? 0
+                if status == 200 { served += 1 } else { failed.append(status) }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return (served, failed)
+        }
+    }
+
     /// The tool's grid jobs as the grid lists them now (names `TOOL.…`).
     static func gridJobs(of tool: String, backend: String) async -> [String] {
         let environment = ["SGE_ROOT": "/var/lib/gridengine", "SGE_CELL": "default", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"]
@@ -159,6 +174,11 @@ import Glibc
         await GridServeTests.answers("scontrol", ["ping"]) && twoHosts()
     })
     func aWebserviceOnSlurmIsServedFromTwoHosts() async throws { try await servesFromTwoHosts(backend: "slurm") }
+}
+
+/// The runners' heartbeat (`WebserviceRunner.heartbeatInterval`), as the tests wait for it.
+enum WebserviceRunnerBeats {
+    static let interval: Duration = .seconds(10)
 }
 
 /// A webservice replica whose execution host's daemon dies comes back on another host: the
@@ -187,17 +207,7 @@ extension GridWebserviceTests {
             try runCommand("/usr/bin/pgrep", ["-f", "run-webservice --tool \(fixture.tool) --replica \(index)"])
         }.standardOutput.split(separator: "\n").compactMap { Int32($0) }.first
 
-        // Requests through the proxy all along, counted.
-        let load = Task { () -> (served: Int, failed: [Int]) in
-            var served = 0
-            var failed: [Int] = []
-            while !Task.isCancelled {
-                let status = (try? await onOwnThread { try fixture.get("/") })?.status ?? 0
-                if status == 200 { served += 1 } else { failed.append(status) }
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-            return (served, failed)
-        }
+        let load = Self.keepAsking(fixture)
         let (moved, took) = try await GridFailoverTests.whileStopped(daemon) { () async throws -> (String, Duration) in
             let killed = ContinuousClock.now
             let moved = try await JobsToolforgeTests.eventually("replica \(index) serving on another host", timeout: .seconds(180)) {
@@ -223,6 +233,44 @@ extension GridWebserviceTests {
         let after = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
         #expect(after.count == 2 && !after.contains { $0.hasPrefix(oldHost + ":") }, "\(after)")
     }
+
+    /// The grid's controller stopped for longer than two heartbeats and started again: the
+    /// replicas serve throughout, from the same grid jobs at the same addresses.
+    func replicasLiveThroughTheirControllersRestart(_ grid: GridFailoverTests.Grid) async throws {
+        let fixture = try await onOwnThread {
+            try Fixture("gc", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
+        }
+        defer { fixture.stop() }
+        try fixture.write("app.py", Self.hostApp)
+        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
+        #expect(started.status == 0, "\(started)")
+        let backends = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
+        let jobsBefore = try await grid.jobs(named: fixture.tool + ".")
+        let load = Self.keepAsking(fixture)
+        try await GridFailoverTests.whileStopped(grid.controller) {
+            try await Task.sleep(for: WebserviceRunnerBeats.interval * 2 + .seconds(5))
+        }
+        // A heartbeat after the controller is back, then the same replicas as before.
+        try await Task.sleep(for: WebserviceRunnerBeats.interval + .seconds(2))
+        load.cancel()
+        let requests = await load.value
+        let after = try await onOwnThread {
+            try fixture.replicas().filter { $0["phase"] as? String == "serving" }.compactMap { $0["backend"] as? String }
+        }
+        let jobsAfter = try await grid.jobs(named: fixture.tool + ".")
+        print("grid figure: \(grid) controller stopped and started under a webservice: \(requests.served) requests served, \(requests.failed.count) failed")
+        #expect(Set(after) == Set(backends), "\(after) after, \(backends) before")
+        #expect(jobsBefore.count == 2 && Set(jobsAfter) == Set(jobsBefore), "\(jobsAfter) after, \(jobsBefore) before")
+        #expect(requests.failed.isEmpty && requests.served > 0, "\(requests)")
+    }
+
+    @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
+        await GridFailoverTests.twoHosts(.gridEngine)
+    })
+    func replicasOnSonOfGridEngineLiveThroughAQmasterRestart() async throws { try await replicasLiveThroughTheirControllersRestart(.gridEngine) }
+
+    @Test(.enabled("needs root, Slurm and two hosts (scripts/grid-up all --two-hosts)") { await GridFailoverTests.twoHosts(.slurm) })
+    func replicasOnSlurmLiveThroughASlurmctldRestart() async throws { try await replicasLiveThroughTheirControllersRestart(.slurm) }
 
     @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
         await GridFailoverTests.twoHosts(.gridEngine)

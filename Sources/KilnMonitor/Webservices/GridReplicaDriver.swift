@@ -271,13 +271,15 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
             }
             return
         }
+        // The runner's heartbeat: this life is still the replica's, and nothing else changes. Its
+        // address was checked when it registered; the grid is not asked again (its controller
+        // may be down a while, which must not stop a server that serves).
+        if case .serving = lifecycle.state, routed.withLock({ $0 }) == backend { return }
         try await check(backend, from: registration.peer, job: handle)
         switch lifecycle.state {
         case .probing:
             guard case .register = lifecycle.healthy() else { return }
         case .serving:
-            // The runner's heartbeat: nothing changes.
-            if routed.withLock({ $0 }) == backend { return }
             // Another address for the same life (the grid ran its job again elsewhere).
             await deregister()
         case .idle, .spawning, .backingOff, .failed, .stopping:

@@ -59,7 +59,8 @@ public struct WebserviceRunner: Sendable {
     /// While the server lives, says again every `heartbeatInterval` where it serves. A refusal
     /// means this life is no longer the replica's (the grid gave its job up, say after losing
     /// this host's daemon, and the platform started another elsewhere): the server stops rather
-    /// than live on unrouted. An unreachable control plane changes nothing: it serves on.
+    /// than live on unrouted. Anything else (the control plane unreachable, or busy with this
+    /// replica) changes nothing: it serves on.
     func heartbeat(_ backend: HostPort, server pid: Int32, say: @Sendable (String) -> Void) async {
         guard let start = ProcessInspector.startTime(of: pid) else { return }
         var due = ContinuousClock.now + Self.heartbeatInterval
@@ -70,7 +71,7 @@ public struct WebserviceRunner: Sendable {
             due = ContinuousClock.now + Self.heartbeatInterval
             do throws(KilnError) {
                 try await client.report(backend)
-            } catch where error.code == .forbidden || error.code == .notFound || error.code == .conflict {
+            } catch where error.code == .forbidden || error.code == .notFound {
                 say("kiln: this is no longer the replica's current life (\(error.message)); stopping the server")
                 _ = ProcessInspector.signalGroup(pid, SIGTERM)
                 return
