@@ -14,7 +14,9 @@ public struct JobRunLifecycle: Sendable, Hashable {
     public enum State: Sendable, Hashable {
         /// Claimed (for its tick, or by `jobs run`), not started yet.
         case queued
-        case spawning(attempt: Int)
+        /// The attempt is being started; `waits` counts the tries of an unreachable backend in a
+        /// row before it (the backoff's), 0 once a backend is reached.
+        case spawning(attempt: Int, waits: Int = 0)
         case running(attempt: Int, pid: Int32, deadline: Date)
         /// Its time ran out, or a cancel was asked: the process tree is being killed.
         case stopping(attempt: Int, pid: Int32, reason: StopReason)
@@ -66,14 +68,11 @@ public struct JobRunLifecycle: Sendable, Hashable {
     public let timeout: Duration
     public private(set) var state: State
     private var cancelRequested = false
-    /// Tries of an unreachable backend in a row (reset once one is reached).
-    private var waitsSoFar = 0
 
     public init(retries: Int, timeout: Duration, state: State = .queued) {
         self.retries = retries
         self.timeout = timeout
         self.state = state
-        if case .waitingForBackend(_, _, _, let waits) = state { waitsSoFar = waits }
     }
 
     /// The wait before attempt `attempt` (2 or later): 10 s, 20 s, 40 s …, at most 5 minutes.
@@ -95,27 +94,25 @@ public struct JobRunLifecycle: Sendable, Hashable {
     }
 
     public mutating func spawned(pid: Int32, now: Date) -> Action {
-        guard case .spawning(let attempt) = state else { return .killTree(pid: pid) }
+        guard case .spawning(let attempt, _) = state else { return .killTree(pid: pid) }
         if cancelRequested {
             state = .stopping(attempt: attempt, pid: pid, reason: .cancelled)
             return .killTree(pid: pid)
         }
         state = .running(attempt: attempt, pid: pid, deadline: now + timeout)
-        waitsSoFar = 0
         return .none
     }
 
     public mutating func spawnFailed(reason: String, now: Date) -> Action {
-        guard case .spawning(let attempt) = state else { return .none }
+        guard case .spawning(let attempt, _) = state else { return .none }
         return attemptEnded(attempt: attempt, status: .couldNotStart(reason: reason), now: now)
     }
 
     /// The backend could not be reached: the attempt did not happen, and is asked for again later.
     public mutating func backendUnreachable(reason: String, now: Date) -> Action {
-        guard case .spawning(let attempt) = state else { return .none }
+        guard case .spawning(let attempt, let waitsBefore) = state else { return .none }
         if cancelRequested { return finish(Outcome(result: .cancelled, status: nil, attempts: attempt - 1)) }
-        let waits = waitsSoFar + 1
-        waitsSoFar = waits
+        let waits = waitsBefore + 1
         let after = now + Self.backendWaitDelay(after: waits)
         state = .waitingForBackend(attempt: attempt, after: after, reason: reason, waits: waits)
         return .startAgain(after: after)
@@ -139,9 +136,13 @@ public struct JobRunLifecycle: Sendable, Hashable {
             guard now >= deadline else { return .none }
             state = .stopping(attempt: attempt, pid: pid, reason: .timeout)
             return .killTree(pid: pid)
-        case .retrying(let attempt, let after, _), .waitingForBackend(let attempt, let after, _, _):
+        case .retrying(let attempt, let after, _):
             guard now >= after else { return .none }
             state = .spawning(attempt: attempt)
+            return .spawn(attempt: attempt)
+        case .waitingForBackend(let attempt, let after, _, let waits):
+            guard now >= after else { return .none }
+            state = .spawning(attempt: attempt, waits: waits)
             return .spawn(attempt: attempt)
         case .queued, .spawning, .stopping, .finished:
             return .none
