@@ -18,7 +18,8 @@ import Glibc
 ///   one queue listing a poll serves every waiting attempt (`GridQueueWatch`).
 /// - A grid that cannot be reached is `KilnError.gridUnreachable` at submission (retryable);
 ///   a waiting attempt keeps waiting, looking less often.
-final class GridBackend<Dialect: GridDialect>: Sendable {
+final class GridBackend<Dialect: GridDialect>: JobBackend {
+    var name: String { dialect.name }
     let dialect: Dialect
     let client: GridClient
     let configuration: GridConfiguration

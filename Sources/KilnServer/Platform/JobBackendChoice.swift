@@ -15,8 +15,8 @@ public enum JobBackendChoice: Sendable, Hashable {
     func make(toolsDirectory: String, runtimeDirectory: RuntimeDirectory?) -> any JobBackend {
         switch self {
         case .local: LocalJobBackend(instance: toolsDirectory, runtimeDirectory: runtimeDirectory)
-        case .gridEngine(let queue): GridEngineJobBackend(configuration: .gridEngine(queue: queue))
-        case .slurm(let partition): SlurmJobBackend(configuration: .slurm(partition: partition))
+        case .gridEngine(let queue): GridJobBackends.gridEngine(configuration: .gridEngine(queue: queue))
+        case .slurm(let partition): GridJobBackends.slurm(configuration: .slurm(partition: partition))
         }
     }
 }

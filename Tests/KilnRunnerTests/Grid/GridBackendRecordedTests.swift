@@ -51,14 +51,14 @@ import Glibc
         """
     }
 
-    func gridEngine(_ answer: @escaping @Sendable (GridCommand) throws(KilnError) -> GridCommand.Result) -> (GridEngineJobBackend, RecordedGridRunner) {
+    func gridEngine(_ answer: @escaping @Sendable (GridCommand) throws(KilnError) -> GridCommand.Result) -> (any JobBackend, RecordedGridRunner) {
         let runner = RecordedGridRunner(answer)
-        return (GridEngineJobBackend(configuration: Self.configuration(.gridEngine()), runner: runner), runner)
+        return (GridJobBackends.gridEngine(configuration: Self.configuration(.gridEngine()), runner: runner), runner)
     }
 
-    func slurm(_ answer: @escaping @Sendable (GridCommand) throws(KilnError) -> GridCommand.Result) -> (SlurmJobBackend, RecordedGridRunner) {
+    func slurm(_ answer: @escaping @Sendable (GridCommand) throws(KilnError) -> GridCommand.Result) -> (any JobBackend, RecordedGridRunner) {
         let runner = RecordedGridRunner(answer)
-        return (SlurmJobBackend(configuration: Self.configuration(.slurm()), runner: runner), runner)
+        return (GridJobBackends.slurm(configuration: Self.configuration(.slurm()), runner: runner), runner)
     }
 
     func writeExit(_ text: String) throws {

@@ -11,7 +11,7 @@ import Testing
     })
 struct GridEngineIntegrationTests {
     static func scenarios() async throws -> GridScenarios {
-        try await GridScenarios(backend: GridEngineJobBackend(), restarted: GridEngineJobBackend()) { id in
+        try await GridScenarios(backend: GridJobBackends.gridEngine(), restarted: GridJobBackends.gridEngine()) { id in
             try await GridTestEnvironment.run("qstat", ["-j", id], environment: GridConfiguration.gridEngine().commandEnvironment).output
         }
     }

@@ -11,7 +11,7 @@ import Testing
     })
 struct SlurmIntegrationTests {
     static func scenarios() async throws -> GridScenarios {
-        try await GridScenarios(backend: SlurmJobBackend(), restarted: SlurmJobBackend()) { id in
+        try await GridScenarios(backend: GridJobBackends.slurm(), restarted: GridJobBackends.slurm()) { id in
             try await GridTestEnvironment.run("scontrol", ["show", "job", id]).output
         }
     }
