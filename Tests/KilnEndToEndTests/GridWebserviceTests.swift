@@ -46,6 +46,10 @@ import Glibc
         print("grid figure: \(backend) webservice replicas at \(backends.sorted())")
         #expect(backends.count == 2 && !hosts.contains { $0.hasPrefix("127.") }, "\(backends)")
         #expect(hosts.count == 2, "the grid put both replicas on one host: \(backends)")
+        // Status names each replica's grid job, as the grid lists it.
+        let shown = try await onOwnThread { try fixture.webservice("status") }
+        let jobIDs = try await onOwnThread { try fixture.replicas().compactMap { $0["grid_job"] as? String } }
+        #expect(shown.standardOutput.contains("GRID JOB") && jobIDs.count == 2 && jobIDs.allSatisfy(shown.standardOutput.contains), "\(shown)")
 
         // The proxy serves the tool from both hosts.
         var answeredBy = Set<String>()

@@ -148,10 +148,13 @@ struct WebserviceCommand: AsyncParsableCommand {
         if let reason = status.failedReason { block.add("Failed", reason) }
         if let last = status.lastExit { block.add("Last exit", last + (status.lastExitCode.map { " (code \($0))" } ?? "")) }
         lines.append(block.render())
-        var table = TextTable("REPLICA", "BACKEND", "STATE", "PID", "RESTARTS", "LAST EXIT")
+        // On a grid a replica is a grid job, not a process of this host.
+        let onGrid = status.replicas.contains { $0.gridJob != nil }
+        var table = TextTable("REPLICA", "BACKEND", "STATE", onGrid ? "GRID JOB" : "PID", "RESTARTS", "LAST EXIT")
         for replica in status.replicas {
             table.add(
-                String(replica.index), replica.backend, replica.phase.rawValue, replica.pid.map(String.init) ?? "-",
+                String(replica.index), replica.backend, replica.phase.rawValue,
+                (onGrid ? replica.gridJob : replica.pid.map(String.init)) ?? "-",
                 String(replica.restarts), replica.lastExit ?? "-")
         }
         lines.append(table.render())

@@ -21,6 +21,8 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
         public var backend: String
         public var phase: ReplicaRecord.Phase
         public var pid: Int32?
+        /// On a grid: the grid's job of the replica's current life.
+        public var gridJob: String?
         public var startedAt: Double?
         public var restarts: Int
         public var lastExit: String?
@@ -32,6 +34,7 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
             backend = record.backend?.description ?? "127.0.0.1:\(record.port)"
             phase = record.phase
             pid = record.pid
+            gridJob = record.gridJob?.id
             startedAt = record.startedAt
             restarts = record.restarts
             lastExit = record.lastExit?.description
