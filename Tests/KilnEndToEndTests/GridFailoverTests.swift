@@ -165,14 +165,11 @@ import Glibc
         defer { fixture.stop() }
         // Each life says where it runs and its pid, then waits. Three such jobs spread over the
         // three hosts: the one on a host in a namespace is the one whose host fails.
-        let command = "echo \"$(hostname -I | cut -d' ' -f1) $$\" >> \"$JOB_NAME_KILN.lives\"; while true; do sleep 1; done"
         let names = ["keep0", "keep1", "keep2"]
         for name in names {
+            let command = "echo \"$(hostname -I | cut -d' ' -f1) $$\" >> \(name).lives; while true; do sleep 1; done"
             let run = try await onOwnThread {
-                try fixture.jobs(arguments: [
-                    "run", name, "--command", command.replacingOccurrences(of: "$JOB_NAME_KILN", with: name), "--image", "bookworm",
-                    "--continuous",
-                ])
+                try fixture.jobs(arguments: ["run", name, "--command", command, "--image", "bookworm", "--continuous"])
             }
             #expect(run.status == 0, "\(run)")
         }
