@@ -151,7 +151,15 @@ if len(ended) == total:
     completed = f"all ended {ended_at:.1f} s after the minute"
 else:
     completed = f"{len(ended)} of {total} ended within {deadline:.0f} s"
-record(f"{total} due at one minute\t{started}\t{completed}, {len(failed)} not succeeded")
+# A run doubled (submitted twice, say after a timed-out qsub that did submit) writes twice.
+doubled = 0
+for t in range(tools):
+    for j in range(per_tool):
+        try:
+            doubled += len(open(os.path.join(data, "tools", f"fob{t}", f"cron{j}.out")).read().split()) > 1
+        except FileNotFoundError:
+            pass
+record(f"{total} due at one minute\t{started}\t{completed}, {len(failed)} not succeeded, {doubled} doubled")
 for line in failed[:10]:
     print("  not succeeded: " + line, flush=True)
 # The jobs go, each tool's at once.
