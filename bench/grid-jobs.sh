@@ -97,7 +97,7 @@ for i in range(one_off):
         time.sleep(0.002)
     latencies.append((started - before) * 1000)
     # Its end, then gone: the next one meets an idle platform.
-    while call("GET", f"/v1/tools/fob0/jobs/{name}")["status"] not in ("Completed", "Failed"):
+    while call("GET", f"/v1/tools/fob0/jobs/{name}")["job"]["status"] not in ("Completed", "Failed"):
         time.sleep(0.02)
     call("DELETE", f"/v1/tools/fob0/jobs/{name}")
 latencies.sort()
@@ -120,6 +120,7 @@ print(f"{total} jobs scheduled '{schedule}' UTC ({minute - time.time():.0f} s ah
 time.sleep(max(0, minute - time.time()))
 starts = {}
 ended = set()
+failed = []
 last_list = 0
 end = minute + deadline
 while time.time() < end and (len(starts) < total or len(ended) < total):
@@ -131,9 +132,11 @@ while time.time() < end and (len(starts) < total or len(ended) < total):
     if time.time() - last_list >= 2:
         last_list = time.time()
         for t in range(tools):
-            for status in call("GET", f"/v1/tools/fob{t}/jobs"):
+            for status in call("GET", f"/v1/tools/fob{t}/jobs")["jobs"]:
                 runs = status.get("runs") or []
                 if runs and runs[0].get("outcome") and runs[0].get("tick", minute) >= minute - 1:
+                    if (t, status["name"]) not in ended and runs[0]["outcome"].get("result") != "succeeded":
+                        failed.append(f"fob{t}/{status['name']}: {status.get('hints', '?')}")
                     ended.add((t, status["name"]))
                     if len(ended) == total:
                         ended_at = time.time() - minute
@@ -148,7 +151,17 @@ if len(ended) == total:
     completed = f"all ended {ended_at:.1f} s after the minute"
 else:
     completed = f"{len(ended)} of {total} ended within {deadline:.0f} s"
-record(f"{total} due at one minute\t{started}\t{completed}")
+# A run doubled (submitted twice, say after a timed-out qsub that did submit) writes twice.
+doubled = 0
+for t in range(tools):
+    for j in range(per_tool):
+        try:
+            doubled += len(open(os.path.join(data, "tools", f"fob{t}", f"cron{j}.out")).read().split()) > 1
+        except FileNotFoundError:
+            pass
+record(f"{total} due at one minute\t{started}\t{completed}, {len(failed)} not succeeded, {doubled} doubled")
+for line in failed[:10]:
+    print("  not succeeded: " + line, flush=True)
 # The jobs go, each tool's at once.
 for t in range(tools):
     call("DELETE", f"/v1/tools/fob{t}/jobs")
