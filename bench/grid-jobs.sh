@@ -119,6 +119,7 @@ total = tools * per_tool
 print(f"{total} jobs scheduled '{schedule}' UTC ({minute - time.time():.0f} s ahead)", flush=True)
 time.sleep(max(0, minute - time.time()))
 starts = {}
+ended_at = None
 ended = set()
 failed = []
 last_list = 0
@@ -138,7 +139,7 @@ while time.time() < end and (len(starts) < total or len(ended) < total):
                     if (t, status["name"]) not in ended and runs[0]["outcome"].get("result") != "succeeded":
                         failed.append(f"fob{t}/{status['name']}: {status.get('hints', '?')}")
                     ended.add((t, status["name"]))
-                    if len(ended) == total:
+                    if len(ended) == total and ended_at is None:
                         ended_at = time.time() - minute
     time.sleep(0.05)
 values = sorted(starts.values())
@@ -168,6 +169,8 @@ for t in range(tools):
 PY
   kill "$server" 2> /dev/null || true
   wait "$server" 2> /dev/null || true
+  # The server's warnings outlive the run (its data directory does not).
+  cp "$WORK/serve-$backend.log" "/tmp/grid-jobs-serve-$backend.log"
 done
 
 echo

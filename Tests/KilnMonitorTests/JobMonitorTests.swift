@@ -9,11 +9,16 @@ import Prometheus
 import Synchronization
 import Testing
 
-/// A clock the test moves by hand.
+/// A clock the test moves by hand; with `wakesWithin`, a sleeper wakes at least that often (in
+/// the clock's time) before its date, as the system's clock wakes one every minute.
 final class ManualClock: JobClock {
     private let time: Mutex<Date>
+    let wakesWithin: Double?
 
-    init(_ start: Date) { time = Mutex(start) }
+    init(_ start: Date, wakesWithin: Double? = nil) {
+        time = Mutex(start)
+        self.wakesWithin = wakesWithin
+    }
 
     func now() -> Date { time.withLock { $0 } }
 
@@ -22,7 +27,8 @@ final class ManualClock: JobClock {
     func advance(by seconds: Double) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
 
     func sleep(until date: Date) async throws {
-        while now() < date { try await Task.sleep(for: .milliseconds(5)) }
+        let wake = wakesWithin.map { min(date, now().addingTimeInterval($0)) } ?? date
+        while now() < wake { try await Task.sleep(for: .milliseconds(5)) }
     }
 }
 
@@ -77,8 +83,9 @@ final class RecordingMailer: JobMailer {
         }
     }
 
-    func start(metrics: MonitorMetrics = .none, configuration: JobMonitor.Configuration = .init()) -> Running {
+    func start(metrics: MonitorMetrics = .none, configuration: JobMonitor.Configuration = .init(), clock: ManualClock? = nil) -> Running {
         let home = self.home
+        let clock = clock ?? self.clock
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let backend = LocalJobBackend(instance: directory)
@@ -204,6 +211,23 @@ final class RecordingMailer: JobMailer {
         #expect(notice.maintainers == ["ada"])
         #expect(notice.errorTail == ["it broke"])
         #expect(notice.body.contains("exited with code 4"))
+        await running.finish()
+    }
+
+    @Test func aRunOutlivesTheClocksMinuteWakesUntilItsTimeout() async throws {
+        // Woken every 60 s, as by the system's clock: 90 s into a 600 s timeout is no timeout.
+        let waking = ManualClock(clock.now(), wakesWithin: 60)
+        let running = start(clock: waking)
+        _ = try await running.monitor.create(
+            tool: tool, spec: JobSpec(name: "long", command: "sleep 300", image: "bookworm", timeout: 600))
+        try await waitForRuns("long", "running") { $0.first?.phase == .running }
+        waking.advance(by: 90)
+        try await Task.sleep(for: .milliseconds(500))
+        let meanwhile = try await runs("long")
+        #expect(meanwhile.first?.phase == .running, "\(meanwhile.map(\.summary))")
+        waking.advance(by: 520)
+        let done = try await waitForRuns("long", "timed out") { $0.first?.isFinished == true }
+        #expect(done.first?.outcome?.result == .timedOut)
         await running.finish()
     }
 

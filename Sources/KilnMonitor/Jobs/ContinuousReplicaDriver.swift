@@ -114,7 +114,7 @@ actor ContinuousReplicaDriver: ReplicaLifeDriving {
         // The lifecycle says how long to wait from now, as for webservices.
         await save()
         do {
-            try await clock.sleep(until: clock.now() + delay)
+            try await clock.sleepUntilReached(clock.now() + delay)
         } catch {
             return nil
         }
@@ -154,7 +154,7 @@ actor ContinuousReplicaDriver: ReplicaLifeDriving {
                 await save()
                 logger.warning("a continuous job replica waits for its backend", metadata: ["error": "\(error.message)"])
                 do {
-                    try await clock.sleep(until: clock.now() + JobRunLifecycle.backendWaitDelay(after: waits))
+                    try await clock.sleepUntilReached(clock.now() + JobRunLifecycle.backendWaitDelay(after: waits))
                 } catch {
                     // Stopped while waiting: this life never began.
                     life.phase = .finished

@@ -4,8 +4,19 @@ import Foundation
 /// minutes) one a test sets.
 public protocol JobClock: Sendable {
     func now() -> Date
-    /// Returns at `date` or a little after; throws when the task is cancelled.
+    /// Returns at `date` or a little after, or sooner (the system's clock wakes at least every
+    /// minute, so that a changed wall clock is noticed); throws when the task is cancelled.
+    /// What must not end before `date` (a deadline, a backoff) uses `sleepUntilReached`.
     func sleep(until date: Date) async throws
+}
+
+extension JobClock {
+    /// Returns once `date` is reached, however often `sleep(until:)` wakes before it: a run's
+    /// deadline taken for reached a minute into a longer wait killed every run (a grid job
+    /// pending, a long command) as timed out after 60 s.
+    public func sleepUntilReached(_ date: Date) async throws {
+        while now() < date { try await sleep(until: date) }
+    }
 }
 
 public struct SystemJobClock: JobClock {

@@ -138,7 +138,7 @@ actor RunDriver {
                 run.handle = nil
                 await save()
                 do {
-                    try await clock.sleep(until: after)
+                    try await clock.sleepUntilReached(after)
                 } catch {
                     return
                 }
@@ -208,7 +208,7 @@ actor RunDriver {
                     group.addTask { .ended(try await backend.waitForEnd(handle)) }
                     if let deadline {
                         group.addTask {
-                            try await clock.sleep(until: deadline)
+                            try await clock.sleepUntilReached(deadline)
                             return .deadline
                         }
                     }
