@@ -205,9 +205,10 @@ import Glibc
                 let placements = try await Self.placements(fixture, name)
                 if ContinuousClock.now - traced >= .seconds(15) {
                     traced = ContinuousClock.now
-                    let shown = try? await onOwnThread { try fixture.show(name) }
-                    let status = shown?["status"] as? String ?? "?"
-                    let hints = shown?["hints"] as? String ?? ""
+                    let (status, hints) = (try? await onOwnThread { () throws -> (String, String) in
+                        let shown = try fixture.show(name)
+                        return (shown["status"] as? String ?? "?", shown["hints"] as? String ?? "")
+                    }) ?? ("?", "")
                     let (program, arguments) = grid.backend == "gridengine" ? ("qstat", ["-u", "*"]) : ("squeue", ["-o", "%i %j %T %N %r"])
                     let listed = try? await Self.grid(program, arguments)
                     print("grid trace: \(grid) \(Self.seconds(traced - killed)) after the kill: \(name) \(status) [\(hints)] at \(placements); the grid lists: \(listed?.standardOutput.split(separator: "\n").joined(separator: " | ") ?? "?")")
