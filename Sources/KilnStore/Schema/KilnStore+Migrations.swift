@@ -153,6 +153,28 @@ extension KilnStore {
                     """
             )
         }
+        migrator.registerMigration("v8-builds") { db in
+            // A tool's builds (numbered from 1; the record a JSON document) and the images they
+            // made, by name and numbered tag: the highest tag of a name is its `latest`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE builds (
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        number INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        ended INTEGER NOT NULL,
+                        PRIMARY KEY (tool, number)
+                    );
+                    CREATE TABLE images (
+                        tool TEXT NOT NULL REFERENCES tools(name) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        tag INTEGER NOT NULL,
+                        manifest TEXT NOT NULL,
+                        PRIMARY KEY (tool, name, tag)
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }
