@@ -96,9 +96,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        // The build service: a tool's repository built (as the tool) into an image, a sealed
+        // directory tree; the image store.
+        .target(name: "KilnBuilds", dependencies: [
+            "KilnCore", "KilnFiles", "KilnRunner", "KilnStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Control-plane HTTP API.
         .target(name: "KilnAPI", dependencies: [
-            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnFiles", "KilnSocketOwners",
+            "KilnCore", "KilnStore", "KilnAccounts", "KilnFormats", "KilnRunner", "KilnBuilds", "KilnFiles", "KilnSocketOwners",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
