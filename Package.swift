@@ -127,7 +127,7 @@ let package = Package(
         .target(name: "KilnFrontPage", dependencies: ["KilnCore", .product(name: "Mustache", package: "swift-mustache")]),
         // Reconciliation: what runs is brought back to what was declared.
         .target(name: "KilnMonitor", dependencies: [
-            "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles",
+            "KilnCore", "KilnStore", "KilnRunner", "KilnFormats", "KilnFiles", "KilnBuilds",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -136,7 +136,7 @@ let package = Package(
         // The server's composition: `kiln serve` and `kiln proxy` as services a test can boot in process.
         .target(name: "KilnServer", dependencies: [
             "KilnCore", "KilnStore", "KilnAPI", "KilnAccounts", "KilnRunner", "KilnProxy", "KilnRedis", "KilnMonitor",
-            "KilnMail", "CKilnSystem", "KilnFiles", "KilnFrontPage",
+            "KilnMail", "CKilnSystem", "KilnFiles", "KilnFrontPage", "KilnBuilds",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

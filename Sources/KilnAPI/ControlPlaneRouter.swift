@@ -1,4 +1,5 @@
 import Hummingbird
+import KilnBuilds
 import KilnCore
 import KilnStore
 
@@ -13,7 +14,8 @@ public enum ControlPlaneRouter {
         authenticator: Authenticator, tools: ToolService, store: KilnStore, routes: any RouteRegistry,
         webservices: (any WebserviceControl)? = nil, jobs: (any JobControl)? = nil,
         routeBackends: RouteBackendAdmission? = nil, routeFeed: RouteFeedHub? = nil, feedHeartbeat: Duration = .seconds(10),
-        metrics: ControlPlaneMetrics? = nil, envvars: EnvvarService? = nil, directory: ToolDirectoryService? = nil
+        metrics: ControlPlaneMetrics? = nil, envvars: EnvvarService? = nil, directory: ToolDirectoryService? = nil,
+        builds: (any BuildControl)? = nil
     ) -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         router.add(middleware: ErrorMiddleware<KilnRequestContext>())
@@ -35,6 +37,7 @@ public enum ControlPlaneRouter {
             ).register(on: router)
             ReplicaBackendController(control: webservices).register(on: router)
         }
+        if let builds { BuildsController(control: builds).register(on: router) }
         if let jobs {
             JobsController(control: jobs, filesOf: { name throws(KilnError) in try await tools.files(of: name) }).register(on: router)
         }

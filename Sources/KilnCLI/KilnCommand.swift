@@ -9,7 +9,7 @@ public struct KilnCommand: AsyncParsableCommand {
         abstract: "Kiln: hosting for community tools, bots and scheduled jobs.",
         subcommands: [
             ServeCommand.self, ProxyCommand.self, ToolsCommand.self, RoutesCommand.self, WebserviceCommand.self,
-            JobsCommand.self, EnvvarsCommand.self, ToolforgeCommand.self, GridCommand.Jsub.self, GridCommand.Jstart.self,
+            JobsCommand.self, EnvvarsCommand.self, BuildCommand.self, ToolforgeCommand.self, GridCommand.Jsub.self, GridCommand.Jstart.self,
             GridCommand.Jstop.self, WhoAmICommand.self, StaticServerCommand.self, ServeProxyCommand.self, RunWebserviceCommand.self,
         ])
 

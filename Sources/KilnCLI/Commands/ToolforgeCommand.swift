@@ -7,7 +7,7 @@ import ArgumentParser
 struct ToolforgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toolforge", abstract: "Toolforge's command words: toolforge jobs …, toolforge webservice …, toolforge envvars ….",
-        subcommands: [JobsCommand.self, WebserviceCommand.self, EnvvarsCommand.self])
+        subcommands: [JobsCommand.self, WebserviceCommand.self, EnvvarsCommand.self, BuildCommand.self])
 
     /// The commands it dispatches, by name, as its help lists them (sorted, as click sorts them).
     static var commands: [(name: String, abstract: String)] {

@@ -13,6 +13,10 @@ public struct JobImage: Sendable, Hashable, Codable {
     public var containerImage: String
     /// Retired on Toolforge: still accepted (users' files carry it), with a warning.
     public var retired: Bool
+    /// An image the tool built (`tool-TOOL/NAME:latest`): resolved to its newest build at each start.
+    public var built: BuiltImageName?
+    /// How the built image's processes run, once resolved for a start.
+    public var launch: ImageLaunch?
 
     public init(shortName: String, runtime: Runtime, version: String?, containerImage: String, retired: Bool = false) {
         self.shortName = shortName
@@ -76,16 +80,17 @@ public struct JobImageCatalogue: Sendable, Hashable {
         images.filter { $0.runtime == runtime && !$0.retired }.last
     }
 
-    /// The image `name` stands for. A tool's own build (`tool-NAME/IMAGE:TAG`) and an unknown name
-    /// are errors that say what is valid.
+    /// The image `name` stands for. A tool's own build (`tool-TOOL/NAME:TAG`) is read here and
+    /// checked where the tool is known (`JobMonitor`); an unknown name is an error that says what
+    /// is valid.
     public func resolve(_ name: String) throws(KilnError) -> JobImage {
         let trimmed = name.trimmingWhitespace()
         if let image = images.first(where: { $0.shortName == trimmed }) { return image }
-        if trimmed.hasPrefix("tool-") && trimmed.contains("/") {
-            throw KilnError(
-                .badRequest,
-                "image '\(trimmed)' is built by the tool itself: this platform cannot build images yet; use one of \(currentNames)",
-                context: ["field": "image", "value": trimmed])
+        if BuiltImageName.isBuiltImage(trimmed) {
+            let built = try BuiltImageName(parsing: trimmed)
+            var image = JobImage(shortName: built.description, runtime: .debian, version: nil, containerImage: built.description)
+            image.built = built
+            return image
         }
         throw KilnError(
             .badRequest, "unknown image '\(trimmed)': use one of \(currentNames) (retired names such as tf-python39 are accepted too)",

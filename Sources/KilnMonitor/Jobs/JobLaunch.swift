@@ -1,3 +1,4 @@
+import KilnBuilds
 import KilnCore
 import KilnRunner
 
@@ -14,6 +15,8 @@ struct JobLaunch: Sendable {
     var image: JobImage
     var schedule: CronSchedule?
     var environments: ToolEnvironments
+    /// Where a built image is found at each start (its newest build, for `latest`).
+    var images: ImageStore?
 
     var spec: JobSpec { record.spec }
     var key: JobKey { JobKey(tool: tool.name, job: spec.name) }
@@ -26,9 +29,23 @@ struct JobLaunch: Sendable {
         var environment: [String: String] = [:]
         if let port { environment["PORT"] = String(port) }
         if let replica = run.replica { environment["KILN_REPLICA"] = String(replica) }
+        var image = self.image
+        var command = spec.command
+        var workingDirectory = spec.mount == .none ? "/" : home
+        if let built = image.built {
+            // Each attempt runs the newest build: a new image is taken up at the next start.
+            guard let images else {
+                throw KilnError(.unavailable, "image '\(built)' is built by the tool itself: this platform has no build service")
+            }
+            let launch = try images.manifest(of: built, for: tool.name).launch
+            image.launch = launch
+            image.runtime = launch.language.runtime
+            command = launch.shellCommand(for: spec.command)
+            if spec.mount == .none { workingDirectory = launch.workingDirectory }
+        }
         return JobSubmission(
-            tool: tool.name, job: spec.name, runID: run.id, attempt: attempt, command: spec.command, image: image,
-            user: tool.unixUser, home: home, workingDirectory: spec.mount == .none ? "/" : home, output: logs.output,
+            tool: tool.name, job: spec.name, runID: run.id, attempt: attempt, command: command, image: image,
+            user: tool.unixUser, home: home, workingDirectory: workingDirectory, output: logs.output,
             error: logs.error, memory: spec.effectiveMemory, cpu: spec.effectiveCPU,
             timeout: spec.continuous ? nil : spec.effectiveTimeout, environment: environment,
             toolEnvironment: environments.of(tool.name))

@@ -1,4 +1,5 @@
 import Foundation
+import KilnBuilds
 import KilnCore
 import KilnRunner
 import KilnStore
@@ -148,8 +149,16 @@ extension JobMonitor: JobControl {
             throw error
         }
         let image: JobImage
-        do {
+        do throws(KilnError) {
             image = try configuration.catalogue.resolve(spec.image)
+            if let built = image.built {
+                guard let images = configuration.images else {
+                    throw KilnError(
+                        .badRequest, "image '\(built)' is built by the tool itself: this platform has no build service",
+                        context: ["field": "image", "value": built.description])
+                }
+                _ = try images.manifest(of: built, for: tool)
+            }
         } catch {
             var error = error
             error.context["job"] = spec.name
@@ -189,7 +198,7 @@ extension JobMonitor: JobControl {
     /// Starts a declared job as its kind says.
     func activate(_ record: JobRecord, account: Tool, image: JobImage) async throws(KilnError) {
         let launch = JobLaunch(tool: account, home: homeOf(record.tool), record: record, image: image, schedule: try record.cronSchedule(),
-            environments: environments)
+            environments: environments, images: configuration.images)
         launches[launch.key] = launch
         switch record.spec.kind {
         case .schedule:

@@ -1,4 +1,5 @@
 import Foundation
+import KilnBuilds
 import KilnCore
 import KilnFiles
 import KilnRunner
@@ -16,6 +17,8 @@ public actor JobMonitor: Service {
         public var quota = JobQuota()
         public var catalogue = JobImageCatalogue.standard
         public var runtimes = HostRuntimes.shared
+        /// Where tools' built images are (`image: tool-TOOL/NAME:latest`); nil refuses them.
+        public var images: ImageStore?
         public var policy = RestartPolicy()
         /// How long a continuous job's replica may take to become ready.
         public var startTimeout: Duration = .seconds(30)
@@ -153,7 +156,7 @@ public actor JobMonitor: Service {
             }
             return try JobLaunch(
                 tool: tool, home: homeOf(record.tool), record: record, image: configuration.catalogue.resolve(record.spec.image),
-                schedule: record.cronSchedule(), environments: environments)
+                schedule: record.cronSchedule(), environments: environments, images: configuration.images)
         } catch {
             logger.error("a declared job cannot run", metadata: ["tool": "\(record.tool)", "job": "\(record.name)", "error": "\(error)"])
             return nil

@@ -11,6 +11,11 @@ extension JobSubmission {
         path.removeAll { $0 == runtimeFolder }
         var defaults = ["PATH": ([runtimeFolder] + path).joined(separator: ":"), "LANG": "C.UTF-8"]
         if image.runtime == .python { defaults["PYTHONUNBUFFERED"] = "1" }
+        if let launch = image.launch {
+            // A built image's own folders first (its virtualenv, node_modules/.bin …), and its variables.
+            defaults["PATH"] = launch.path(after: path.joined(separator: ":"))
+            defaults.merge(launch.environment) { _, image in image }
+        }
         var platform = [
             "HOME": home, "TOOL_NAME": tool.rawValue, "TOOL_DATA_DIR": home,
             "KILN_TOOL": tool.rawValue, "JOB_NAME": job, "KILN_JOB": job,

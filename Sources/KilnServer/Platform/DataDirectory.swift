@@ -47,6 +47,9 @@ struct DataDirectory {
     var storePath: String { path + "/" + ServeDefaults.storeName }
     var toolsPath: String { path + "/tools" }
     var logsPath: String { path + "/logs" }
+    /// Tools' images (`ImageStore`) and their builds' logs and caches.
+    var imagesPath: String { path + "/images" }
+    var buildsPath: String { path + "/builds" }
     /// Where the runtime folder goes when /dev/shm cannot be had.
     var runtimeFallbackPath: String { path + "/run" }
 

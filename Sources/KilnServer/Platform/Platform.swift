@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KilnAPI
+import KilnBuilds
 import KilnAccounts
 import KilnCore
 import KilnFiles
@@ -81,10 +82,20 @@ public struct Platform: Sendable {
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
             })
+        let images = ImageStore(root: directory.imagesPath)
+        var jobConfiguration = JobMonitor.Configuration()
+        jobConfiguration.images = images
         let jobs = JobMonitor(
             store: store, backend: jobBackend,
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
-            homeOf: { accounts.home(of: $0) }, metrics: monitorMetrics, environments: environments, logger: logger)
+            homeOf: { accounts.home(of: $0) }, configuration: jobConfiguration, metrics: monitorMetrics, environments: environments,
+            logger: logger)
+        let builds = BuildService(
+            configuration: .init(
+                images: images, workRoot: directory.buildsPath, instance: accounts.toolsDirectory,
+                toolchain: .host()),
+            store: store, homeOf: { accounts.home(of: $0) }, logger: logger)
+        try await builds.recover()
         let apiAddress = configuration.api
         // One cache of the directory for the API's public route and a proxy in this process.
         let toolDirectory = ToolDirectoryService(store: store)
@@ -95,7 +106,7 @@ public struct Platform: Sendable {
                 store: store,
                 policy: RouteBackendPolicy(
                     serverUID: geteuid(), serverListeners: [apiAddress] + [proxyConfiguration.http, proxyConfiguration.https].compactMap { $0 })),
-            routeFeed: feedHub, metrics: metrics, envvars: envvars, directory: toolDirectory)
+            routeFeed: feedHub, metrics: metrics, envvars: envvars, directory: toolDirectory, builds: builds)
 
         let socketPath = directory.socketPath
         let tcpAPI = Application(

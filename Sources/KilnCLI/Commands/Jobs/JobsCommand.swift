@@ -145,9 +145,22 @@ extension JobsCommand {
         func run() async throws {
             let client = try connection.client()
             let response: JobImagesResponse = try await JobsCommand.toolforgeErrors { try await client.get("/v1/jobs/images") }
-            if output.json { return try JSONOutput.print(response.images) }
+            // The tool's own images beside the platform's (none when no tool is known: an admin).
+            var images = response.images
+            if let tool = try? await connection.resolveTool(using: client) {
+                let own: ImageListResponse = try await JobsCommand.toolforgeErrors {
+                    try await client.get("/v1/tools/\(PathComponent.escape(tool))/images")
+                }
+                for image in own.images where image.latest {
+                    let repository = String(image.image.split(separator: ":").first ?? "")
+                    images.append(JobImageReport(
+                        shortName: repository + ":latest", containerImage: image.image, retired: false,
+                        hostRuntime: "built by the tool (\(image.language), \(image.digest.prefix(19)))"))
+                }
+            }
+            if output.json { return try JSONOutput.print(images) }
             // Toolforge's two columns first, as its CLI prints them; then what this host runs each on.
-            let rows = response.images.map { image in
+            let rows = images.map { image in
                 [
                     image.shortName + (image.retired ? " (retired)" : ""), image.containerImage,
                     image.hostRuntime ?? "not available on this host",
@@ -182,3 +195,4 @@ extension JobsCommand {
         }
     }
 }
+
