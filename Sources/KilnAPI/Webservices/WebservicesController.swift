@@ -103,11 +103,15 @@ public struct StartWebserviceRequest: Codable, Sendable {
     /// the tool's service.template.
     public var template: String?
     public var templateName: String?
+    /// `--buildservice-image`.
+    public var buildserviceImage: String?
 
     public init(
         type: String? = nil, command: String? = nil, replicas: Int? = nil, mem: String? = nil, cpu: String? = nil,
-        healthCheckPath: String? = nil, extraArgs: [String]? = nil, template: String? = nil, templateName: String? = nil
+        healthCheckPath: String? = nil, extraArgs: [String]? = nil, template: String? = nil, templateName: String? = nil,
+        buildserviceImage: String? = nil
     ) {
+        self.buildserviceImage = buildserviceImage
         self.template = template
         self.templateName = templateName
         self.type = type
@@ -120,7 +124,7 @@ public struct StartWebserviceRequest: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs, template, templateName
+        case type, command, replicas, mem, cpu, healthCheckPath, extraArgs, template, templateName, buildserviceImage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -133,7 +137,8 @@ public struct StartWebserviceRequest: Codable, Sendable {
             healthCheckPath: try container.decodeIfPresent(String.self, forKey: .healthCheckPath),
             extraArgs: try container.decodeIfPresent([String].self, forKey: .extraArgs),
             template: try container.decodeIfPresent(String.self, forKey: .template),
-            templateName: try container.decodeIfPresent(String.self, forKey: .templateName))
+            templateName: try container.decodeIfPresent(String.self, forKey: .templateName),
+            buildserviceImage: try container.decodeIfPresent(String.self, forKey: .buildserviceImage))
     }
 
     /// The `--template` text, held to what the tool's own service.template may be; errors name
@@ -148,6 +153,7 @@ public struct StartWebserviceRequest: Codable, Sendable {
 
     func flags() throws(KilnError) -> ServiceTemplate {
         var flags = ServiceTemplate()
+        flags.image = buildserviceImage
         flags.type = try type.map { text throws(KilnError) in try WebserviceType(parsing: text) }
         flags.command = command
         flags.replicas = replicas

@@ -34,7 +34,10 @@ struct WebserviceCommand: AsyncParsableCommand {
     @Option(help: "Read the defaults from FILE instead of the tool's service.template.") var template: String?
     @Option(name: .customLong("health-check-path"), help: "The path that must answer before a replica is routed.")
     var healthCheckPath: String?
-    @Option(help: "The program of a generic webservice; it must listen on $PORT.") var command: String?
+    @Option(help: "The program of a generic webservice (it must listen on $PORT); for buildservice, the image's process (default web).")
+    var command: String?
+    @Option(name: .customLong("buildservice-image"), help: "buildservice: the tool's image to run (default tool-TOOL/TOOL:latest).")
+    var buildserviceImage: String?
     @Option(name: .customLong("extra-args"), help: "One more argument for the server (repeatable).")
     var extraArgs: [String] = []
     @Flag(name: .shortAndLong, help: "logs: keep printing what is appended.") var follow = false
@@ -106,7 +109,8 @@ struct WebserviceCommand: AsyncParsableCommand {
         let extra = extraArgs + serverArguments
         return StartWebserviceRequest(
             type: type, command: command, replicas: replicas, mem: mem, cpu: cpu, healthCheckPath: healthCheckPath,
-            extraArgs: extra.isEmpty ? nil : extra, template: try template.map(Self.readTemplate), templateName: template)
+            extraArgs: extra.isEmpty ? nil : extra, template: try template.map(Self.readTemplate), templateName: template,
+            buildserviceImage: buildserviceImage)
     }
 
     /// `--template FILE`, read here with the caller's rights (it is the caller's file), no larger

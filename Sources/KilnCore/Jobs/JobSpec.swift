@@ -9,6 +9,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     public enum Mount: String, Sendable, Hashable, Codable, CaseIterable {
         case all, none
+
+        /// Without `mount`: `none` for an image the tool built (as on Toolforge), else `all`.
+        public static func `default`(for image: String) -> Mount { BuiltImageName.isBuiltImage(image) ? .none : .all }
     }
 
     /// A port's protocol, as Toolforge's `--port 8080/udp` says it.
@@ -107,7 +110,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             filelog: try container.decodeIfPresent(Bool.self, forKey: .filelog) ?? true,
             filelogStdout: try container.decodeIfPresent(String.self, forKey: .filelogStdout),
             filelogStderr: try container.decodeIfPresent(String.self, forKey: .filelogStderr),
-            mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .all,
+            mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .default(for: container.decode(String.self, forKey: .image)),
             timeout: try container.decodeWholeNumberIfPresent(Int.self, forKey: .timeout),
             port: try container.decodeWholeNumberIfPresent(Int.self, forKey: .port),
             replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),

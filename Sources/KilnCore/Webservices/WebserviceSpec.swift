@@ -11,6 +11,9 @@ public struct WebserviceSpec: Sendable, Hashable, Codable {
     public var healthCheckPath: String
     /// Passed to the server after the platform's own arguments (gunicorn's, lighttpd's…).
     public var extraArguments: [String]
+    /// A `buildservice` webservice's image (`buildservice-image`); nil is the tool's default,
+    /// `tool-TOOL/TOOL:latest`.
+    public var image: String?
 
     public static let defaultMemory = MemorySize(bytes: 512 << 20)
     public static let defaultCPU = CPUQuantity(millicores: 500)
@@ -18,8 +21,9 @@ public struct WebserviceSpec: Sendable, Hashable, Codable {
 
     public init(
         type: WebserviceType, command: String? = nil, replicas: Int = 1, memory: MemorySize = Self.defaultMemory,
-        cpu: CPUQuantity = Self.defaultCPU, healthCheckPath: String = "/", extraArguments: [String] = []
+        cpu: CPUQuantity = Self.defaultCPU, healthCheckPath: String = "/", extraArguments: [String] = [], image: String? = nil
     ) throws(KilnError) {
+        self.image = image
         self.type = type
         self.command = command
         self.replicas = replicas
@@ -55,7 +59,19 @@ public struct WebserviceSpec: Sendable, Hashable, Codable {
                 throw invalid("command", "--command is for types that run the tool's own server (generic, jdk, golang…); \(type.name) starts its own")
             }
         case .buildservice:
-            throw invalid("type", "webservice type 'buildservice' needs an image built from the tool's repository: this platform cannot build images yet")
+            if let image { _ = try BuiltImageName(parsing: image) }
         }
+        if type.family != .buildservice, image != nil {
+            throw invalid("buildservice-image", "buildservice-image goes only with the buildservice type, not \(type.name)")
+        }
+    }
+}
+
+extension WebserviceSpec {
+    /// The image a `buildservice` webservice of `tool`'s runs: its `buildservice-image`, or
+    /// `tool-TOOL/TOOL:latest`.
+    public func builtImage(of tool: ToolName) throws(KilnError) -> BuiltImageName {
+        guard let image else { return try BuiltImageName(tool: tool, name: tool.rawValue) }
+        return try BuiltImageName(parsing: image)
     }
 }

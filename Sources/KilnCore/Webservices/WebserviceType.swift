@@ -23,7 +23,8 @@ public struct WebserviceType: Sendable, Hashable {
         /// The tool's own command (`extra_args`, or `--command`) listening on `$PORT`, with the
         /// type's runtime first on `PATH`: jdk, golang, ruby, perl, tcl, the Debian shells, generic.
         case command
-        /// An image built from the tool's repository: not buildable on this platform yet.
+        /// An image the tool built from its repository (`kiln build start`): its Procfile's `web`
+        /// process (or `--command`), on `$PORT`, in the image's environment.
         case buildservice
 
         /// The server program the family starts (beside its runtime), when it is not the tool's own.
@@ -81,7 +82,7 @@ public struct WebserviceType: Sendable, Hashable {
         case .staticFiles: return "static files in public_html/, served by Kiln"
         case .command where needsCommand: return "the tool's command (extra_args) listening on $PORT\(language)"
         case .command: return "the tool's command (extra_args) on $PORT\(language), or public_html/ CGI by lighttpd"
-        case .buildservice: return "an image built from the tool's repository (this platform cannot build images yet)"
+        case .buildservice: return "the tool's own image (kiln build start): its Procfile's web process on $PORT"
         }
     }
 

@@ -46,19 +46,13 @@ public struct WebserviceTypeCatalogue: Sendable, Hashable {
         })
     }()
 
-    /// The type named `text`. `buildservice` and an unknown name are errors that say what is valid.
+    /// The type named `text`; an unknown name is an error that says what is valid.
     public func resolve(_ text: String) throws(KilnError) -> WebserviceType {
         let name = text.trimmingWhitespace()
         guard let type = types.first(where: { $0.name == name }) else {
             throw KilnError(
                 .invalidWebservice,
                 "unknown webservice type '\(name)'; the types are: \(currentNames) (retired names such as python3.9 or lighttpd are accepted too)",
-                context: ["field": "type", "value": name])
-        }
-        if type.family == .buildservice {
-            throw KilnError(
-                .invalidWebservice,
-                "webservice type 'buildservice' runs an image built from the tool's repository: this platform cannot build images yet; use a type of the tool's language (\(currentNames))",
                 context: ["field": "type", "value": name])
         }
         return type
@@ -76,6 +70,6 @@ public struct WebserviceTypeCatalogue: Sendable, Hashable {
     }
 
     var currentNames: String {
-        types.filter { !$0.retired && $0.family != .buildservice }.map(\.name).joined(separator: ", ")
+        types.filter { !$0.retired }.map(\.name).joined(separator: ", ")
     }
 }

@@ -155,6 +155,8 @@ extension JobsFile {
                 throw error("no-filelog: true and filelog: true say opposite things", field: "no-filelog", at: keyNode("no-filelog"))
             }
             spec.filelog = noFilelog != true && filelog != false
+            // A tool's own image runs in its application folder, without the home (Toolforge's default).
+            if !given.contains("mount") { spec.mount = JobSpec.Mount.default(for: spec.image) }
             if wait {
                 if spec.continuous {
                     throw error("a continuous job runs until stopped: there is nothing to wait for", field: "wait", at: keyNode("wait"))

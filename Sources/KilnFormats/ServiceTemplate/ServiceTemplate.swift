@@ -12,6 +12,8 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
     public var cpu: CPUQuantity?
     public var healthCheckPath: String?
     public var extraArguments: [String]?
+    /// `buildservice-image`: the image a `buildservice` webservice runs.
+    public var image: String?
     /// Keys the platform does not know or does not use, each with its line.
     public var warnings: [FileWarning] = []
 
@@ -20,9 +22,8 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
     public static let maximumBytes = YAMLDocument.maximumBytes
 
     /// Keys of Toolforge's template and manifest that mean nothing here (its backends, the grid's
-    /// release, mounts, the manifest's version); accepted silently. `buildservice-image` goes with
-    /// the `buildservice` type, which is refused on its own line.
-    static let ignoredKeys: Set<String> = ["backend", "mount", "canonical", "release", "version", "buildservice-image", "distribution"]
+    /// release, mounts, the manifest's version); accepted silently.
+    static let ignoredKeys: Set<String> = ["backend", "mount", "canonical", "release", "version", "distribution"]
 
     public init() {}
 
@@ -56,6 +57,7 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
                 case "cpu": cpu = try CPUQuantity(parsing: text())
                 case "health-check-path": healthCheckPath = try text()
                 case "extra_args": extraArguments = try Self.arguments(value, key: key, document: document)
+                case "buildservice-image": image = try text()
                 default:
                     if !Self.ignoredKeys.contains(key) {
                         warnings.append(FileWarning(file: fileName, line: keyNode.mark?.line, message: "unknown key '\(key)' is ignored"))
@@ -97,7 +99,10 @@ public struct ServiceTemplate: Sendable, Hashable, Codable {
             type: type, command: flags.command ?? command, replicas: flags.replicas ?? replicas ?? 1,
             memory: flags.memory ?? memory ?? WebserviceSpec.defaultMemory, cpu: flags.cpu ?? cpu ?? WebserviceSpec.defaultCPU,
             healthCheckPath: flags.healthCheckPath ?? healthCheckPath ?? "/",
-            extraArguments: flags.extraArguments ?? extraArguments ?? [])
+            extraArguments: flags.extraArguments ?? extraArguments ?? [],
+            // A template's image goes with the buildservice type only (a template may keep it while
+            // another type is started with a flag).
+            image: type.family == .buildservice ? flags.image ?? image : flags.image)
     }
 }
 

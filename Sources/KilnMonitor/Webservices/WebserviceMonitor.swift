@@ -1,4 +1,5 @@
 import Foundation
+import KilnBuilds
 import KilnCore
 import KilnFiles
 import KilnFormats
@@ -27,6 +28,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         /// Per replica; the replicas together count in `totals`, shared with the tool's continuous jobs.
         public var quota = WebserviceQuota()
         public var totals = JobQuota()
+        /// Where tools' built images are (the `buildservice` type); nil refuses the type.
+        public var images: ImageStore?
         public init() {}
     }
 
@@ -305,9 +308,17 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     }
 
     private func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
-        WebserviceLaunch(
+        var launch = WebserviceLaunch(
             tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable,
             runtimeDirectory: runtimeDirectory, environments: environments)
+        if spec.type.family == .buildservice {
+            // The newest build of the image, found now: a new build is taken up at the next start.
+            launch.builtImage = Result { () throws(KilnError) -> ImageLaunch in
+                guard let images = configuration.images else { throw KilnError(.unavailable, "this platform has no build service: buildservice webservices cannot run") }
+                return try images.manifest(of: spec.builtImage(of: tool.name), for: tool.name).launch
+            }
+        }
+        return launch
     }
 
     private func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {

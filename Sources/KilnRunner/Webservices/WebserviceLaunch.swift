@@ -25,6 +25,9 @@ public struct WebserviceLaunch: Sendable {
     /// Where the servers listen: the loopback interface on the platform's host; a grid
     /// execution host's own address for a replica the proxy reaches over the network.
     public var bindAddress = "127.0.0.1"
+    /// A `buildservice` webservice's image, found for this start (its newest build), or why it
+    /// cannot be had.
+    public var builtImage: Result<ImageLaunch, KilnError>?
 
     public init(
         tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
@@ -126,10 +129,35 @@ public struct WebserviceLaunch: Sendable {
             guard !words.isEmpty else { return try lighttpdPlain(port: port, replica: replica, write: write) }
             return ("/bin/sh", ["-c", words.joined(separator: " ")], home, try runtimeEnvironment(required: true))
         case .buildservice:
-            throw KilnError(
-                .invalidWebservice, "webservice type 'buildservice' needs an image built from the tool's repository: this platform cannot build images yet",
-                context: ["field": "type", "value": type.name])
+            return try builtImageProgram(port: port)
         }
+    }
+
+    /// The image's process (`--command`, default `web`) by its shell, in the image's application
+    /// folder and environment, on `$PORT`; a static site without a web process is served by Kiln.
+    func builtImageProgram(port: Int) throws(KilnError) -> Program {
+        guard let builtImage else {
+            throw KilnError(.invalidWebservice, "the buildservice webservice's image was not looked up", context: ["field": "buildservice-image"])
+        }
+        let image = try builtImage.get()
+        let process = spec.command ?? "web"
+        var environment = image.environment
+        environment["PATH"] = image.path(after: Self.defaultPath)
+        if image.language == .static && image.processes.isEmpty && process == "web" {
+            return (
+                kilnExecutable, ["static-server", "--root", image.workingDirectory, "--prefix", pathPrefix, "--bind", "\(bindAddress):\(port)"],
+                image.workingDirectory, environment)
+        }
+        let known = image.processes.contains { $0.type == process }
+        guard known || process.contains(" ") || process.hasPrefix("launcher ") else {
+            let have = image.processes.map(\.type)
+            throw KilnError(
+                .invalidWebservice,
+                "the image has no '\(process)' process: its Procfile declares \(have.isEmpty ? "none" : have.joined(separator: ", ")); add a 'web:' line to the repository's Procfile and build again",
+                context: ["field": "command", "value": process])
+        }
+        let words = [image.shellCommand(for: process)] + spec.extraArguments.map(Self.shellQuoted)
+        return ("/bin/sh", ["-c", words.joined(separator: " ")], image.workingDirectory, environment)
     }
 
     /// The type's runtime first on `PATH` (and `JAVA_HOME` for a JDK), so the tool's command finds

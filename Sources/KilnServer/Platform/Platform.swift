@@ -74,15 +74,18 @@ public struct Platform: Sendable {
         let metrics = ControlPlaneMetrics(store: store, routeFeed: feedHub)
         let monitorMetrics = MonitorMetrics(factory: metrics.factory)
         let jobBackend = configuration.jobBackend.make(toolsDirectory: accounts.toolsDirectory, runtimeDirectory: runtimeDirectory)
+        let images = ImageStore(root: directory.imagesPath)
+        var webserviceConfiguration = WebserviceMonitor.Configuration()
+        webserviceConfiguration.images = images
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
-            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, metrics: monitorMetrics, environments: environments,
+            kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, configuration: webserviceConfiguration,
+            metrics: monitorMetrics, environments: environments,
             grid: try configuration.gridWebservices(backend: jobBackend), logger: logger,
             onFailureChange: { tool, reason in
                 notices.set(reason, for: tool.rawValue)
                 feedHub.setNotice(reason, for: tool.rawValue)
             })
-        let images = ImageStore(root: directory.imagesPath)
         var jobConfiguration = JobMonitor.Configuration()
         jobConfiguration.images = images
         let jobs = JobMonitor(

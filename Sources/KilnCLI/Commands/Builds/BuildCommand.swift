@@ -100,11 +100,11 @@ struct BuildCommand: AsyncParsableCommand {
         let path = context.build(id) + "/logs"
         var logs: BuildLogsResponse = try await context.client.get(last.map { "\(path)?lines=\($0)" } ?? "\(path)?offset=0")
         while true {
-            if printing { FileHandle.standardOutput.write(Data(logs.text.utf8)) }
+            if printing { print(logs.text, terminator: "") }
             if logs.ended {
                 // What was written between the read and the end.
                 let rest: BuildLogsResponse = try await context.client.get("\(path)?offset=\(logs.nextOffset)")
-                if printing { FileHandle.standardOutput.write(Data(rest.text.utf8)) }
+                if printing { print(rest.text, terminator: "") }
                 return try await context.client.get(context.build(id))
             }
             try await Task.sleep(for: .milliseconds(500))

@@ -29,7 +29,7 @@ extension JobsCommand {
         var filelogStdout: String?
         @Option(name: [.customShort("e"), .customLong("filelog-stderr")], help: "Where errors go (relative to the tool's home).")
         var filelogStderr: String?
-        @Option(help: "all or none: whether the job sees the tool's home.") var mount: String = "all"
+        @Option(help: "all or none: whether the job starts in the tool's home (default: all; none for the tool's own images).") var mount: String?
         @Option(help: "Seconds a run may take (default 1200, at most 86400).") var timeout: Int?
         @Option(
             name: [.customShort("p"), .long],
@@ -65,7 +65,9 @@ extension JobsCommand {
             guard let emails = JobSpec.Emails(rawValue: emails) else {
                 throw ValidationError("--emails is one of none, all, onfinish, onfailure")
             }
-            guard let mount = JobSpec.Mount(rawValue: mount) else { throw ValidationError("--mount is all or none") }
+            guard let mount = mount.map(JobSpec.Mount.init(rawValue:)) ?? .default(for: image) else {
+                throw ValidationError("--mount is all or none")
+            }
             let result = Result { () throws(KilnError) -> JobSpec in try declaration(emails: emails, mount: mount) }
             switch result {
             case .success(let spec):
