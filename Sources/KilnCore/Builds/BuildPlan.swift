@@ -215,7 +215,8 @@ public struct BuildPlan: Sendable, Hashable {
                 case ">=": return major >= number
                 case ">": return exactMinor ? major >= number : major > number
                 case "<=": return major <= number
-                case "<": return major < number || (exactMinor && major == number)
+                // `<20.5` admits some 20.x; `<20.0.0` admits none.
+                case "<": return major < number || (exactMinor && text.split(separator: ".").dropFirst().contains { $0 != "0" } && major == number)
                 default: return major == number
                 }
             }
