@@ -123,6 +123,43 @@ import Testing
         #expect(try await store.builds(of: bot).count == 2)
     }
 
+    @Test func buildsStartedTogetherLeaveExactlyOneUnderWay() async throws {
+        let (store, tools) = try await makeStore()
+        let bot = tools[0]
+        let parameters = try parameters()
+        let started = await withTaskGroup(of: Int?.self) { group in
+            for _ in 0..<10 {
+                group.addTask { try? await store.startBuild(of: bot, parameters: parameters, at: Date(timeIntervalSince1970: 1), keeping: 5).record.number }
+            }
+            return await group.reduce(into: [Int]()) { numbers, number in number.map { numbers.append($0) } }
+        }
+        #expect(started == [1])
+        #expect(try await store.unfinishedBuilds().map(\.id) == ["bot-build-1"])
+    }
+
+    @Test func aRecordIsReadBackWithEveryField() async throws {
+        let (store, tools) = try await makeStore()
+        let bot = tools[0]
+        let parameters = try BuildParameters(
+            sourceURL: "file:///data/project/bot/src", ref: "release/1.2", imageName: "api", environment: ["DEBUG": "1", "N": "é\n"],
+            useLatestVersions: true)
+        var record = try await store.startBuild(of: bot, parameters: parameters, at: Date(timeIntervalSince1970: 1_767_225_600.123456), keeping: 5).record
+        record.startedAt = Date(timeIntervalSince1970: 1_767_225_601.987654)
+        record.endedAt = Date(timeIntervalSince1970: 1_767_225_999.5)
+        record.lifecycle = .failed(step: .dependencies, reason: "pip: \"no matching distribution\"\nline 2")
+        record.digest = "sha256:" + String(repeating: "ab", count: 32)
+        try await store.saveBuild(record)
+        #expect(try await store.build(of: bot, number: record.number) == record)
+        var launch = manifest(bot, "api", 1)
+        launch.launch = ImageLaunch(
+            language: .node, runtimeProgram: "/usr/bin/node", pathEntries: ["/a/node_modules/.bin"], environment: ["NODE_ENV": "production"],
+            processes: [Procfile.Process(type: "web", command: "npm start")], workingDirectory: "/a")
+        launch.ref = "release/1.2"
+        launch.createdAt = Date(timeIntervalSince1970: 1_767_225_600.25)
+        _ = try await store.addImage(launch, keeping: 5)
+        #expect(try await store.image(image(bot, "api", .number(1))) == launch)
+    }
+
     @Test func theOldestEndedRecordsGoPastTheKeptNumber() async throws {
         let (store, tools) = try await makeStore()
         let bot = tools[0]
