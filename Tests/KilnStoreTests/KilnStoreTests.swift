@@ -21,9 +21,9 @@ import Testing
     @Test func migrationsApplyInOrderAndOnlyOnce() async throws {
         let path = try temporaryStorePath()
         let store = try KilnStore(path: path)
-        #expect(try await store.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends", "v4-webservices", "v5-jobs", "v6-envvars", "v7-tool-quotas"])
+        #expect(try await store.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends", "v4-webservices", "v5-jobs", "v6-envvars", "v7-tool-quotas", "v8-builds"])
         let reopened = try KilnStore(path: path)
-        #expect(try await reopened.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends", "v4-webservices", "v5-jobs", "v6-envvars", "v7-tool-quotas"])
+        #expect(try await reopened.appliedMigrations() == ["v1-tools", "v2-routes", "v3-route-backends", "v4-webservices", "v5-jobs", "v6-envvars", "v7-tool-quotas", "v8-builds"])
         #expect(try await reopened.integrityCheck() == "ok")
     }
 

@@ -89,6 +89,6 @@ import Testing
         }
         let reopened = try KilnStore(path: path)
         #expect(try await reopened.replicas(of: tool).first?.failureTimes == [1, 2, 3])
-        #expect(try await reopened.appliedMigrations().last == "v7-tool-quotas")
+        #expect(try await reopened.appliedMigrations().last == "v8-builds")
     }
 }

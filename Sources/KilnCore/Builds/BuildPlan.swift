@@ -120,7 +120,7 @@ public struct BuildPlan: Sendable, Hashable {
             ]
             commands.append(command(.compile, go, ["build", "-o", folders.goBin + "/", "./..."], environment))
             var processes = procfile
-            let binary = facts.goModule.flatMap { $0.split(separator: "/").last.map(String.init) }
+            let binary = facts.goModule.flatMap(Self.goBinaryName(module:))
             if !processes.contains(where: { $0.type == "web" }), let binary, BuiltImageName.problem(withName: binary.lowercased()) == nil {
                 processes.append(Procfile.Process(type: "web", command: binary))
             }
@@ -160,13 +160,47 @@ public struct BuildPlan: Sendable, Hashable {
             context: ["step": "detect", "python": text])
     }
 
+    /// The words of one range alternative as comparators: an operator apart from its version
+    /// (`>= 16`) goes with it, and a hyphen range `A - B` is `>=A <=B`, as npm reads them.
+    static func comparators(_ alternative: String) -> [String] {
+        let words = alternative.split(separator: " ").map(String.init)
+        var comparators: [String] = []
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            if word == "-", index + 1 < words.count, let low = comparators.popLast() {
+                comparators += [">=" + low, "<=" + words[index + 1]]
+                index += 2
+            } else if [">=", "<=", ">", "<", "^", "~", "="].contains(word), index + 1 < words.count {
+                comparators.append(word + words[index + 1])
+                index += 2
+            } else {
+                comparators.append(word)
+                index += 1
+            }
+        }
+        return comparators
+    }
+
+    /// The name `go build` gives the module's main package: its path's last element that is not a
+    /// major version (`example.org/bot/v2` → `bot`).
+    static func goBinaryName(module: String) -> String? {
+        let elements = module.split(separator: "/").map(String.init)
+        guard let last = elements.last else { return nil }
+        let digits = last.dropFirst()
+        let isMajorVersion = last.hasPrefix("v") && !digits.isEmpty && digits.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+            && !digits.hasPrefix("0") && digits != "1"
+        return isMajorVersion && elements.count > 1 ? elements[elements.count - 2] : last
+    }
+
     /// Whether a host's Node.js major version meets `engines.node` (`18`, `18.x`, `^18.2`, `~18`,
-    /// `>=16`, `>16 <21`, `16 || 18`). A range it cannot read is let pass: npm itself will say.
+    /// `>=16`, `>= 16`, `>16 <21`, `14 - 20`, `16 || 18`). A range it cannot read is let pass: npm
+    /// itself will say.
     static func nodeEngine(_ range: String, admits major: Int) -> Bool {
         let alternatives = range.split(separator: "|").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
         guard !alternatives.isEmpty else { return true }
         return alternatives.contains { alternative in
-            alternative.split(separator: " ").allSatisfy { word in
+            Self.comparators(alternative).allSatisfy { word in
                 var text = Substring(word)
                 var comparison = "="
                 for prefix in [">=", "<=", ">", "<", "^", "~", "="] where text.hasPrefix(prefix) {
@@ -181,7 +215,8 @@ public struct BuildPlan: Sendable, Hashable {
                 case ">=": return major >= number
                 case ">": return exactMinor ? major >= number : major > number
                 case "<=": return major <= number
-                case "<": return major < number || (exactMinor && major == number)
+                // `<20.5` admits some 20.x; `<20.0.0` admits none.
+                case "<": return major < number || (exactMinor && text.split(separator: ".").dropFirst().contains { $0 != "0" } && major == number)
                 default: return major == number
                 }
             }

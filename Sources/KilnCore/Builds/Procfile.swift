@@ -29,7 +29,8 @@ public struct Procfile: Sendable, Hashable, Codable {
         }
         var processes: [Process] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: splitting on "\n" alone would read a CRLF file as one line.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
             let trimmed = String(line).trimmingWhitespace()
