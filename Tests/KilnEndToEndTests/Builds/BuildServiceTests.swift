@@ -167,4 +167,188 @@ import Glibc
         let future = try await onOwnThread { try fixture.build("start", fixture.home + "/future") }
         #expect(future.status != 0 && future.standardOutput.contains("asks for Python 3.99"), "\(future)")
     }
+
+    // MARK: 3. A Node.js worker as a continuous job
+
+    @Test func aNodeWorkerRunsAsAContinuousJob() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let repository = try fixture.repository("worker", [
+            "package.json": #"{"name": "worker", "version": "1.0.0", "private": true, "engines": {"node": ">=18"}, "scripts": {"start": "node worker.js"}}"#,
+            "package-lock.json": #"{"name": "worker", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "worker", "version": "1.0.0"}}}"#,
+            "worker.js": """
+                const fs = require("fs");
+                const path = require("path");
+                // The image's folder is read-only (mount: none): the worker writes to the tool's data folder.
+                const out = path.join(process.env.TOOL_DATA_DIR, "worker.log");
+                fs.appendFileSync(out, `start ${process.pid} ${process.cwd()} ${process.env.NODE_ENV}\n`);
+                setInterval(() => fs.appendFileSync(out, `tick ${process.pid}\n`), 200);
+                """,
+            "Procfile": "worker: node worker.js\n",
+        ])
+        let built = try await onOwnThread { try fixture.build("start", repository, "--image-name", "worker") }
+        #expect(built.status == 0, "\(built)")
+        #expect(built.standardOutput.contains("==> detected node: Node.js"), "\(built)")
+        #expect(built.standardOutput.contains("npm ci"), "\(built)")
+        let run = try fixture.jobs("run", "worker", "--command", "worker", "--image", "tool-\(fixture.tool)/worker:latest", "--continuous")
+        #expect(run.status == 0, "\(run)")
+        let started = try await JobsToolforgeTests.eventually("the worker's ticks", timeout: .seconds(30)) { () async throws -> String? in
+            let log = fixture.read("worker.log") ?? ""
+            return log.split(separator: "\n").count >= 3 ? log : nil
+        }
+        let image = fixture.data + "/images/\(fixture.tool)/worker/1"
+        #expect(started.hasPrefix("start ") && started.contains(" \(image)/app production\n"), "\(started)")
+        let shown = try fixture.jobs("show", "worker")
+        #expect(shown.standardOutput.contains("none"), "mounts: \(shown)")
+        // Killed, it comes back (a continuous job like any other).
+        let pid = try #require(started.split(separator: "\n").first?.split(separator: " ").dropFirst().first.flatMap { Int32($0) })
+        kill(pid, SIGKILL)
+        _ = try await JobsToolforgeTests.eventually("the worker back", timeout: .seconds(30)) { () async throws -> Bool? in
+            (fixture.read("worker.log") ?? "").split(separator: "\n").filter { $0.hasPrefix("start ") }.count >= 2 ? true : nil
+        }
+    }
+
+    // MARK: 4. A Python job on a schedule, with a dependency from PyPI
+
+    @Test func aScheduledPythonJobUsesItsDependencyFromPyPI() async throws {
+        let directory = try makeTemporaryDirectory(prefix: "kb")
+        let clockFile = directory + "/clock"
+        let midnight = 1_893_456_000  // 2030-01-01T00:00:00Z
+        func setClock(_ seconds: Int) throws {
+            try String(seconds).write(toFile: clockFile + ".new", atomically: false, encoding: .utf8)
+            guard rename(clockFile + ".new", clockFile) == 0 else { throw TestFailure("cannot move the clock") }
+        }
+        try setClock(midnight + 10)
+        let fixture = try Fixture(serverArguments: ["--clock-file", clockFile])
+        defer { fixture.stop() }
+        let repository = try fixture.repository("bot", [
+            "requirements.txt": "six==1.16.0\n",
+            "bot.py": """
+                import os, six, sys
+                with open(os.path.join(os.environ["TOOL_DATA_DIR"], "bot.txt"), "a") as out:
+                    out.write(f"six {six.__version__} from {six.__file__} by {sys.executable}\\n")
+                """,
+            "Procfile": "bot: python bot.py\n",
+        ])
+        let built = try await onOwnThread { try fixture.build("start", repository, "-i", "bot") }
+        #expect(built.status == 0, "\(built)")
+        let jobsFile = """
+            - name: nightly
+              command: bot
+              image: tool-\(fixture.tool)/bot:latest
+              schedule: "* * * * *"
+              emails: none
+            """
+        try writeAsTool(jobsFile, to: "jobs.yaml", inHome: fixture.home)
+        let loaded = try fixture.jobs("load", fixture.home + "/jobs.yaml")
+        #expect(loaded.status == 0, "\(loaded)")
+        try setClock(midnight + 65)
+        let line = try await JobsToolforgeTests.eventually("the scheduled run's line", timeout: .seconds(60)) { () async throws -> String? in
+            fixture.read("bot.txt")
+        }
+        let image = fixture.data + "/images/\(fixture.tool)/bot/1"
+        #expect(line.hasPrefix("six 1.16.0 from \(image)/layers/python/venv/"), "\(line)")
+        #expect(line.contains("by \(image)/layers/python/venv/bin/python"), "\(line)")
+    }
+
+    // MARK: 5. A second build replaces the first, the webservice serving throughout
+
+    @Test func aSecondBuildReplacesTheFirstWhileTheWebserviceServes() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let repository = try fixture.repository("app", Self.flask("one"))
+        let first = try await onOwnThread { try fixture.build("start", repository) }
+        #expect(first.status == 0, "\(first)")
+        let start = try await onOwnThread { try fixture.webservice("buildservice", "start", "--replicas", "2") }
+        #expect(start.status == 0, "\(start)")
+        let url = fixture.server.httpURL + "/" + fixture.tool + "/"
+        let load = HTTPLoad(url: url, concurrency: 2)
+        try fixture.repository("app", Self.flask("two"))
+        let second = try await onOwnThread { try fixture.build("start", repository) }
+        #expect(second.status == 0, "\(second)")
+        // Built, not yet running: the webservice still serves the first image.
+        let during = try curl([url])
+        #expect(during.body.contains("\"build\":\"one\""), "\(during)")
+        let restart = try await onOwnThread { try fixture.webservice("restart") }
+        #expect(restart.status == 0, "\(restart)")
+        let report = await load.finish()
+        print("build figure: requests through a second build and the restart onto it: \(report)")
+        #expect(report.failed == 0, "\(report)")
+        let after = try curl([url])
+        #expect(after.status == 200 && after.body.contains("\"build\":\"two\"") && after.body.contains("/images/\(fixture.tool)/\(fixture.tool)/2/app"), "\(after)")
+    }
+
+    // MARK: 6. A tool's images are its own
+
+    @Test func oneToolCannotUseOrSeeAnotherToolsImages() async throws {
+        let owner = try Fixture("bo")
+        defer { owner.stop() }
+        let other = try Fixture("bx", server: owner.server)
+        let repository = try owner.repository("app", Self.flask("mine"))
+        let built = try await onOwnThread { try owner.build("start", repository) }
+        #expect(built.status == 0, "\(built)")
+        let image = "tool-\(owner.tool)/\(owner.tool):latest"
+        // Not listed, not shown, not runnable, not served, not readable on disk.
+        let listed = try other.build("list", "--json")
+        #expect(!listed.standardOutput.contains(owner.tool), "\(listed)")
+        let images = try other.jobs("images")
+        #expect(!images.standardOutput.contains(owner.tool), "\(images)")
+        let shown = try other.build("show", "\(owner.tool)-build-1")
+        #expect(shown.status != 0, "\(shown)")
+        let run = try other.jobs("run", "steal", "--command", "web", "--image", image)
+        #expect(run.status != 0 && run.standardError.contains("can run only the images it built"), "\(run)")
+        let serve = try other.webservice("buildservice", "start", "--buildservice-image", image)
+        #expect(serve.status != 0, "\(serve)")
+        // Through the API with the other tool's own token: refused for the owner's builds.
+        let token = try String(contentsOfFile: other.home + "/.kiln-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let api = try curl(["-H", "Authorization: Bearer \(token)", owner.server.apiURL + "/v1/tools/\(owner.tool)/builds"])
+        #expect(api.status == 403, "\(api)")
+        if let user = other.user {
+            let look = try runCommand("/bin/ls", [owner.data + "/images/\(owner.tool)"], asUser: user)
+            #expect(look.status != 0, "another tool listed the owner's images: \(look)")
+            let read = try runCommand("/bin/cat", [owner.data + "/images/\(owner.tool)/\(owner.tool)/1/app/app.py"], asUser: user)
+            #expect(read.status != 0, "another tool read the owner's image: \(read)")
+            // A build of its own cannot clone the owner's repository: the clone runs as the other tool.
+            let clone = try await onOwnThread { try other.build("start", repository) }
+            #expect(clone.status != 0 && clone.standardOutput.contains("step 'clone' failed"), "\(clone)")
+        }
+    }
+
+    // MARK: 7. Cancel, delete, quota, clean
+
+    @Test func aBuildCanBeCancelledAndImagesCleaned() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        // A build that waits in its dependencies step until cancelled (a pip index that never answers).
+        let repository = try fixture.repository("slow", [
+            "requirements.txt": "flask\n", "app.py": "app = None\n", "Procfile": "web: python app.py\n",
+        ])
+        let started = try fixture.build("start", repository, "--detach", "-e", "PIP_INDEX_URL=http://10.255.255.1/simple", "-e", "PIP_TIMEOUT=120")
+        #expect(started.status == 0, "\(started)")
+        _ = try await JobsToolforgeTests.eventually("the build in its dependencies step", timeout: .seconds(60)) { () async throws -> Bool? in
+            let shown = try fixture.json(try fixture.build("show", "--json"))
+            return (shown["build"] as? [String: Any])?["step"] as? String == "dependencies" ? true : nil
+        }
+        let second = try fixture.build("start", repository, "--detach")
+        #expect(second.status != 0 && second.standardError.contains("has a build under way"), "\(second)")
+        let cancelled = try fixture.build("cancel", "--yes-im-sure")
+        #expect(cancelled.status == 0, "\(cancelled)")
+        let shown = try fixture.json(try fixture.build("show", "--json"))
+        #expect(Self.status(shown) == "BUILD_CANCELLED", "\(shown)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.data + "/images/\(fixture.tool)/\(fixture.tool)/1"))
+        let again = try fixture.build("cancel", "--yes-im-sure")
+        #expect(again.status != 0 && again.standardError.contains("already ended"), "\(again)")
+
+        let built = try await onOwnThread { try fixture.build("start", repository) }
+        #expect(built.status == 0, "\(built)")
+        let quota = try fixture.build("quota")
+        #expect(quota.status == 0 && quota.standardOutput.contains("Images"), "\(quota)")
+        let deleted = try fixture.build("delete", "\(fixture.tool)-build-1", "--yes-im-sure")
+        #expect(deleted.status == 0 && deleted.standardOutput.contains("Deleted \(fixture.tool)-build-1"), "\(deleted)")
+        let clean = try fixture.build("clean", "--yes-im-sure")
+        #expect(clean.status == 0 && clean.standardOutput.contains("Deleted 1 images"), "\(clean)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.data + "/images/\(fixture.tool)/\(fixture.tool)/2"))
+        let run = try fixture.jobs("run", "gone", "--command", "web", "--image", "tool-\(fixture.tool)/\(fixture.tool):latest")
+        #expect(run.status != 0, "\(run)")
+    }
 }
