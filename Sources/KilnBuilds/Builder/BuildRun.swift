@@ -125,7 +125,8 @@ struct BuildRun: Sendable {
                     logger.warning("cannot remove a failed build's image", metadata: ["build": "\(record.id)", "error": "\(error)"])
                 }
             }
-            try? await progress.apply(event, stamp: .ended)
+            // Recorded outside this task, which may be cancelled (the store refuses a cancelled task's writes).
+            await Task { try? await progress.apply(event, stamp: .ended) }.value
         }
     }
 
