@@ -91,7 +91,7 @@ public struct ImageTree: Sendable {
         defer { close(folder) }
         var info = stat()
         guard fstat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw failure("cannot examine", here) }
-        guard info.st_uid == builder.uid || info.st_uid == sealedOwner.uid else { throw notTheTools(here, info) }
+        guard info.st_uid == builder.uid else { throw notTheTools(here, info) }
         // Locked first: from here the tool cannot add, remove or swap an entry in this folder.
         guard fchown(folder, sealedOwner.uid, sealedOwner.gid) == 0 || geteuid() != 0, fchmod(folder, 0o750) == 0 else {
             throw failure("cannot take", here)
@@ -103,7 +103,7 @@ public struct ImageTree: Sendable {
             let entryPath = here.isEmpty ? name : here + "/" + name
             var entry = stat()
             guard fstatat(folder, name, &entry, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot examine", entryPath) }
-            guard entry.st_uid == builder.uid || entry.st_uid == sealedOwner.uid else { throw notTheTools(entryPath, entry) }
+            guard entry.st_uid == builder.uid else { throw notTheTools(entryPath, entry) }
             switch entry.st_mode & S_IFMT {
             case S_IFDIR:
                 guard depth > 0 else { throw failure("is nested too deep (over \(Self.maximumDepth) folders)", entryPath, errno: 0) }
@@ -134,7 +134,7 @@ public struct ImageTree: Sendable {
         defer { close(source) }
         var info = stat()
         guard fstat(source, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw failure("is no longer a regular file", here, errno: 0) }
-        guard info.st_uid == builder.uid || info.st_uid == sealedOwner.uid else { throw notTheTools(here, info) }
+        guard info.st_uid == builder.uid else { throw notTheTools(here, info) }
         let mode = info.st_mode & 0o111 != 0 ? Self.programMode : Self.fileMode
         let temporary = ".kiln-seal-\(UInt32.random(in: .min ... .max))"
         let copy = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
