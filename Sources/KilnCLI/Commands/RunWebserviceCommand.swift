@@ -39,13 +39,22 @@ struct RunWebserviceCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(WebserviceRunner.specVariable) is not a webservice's declaration: \(error)")
         }
+        var image: ImageLaunch?
+        if let text = environment[WebserviceRunner.imageVariable] {
+            do {
+                image = try JSONDecoder().decode(ImageLaunch.self, from: Data(text.utf8))
+            } catch {
+                throw ValidationError("\(WebserviceRunner.imageVariable) is not an image's launch: \(error)")
+            }
+        }
         let controlPlane = try HostPort(parsing: controlPlane)
         let client = APIClient(endpoint: .url("http://\(controlPlane)"), token: credential)
-        let runner = WebserviceRunner(
+        var runner = WebserviceRunner(
             tool: tool, replica: replica, spec: spec, home: environment["HOME"] ?? FileManager.default.currentDirectoryPath,
             kilnExecutable: Platform.executablePath, controlPlane: controlPlane, startTimeout: .seconds(startTimeout),
             toolEnvironment: WebserviceRunner.toolEnvironment(in: environment),
             client: ReplicaRegistrationAPI(client: client, path: "/v1/tools/\(tool.rawValue)/webservice/replicas/\(replica)/backend"))
+        runner.builtImage = image
         let serving = Task { await runner.run { line in FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         // The grid stops a job with TERM (then KILL): the server goes first, then the route.
         let stops = [SIGTERM, SIGINT].map { signalNumber in

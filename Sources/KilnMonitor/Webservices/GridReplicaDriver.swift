@@ -344,6 +344,19 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
             throw KilnError(.internalError, "cannot encode the webservice's declaration: \(error)")
         }
         let toolEnvironment = launch.environments?.of(tool) ?? [:]
+        var runnerEnvironment = [
+            WebserviceRunner.credentialVariable: credential, WebserviceRunner.specVariable: spec,
+            WebserviceRunner.toolVariablesVariable: toolEnvironment.keys.sorted().joined(separator: ","),
+        ]
+        if let builtImage = launch.builtImage {
+            // The image found at this start: the runner on its host runs this one.
+            let image = try builtImage.get()
+            do {
+                runnerEnvironment[WebserviceRunner.imageVariable] = String(decoding: try JSONEncoder().encode(image), as: UTF8.self)
+            } catch {
+                throw KilnError(.internalError, "cannot encode the webservice's image: \(error)")
+            }
+        }
         // `exec`: the runner is the wrapper's own child, which the wrapper passes a cancel's TERM
         // to and waits for, so it has the grace to stop its server and deregister.
         let command = "exec " + [
@@ -358,11 +371,7 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
             image: try JobImageCatalogue.standard.resolve("bookworm"), user: launch.user, home: launch.home,
             workingDirectory: launch.home, output: LogStream.out.webserviceLog, error: LogStream.err.webserviceLog,
             memory: launch.spec.memory, cpu: launch.spec.cpu, timeout: nil,
-            environment: [
-                WebserviceRunner.credentialVariable: credential, WebserviceRunner.specVariable: spec,
-                WebserviceRunner.toolVariablesVariable: toolEnvironment.keys.sorted().joined(separator: ","),
-            ],
-            toolEnvironment: toolEnvironment)
+            environment: runnerEnvironment, toolEnvironment: toolEnvironment)
     }
 
     private func register(_ backend: HostPort) async {

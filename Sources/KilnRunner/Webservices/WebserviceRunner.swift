@@ -23,6 +23,8 @@ public struct WebserviceRunner: Sendable {
     /// The environment variables the platform sets for the runner alone: never passed on.
     public static let credentialVariable = "KILN_REPLICA_CREDENTIAL"
     public static let specVariable = "KILN_WEBSERVICE"
+    /// A `buildservice` replica's image (`ImageLaunch`, JSON), as the platform found it at the start.
+    public static let imageVariable = "KILN_WEBSERVICE_IMAGE"
     /// Which inherited variables are the tool's envvars (comma-separated names): those, and only
     /// those, reach the server, layered as on the platform's own host.
     public static let toolVariablesVariable = "KILN_TOOL_ENVVARS"
@@ -36,6 +38,8 @@ public struct WebserviceRunner: Sendable {
     public var startTimeout: Duration
     /// The tool's envvars as the job was given them.
     public var toolEnvironment: [String: String]
+    /// A `buildservice` replica's image.
+    public var builtImage: ImageLaunch?
     let client: any ReplicaRegistrationClient
 
     public init(
@@ -111,6 +115,10 @@ public struct WebserviceRunner: Sendable {
             tool: tool, user: nil, home: home, spec: spec, kilnExecutable: kilnExecutable,
             runtimeDirectory: RuntimeDirectory(path: runtimeFolder), environments: environments)
         launch.bindAddress = address
+        if spec.type.family == .buildservice {
+            launch.builtImage = builtImage.map { .success($0) }
+                ?? .failure(KilnError(.invalidWebservice, "the platform gave this replica no image (\(Self.imageVariable))"))
+        }
         var process: ProcessSpec
         do {
             process = try launch.processSpec(replica: replica, port: port)
