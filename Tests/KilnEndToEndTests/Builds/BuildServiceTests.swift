@@ -368,4 +368,30 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: fixture.data + "/images/\(fixture.tool)/\(fixture.tool)"))
         #expect(run.status != 0, "\(run)")
     }
+
+    // MARK: 8. On a grid: the image's webservice and jobs on the execution hosts
+
+    @Test(.enabled("needs root and Slurm up with two hosts (scripts/grid-up all --two-hosts)") { await GridFailoverTests.twoHosts(.slurm) })
+    func theImageRunsOnAGrid() async throws {
+        let server = try await onOwnThread {
+            try KilnServerProcess(extraArguments: ["--allow-http", "--backend", "slurm"], gridAPIHost: "10.200.0.1")
+        }
+        let fixture = try Fixture("bg", server: server)
+        defer { fixture.stop() }
+        let repository = try fixture.repository("app", Self.flask("grid"))
+        let built = try await onOwnThread { try fixture.build("start", repository) }
+        #expect(built.status == 0, "\(built)")
+        let start = try await onOwnThread { try fixture.webservice("buildservice", "start", "--replicas", "2") }
+        #expect(start.status == 0 && start.standardOutput.contains("2 replica(s) serving"), "\(start)")
+        let status = try fixture.json(try fixture.webservice("status", "--json"))
+        let backends = (status["replicas"] as? [[String: Any]] ?? []).compactMap { $0["backend"] as? String }
+        print("build figure: buildservice replicas on the grid at \(backends.sorted())")
+        #expect(backends.count == 2 && !backends.contains { $0.hasPrefix("127.") }, "\(backends)")
+        let answer = try curl([fixture.server.httpURL + "/" + fixture.tool + "/"])
+        #expect(answer.status == 200 && answer.body.contains("\"build\":\"grid\""), "\(answer)")
+        let job = try fixture.jobs("run", "version", "--command", "version", "--image", "tool-\(fixture.tool)/\(fixture.tool):latest", "--wait")
+        #expect(job.status == 0, "\(job)")
+        #expect(fixture.read("version.out")?.contains("/images/\(fixture.tool)/\(fixture.tool)/1/layers/python/venv") == true, "\(fixture.read("version.out") ?? "")")
+    }
 }
+
