@@ -18,11 +18,27 @@ extension BuildToolchain {
                 pythons["3." + minor] = folder + "/" + name
             }
         }
+        var pythonsWithPip: Set<String> = []
+        for (version, path) in pythons where Self.succeeds(path, ["-m", "pip", "--version"]) { pythonsWithPip.insert(version) }
         let node = runtimes.find(.node).map { found in
             Program(path: found.path, major: found.version.flatMap(Self.nodeMajor))
         }
-        return BuildToolchain(
+        var toolchain = BuildToolchain(
             pythons: pythons, node: node, npm: find("npm"), php: find("php"), composer: find("composer"), go: find("go"))
+        toolchain.pythonsWithPip = pythonsWithPip
+        return toolchain
+    }
+
+    /// Whether `program ARGUMENTS` exits 0 (output discarded).
+    static func succeeds(_ program: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     /// `v18.19.0` → 18.

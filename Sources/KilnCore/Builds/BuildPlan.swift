@@ -63,11 +63,13 @@ public struct BuildPlan: Sendable, Hashable {
                 cache["PIP_NO_CACHE_DIR"] = "1"
                 install.append("--upgrade")
             }
-            commands.append(command(.dependencies, python, ["-m", "venv", folders.venv]))
-            if files.contains("requirements.txt") {
-                commands.append(command(.dependencies, pip, install + ["-r", "requirements.txt"], cache))
+            let target = files.contains("requirements.txt") ? ["-r", "requirements.txt"] : ["."]
+            if toolchain.pythonsWithPip.contains(version) {
+                commands.append(command(.dependencies, python, ["-m", "venv", "--without-pip", folders.venv]))
+                commands.append(command(.dependencies, python, ["-m", "pip", "--python", folders.venv + "/bin/python"] + install + target, cache))
             } else {
-                commands.append(command(.dependencies, pip, install + ["."], cache))
+                commands.append(command(.dependencies, python, ["-m", "venv", folders.venv]))
+                commands.append(command(.dependencies, pip, install + target, cache))
             }
             self.language = .python
             self.runtimeSummary = "Python \(version) (\(python))"

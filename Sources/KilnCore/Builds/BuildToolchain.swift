@@ -3,6 +3,9 @@
 public struct BuildToolchain: Sendable, Hashable {
     /// Pythons by `major.minor` (`3.11` → `/usr/bin/python3.11`).
     public var pythons: [String: String]
+    /// The versions among them whose host has pip (`python3.X -m pip`): their virtualenvs are made
+    /// without a pip of their own and filled by the host's, which skips a second of every build.
+    public var pythonsWithPip: Set<String> = []
     public var node: Program?
     public var npm: String?
     public var php: String?
