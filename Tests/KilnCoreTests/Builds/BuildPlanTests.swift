@@ -59,11 +59,11 @@ import Testing
     @Test func aHostWithPipFillsAVirtualenvMadeWithoutOne() throws {
         var toolchain = host
         toolchain.pythonsWithPip = ["3.11"]
-        let plan = try plan(SourceFacts(files: ["requirements.txt"]), toolchain: toolchain)
-        #expect(plan.commands.map(\.program) == ["/usr/bin/python3.11", "/usr/bin/python3.11"])
-        #expect(plan.commands[0].arguments == ["-m", "venv", "--without-pip", folders.venv])
-        #expect(plan.commands[1].arguments == ["-m", "pip", "--python", folders.venv + "/bin/python", "install", "--progress-bar", "off", "-r", "requirements.txt"])
-        #expect(plan.commands[1].environment["PIP_CACHE_DIR"] == "/srv/cache/bot/pip")
+        let made = try plan(SourceFacts(files: ["requirements.txt"]), toolchain: toolchain)
+        #expect(made.commands.map(\.program) == ["/usr/bin/python3.11", "/usr/bin/python3.11"])
+        #expect(made.commands[0].arguments == ["-m", "venv", "--without-pip", folders.venv])
+        #expect(made.commands[1].arguments == ["-m", "pip", "--python", folders.venv + "/bin/python", "install", "--progress-bar", "off", "-r", "requirements.txt"])
+        #expect(made.commands[1].environment["PIP_CACHE_DIR"] == "/srv/cache/bot/pip")
         // Another version asked, whose host has no pip: the virtualenv brings its own.
         let other = try plan(SourceFacts(files: ["requirements.txt"], pythonVersion: "3.10"), toolchain: toolchain)
         #expect(other.commands[0].arguments == ["-m", "venv", folders.venv])
