@@ -181,7 +181,7 @@ let package = Package(
             "KilnFormats", "KilnTesting", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "KilnFilesTests", dependencies: ["KilnFiles", "KilnCore"]),
-        .testTarget(name: "KilnBuildsTests", dependencies: ["KilnBuilds", "KilnFiles", "KilnCore"]),
+        .testTarget(name: "KilnBuildsTests", dependencies: ["KilnBuilds", "KilnFiles", "KilnCore", "KilnStore", "KilnTesting"]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnCore", "KilnAPI", "KilnProxy", "KilnTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,144 @@
+import Foundation
+import KilnBuilds
+import KilnCore
+import KilnFiles
+import KilnStore
+import KilnTesting
+import Logging
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The build service in process, with a real store and real processes (git, the tool's own
+/// programs, as `nobody` when the tests run as root): a build's states as they are recorded, a
+/// cancel, a timeout, and the recovery of builds a stopped server left.
+@Suite(.serialized) struct BuildServiceTests {
+    let folder: String
+    let store: KilnStore
+    let tool: ToolName
+    let home: String
+    let service: BuildService
+
+    init() async throws {
+        folder = try makeTemporaryDirectory(prefix: "kb")
+        chmod(folder, 0o711)
+        store = try KilnStore(path: folder + "/store.sqlite")
+        tool = try ToolName("bot")
+        try await store.createTool(
+            Tool(name: tool, maintainers: [], unixUser: TestToolUser.identity, createdAt: 0), tokenHash: UUID().uuidString)
+        home = folder + "/home"
+        guard mkdir(home, 0o750) == 0 else { throw TestFailure("cannot create \(home)") }
+        TestToolUser.give(home)
+        let home = self.home
+        service = BuildService(
+            configuration: .init(
+                images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder,
+                quota: BuildQuota(
+                    duration: .seconds(20), memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000), imageBytes: 1 << 20,
+                    imagesKept: 2, buildsKept: 10),
+                toolchain: .host()),
+            store: store, homeOf: { _ in home }, logger: Logger(label: "test"))
+    }
+
+    /// A repository in the tool's home with `files`, committed by the tool.
+    func repository(_ files: [String: String]) throws -> String {
+        for (path, contents) in files { try writeAsTool(contents, to: "repo/" + path, inHome: home) }
+        let user = TestToolUser.identity?.name
+        for arguments in [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.email=t@k", "-c", "user.name=t", "commit", "-q", "-m", "c"]] {
+            let result = try runCommand("/usr/bin/git", ["-C", home + "/repo"] + arguments, environment: ["HOME": home], asUser: user)
+            guard result.status == 0 else { throw TestFailure("git: \(result)") }
+        }
+        return home + "/repo"
+    }
+
+    func parameters(_ source: String) throws -> BuildParameters {
+        try BuildParameters(sourceURL: source, ref: nil, imageName: "site", environment: [:], useLatestVersions: false)
+    }
+
+    /// Waits (asynchronously) until build `number` has ended.
+    func ended(_ number: Int) async throws -> BuildRecord {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let build = try await service.build(of: tool, number: number)
+            if build.lifecycle.hasEnded { return build }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("build \(number) did not end")
+    }
+
+    @Test func aStaticSiteIsBuiltSealedAndFoundAsLatest() async throws {
+        let source = try repository(["index.html": "<p>hi</p>\n", "Procfile": "web: python3 -m http.server $PORT\n"])
+        let started = try await service.start(tool: tool, parameters: try parameters(source))
+        #expect(started.number == 1 && started.lifecycle == .pending)
+        let build = try await ended(1)
+        #expect(build.lifecycle == .succeeded(tag: 1), "\(build.lifecycle)")
+        #expect(build.digest?.hasPrefix("sha256:") == true && build.startedAt != nil && build.endedAt != nil)
+        let images = ImageStore(root: folder + "/images")
+        let manifest = try images.manifest(of: BuiltImageName(parsing: "tool-bot/site:latest"), for: tool)
+        #expect(manifest.tag == 1 && manifest.launch.language == .static && manifest.commit?.count == 40)
+        #expect(manifest.launch.processes == [Procfile.Process(type: "web", command: "python3 -m http.server $PORT")])
+        #expect(!FileManager.default.fileExists(atPath: folder + "/images/bot/site/1/app/.git"))
+        // Another tool asking for it is told it does not exist.
+        #expect(throws: KilnError.self) { try images.manifest(of: BuiltImageName(parsing: "tool-bot/site:latest"), for: ToolName("other")) }
+        let log = try await service.log(tool: tool, number: 1).lastLines(100).joined(separator: "\n")
+        #expect(log.contains("==> detected static: static files") && log.contains("==> built tool-bot/site:latest"), "\(log)")
+
+        // Past the quota of two images, the oldest goes, files and all.
+        for number in 2...3 {
+            _ = try await service.start(tool: tool, parameters: try parameters(source))
+            #expect(try await ended(number).lifecycle == .succeeded(tag: number))
+        }
+        #expect(try await service.images(of: tool).map(\.tag) == [3, 2])
+        #expect(!FileManager.default.fileExists(atPath: folder + "/images/bot/site/1"))
+    }
+
+    @Test func aCancelledBuildIsRecordedAndLeavesNothing() async throws {
+        let source = try repository(["package.json": #"{"name": "slow", "version": "1.0.0", "scripts": {"build": "sleep 60"}}"#])
+        _ = try await service.start(tool: tool, parameters: try parameters(source))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await service.build(of: tool, number: 1).lifecycle != .running(step: .compile), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let cancelled = try await service.cancel(tool: tool, number: 1)
+        #expect(cancelled.lifecycle == .cancelled(step: .compile), "\(cancelled.lifecycle)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/images/bot/site/1"))
+        let again = await #expect(throws: KilnError.self) { try await service.cancel(tool: self.tool, number: 1) }
+        #expect(again?.code == .conflict)
+    }
+
+    @Test func aBuildPastItsTimeIsStoppedAsTimedOut() async throws {
+        let short = BuildService(
+            configuration: .init(
+                images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder,
+                quota: BuildQuota(
+                    duration: .seconds(2), memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000), imageBytes: 1 << 20,
+                    imagesKept: 2, buildsKept: 10),
+                toolchain: .host()),
+            store: store, homeOf: { [home] _ in home }, logger: Logger(label: "test"))
+        let source = try repository(["package.json": #"{"name": "slow", "version": "1.0.0", "scripts": {"build": "sleep 60"}}"#])
+        _ = try await short.start(tool: tool, parameters: try parameters(source))
+        let deadline = ContinuousClock.now + .seconds(30)
+        var build = try await short.build(of: tool, number: 1)
+        while !build.lifecycle.hasEnded, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            build = try await short.build(of: tool, number: 1)
+        }
+        #expect(build.lifecycle == .timedOut(step: .compile), "\(build.lifecycle)")
+    }
+
+    @Test func buildsAStoppedServerLeftAreFailedAndTheirFoldersRemoved() async throws {
+        let (record, _) = try await store.startBuild(of: tool, parameters: try parameters("/nowhere"), at: Date(), keeping: 10)
+        var running = record
+        running.lifecycle = .running(step: .dependencies)
+        try await store.saveBuild(running)
+        let partial = try ImageStore(root: folder + "/images").prepare(
+            tool: tool, owner: FileOwner(TestToolUser.identity), name: "site", tag: record.number)
+        try writeAsTool("half\n", to: "half.txt", inHome: partial)
+        try await service.recover()
+        let recovered = try await service.build(of: tool, number: record.number)
+        #expect(recovered.lifecycle == .failed(step: .dependencies, reason: "the platform stopped while the build ran"))
+        #expect(!FileManager.default.fileExists(atPath: partial))
+    }
+}
