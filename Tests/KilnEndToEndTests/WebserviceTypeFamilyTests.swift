@@ -175,11 +175,11 @@ import Testing
         #expect(status["type"] as? String == "python3.11" && status["memory"] as? String == "768Mi", "\(status)")
         #expect((status["replicas"] as? [[String: Any]])?.count == 2)
         #expect(try fixture.webservice("stop").status == 0)
-        // buildservice is refused, with why and on which line.
+        // buildservice with an image the tool has not built (another tool's name, here) is refused, saying why.
         try fixture.write("service.template", "type: buildservice\nbuildservice-image: tool-x/tool-x:latest\n")
         let buildservice = try fixture.webservice("start")
         #expect(buildservice.status == 1, "\(buildservice)")
-        #expect(buildservice.messages.contains("service.template line 1, type") && buildservice.messages.contains("cannot build images yet"), "\(buildservice)")
+        #expect(buildservice.messages.contains("unknown image 'tool-x/tool-x:latest'"), "\(buildservice)")
         // A grid-era type whose server this host lacks says which package brings it.
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/uwsgi") {
             try FileManager.default.removeItem(atPath: fixture.home + "/service.template")

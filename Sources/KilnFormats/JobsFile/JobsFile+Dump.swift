@@ -31,7 +31,7 @@ extension JobsFile {
         if !job.filelog { fields.append(("no-filelog", "true")) }
         if let path = job.filelogStdout { fields.append(("filelog-stdout", yamlScalar(path))) }
         if let path = job.filelogStderr { fields.append(("filelog-stderr", yamlScalar(path))) }
-        if job.mount != .all { fields.append(("mount", job.mount.rawValue)) }
+        if job.mount != .default(for: job.image) { fields.append(("mount", job.mount.rawValue)) }
         if let timeout = job.timeout { fields.append(("timeout", "\(timeout)")) }
         if let zone = job.timeZone { fields.append(("timezone", yamlScalar(zone))) }
         if let port = job.jobPort {
