@@ -64,7 +64,8 @@ import Testing
                 == JobSpec(
                     name: "sync", command: "./sync.sh >> ~/sync.log 2>&1", image: "tool-mytool/sync:latest",
                     schedule: "30 */2 * * *", emails: .all, filelogStdout: "logs/sync.out", filelogStderr: "logs/sync.err",
-                    timeout: 3600))
+                    // A tool's own image: mount none unless the file says otherwise (Toolforge's default).
+                    mount: .none, timeout: 3600))
         #expect(file.jobs.map(\.kind) == [.schedule, .schedule, .continuous, .schedule])
     }
 

@@ -62,7 +62,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public init(
         name: String, command: String, image: String, schedule: String? = nil, continuous: Bool = false, retry: Int = 0,
         emails: Emails = .none, memory: MemorySize? = nil, cpu: CPUQuantity? = nil, filelog: Bool = true,
-        filelogStdout: String? = nil, filelogStderr: String? = nil, mount: Mount? = nil, timeout: Int? = nil,
+        filelogStdout: String? = nil, filelogStderr: String? = nil, mount: Mount = .all, timeout: Int? = nil,
         port: Int? = nil, replicas: Int? = nil, healthCheckScript: String? = nil, timeZone: String? = nil,
         portProtocol: PortProtocol = .tcp, healthCheckHTTP: String? = nil
     ) {
@@ -81,7 +81,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
         self.filelog = filelog
         self.filelogStdout = filelogStdout
         self.filelogStderr = filelogStderr
-        self.mount = mount ?? .default(for: image)
+        self.mount = mount
         self.timeout = timeout
         self.port = port
         self.replicas = replicas
@@ -110,7 +110,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
             filelog: try container.decodeIfPresent(Bool.self, forKey: .filelog) ?? true,
             filelogStdout: try container.decodeIfPresent(String.self, forKey: .filelogStdout),
             filelogStderr: try container.decodeIfPresent(String.self, forKey: .filelogStderr),
-            mount: try container.decodeIfPresent(Mount.self, forKey: .mount),
+            mount: try container.decodeIfPresent(Mount.self, forKey: .mount) ?? .default(for: container.decode(String.self, forKey: .image)),
             timeout: try container.decodeWholeNumberIfPresent(Int.self, forKey: .timeout),
             port: try container.decodeWholeNumberIfPresent(Int.self, forKey: .port),
             replicas: try container.decodeWholeNumberIfPresent(Int.self, forKey: .replicas),
