@@ -76,10 +76,12 @@ struct BuildRun: Sendable {
 
             for command in plan.commands {
                 if await progress.step != command.step { try await progress.apply(.stepBegan(command.step)) }
-                log("==> \(command.step.rawValue): \(command.display)")
+                // Paths inside the image said from its top, as the log and the failure say them.
+                let display = command.display.replacingOccurrences(of: folders.image + "/", with: "")
+                log("==> \(command.step.rawValue): \(display)")
                 try await run(
                     command.program, command.arguments, in: command.workingDirectory,
-                    environment: command.environment.merging(record.parameters.environment) { own, _ in own })
+                    environment: command.environment.merging(record.parameters.environment) { own, _ in own }, display: display)
             }
 
             try await progress.apply(.stepBegan(.export))
@@ -164,7 +166,8 @@ struct BuildRun: Sendable {
 
     /// Runs one program as the tool; anything but exit code 0 stops the build.
     private func run(
-        _ program: String, _ arguments: [String], in directory: String, environment: [String: String] = [:], output: HomePath? = nil
+        _ program: String, _ arguments: [String], in directory: String, environment: [String: String] = [:], output: HomePath? = nil,
+        display: String? = nil
     ) async throws {
         var variables = [
             "PATH": WebserviceLaunch.defaultPath, "LANG": "C.UTF-8", "HOME": home, "TOOL_NAME": record.tool.rawValue,
@@ -187,7 +190,8 @@ struct BuildRun: Sendable {
         if Task.isCancelled { throw Stop.cancelled }
         guard status == .exited(code: 0) else {
             let name = (program as NSString).lastPathComponent
-            throw Stop.failed("`\(([name] + arguments.prefix(4)).joined(separator: " "))\(arguments.count > 4 ? " …" : "")` \(status)")
+            let shown = display ?? ([name] + arguments.prefix(4)).joined(separator: " ") + (arguments.count > 4 ? " …" : "")
+            throw Stop.failed("`\(shown)` \(status)")
         }
     }
 
