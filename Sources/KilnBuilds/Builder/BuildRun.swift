@@ -197,14 +197,11 @@ struct BuildRun: Sendable {
 
     /// A line of the platform's in the build's log, with the time into the build (`[ 12.3s]`).
     func log(_ line: String) {
-        guard let descriptor = try? work.openForAppending(logPath) else { return }
-        defer { close(descriptor) }
         let elapsed = (ContinuousClock.now - began).components
         let tenths = elapsed.seconds * 10 + elapsed.attoseconds / 100_000_000_000_000_000
         let seconds = String(tenths / 10)
         let stamp = "[\(String(repeating: " ", count: max(0, 4 - seconds.count)))\(seconds).\(tenths % 10)s] "
-        let bytes = Array((stamp + line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        ProcessRunner.appendLine(stamp + line, to: .file(work, logPath))
     }
 }
 

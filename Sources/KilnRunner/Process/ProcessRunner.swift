@@ -64,7 +64,7 @@ public enum ProcessRunner {
     }
 
     /// Appends a line of the platform's to a stream of the process (a limit it could not set).
-    static func appendLine(_ line: String, to destination: OutputDestination) {
+    public static func appendLine(_ line: String, to destination: OutputDestination) {
         guard case .file(let directory, let path) = destination,
             let descriptor = try? directory.openForAppending(path)
         else { return }
