@@ -54,6 +54,13 @@ struct BuildRun: Sendable {
         }
     }
 
+    /// A build cancelled while it waited for a slot: recorded so, nothing having run.
+    func cancelWhilePending() async {
+        let progress = BuildProgress(record: record, store: store, logger: logger)
+        log("==> cancelled before it started")
+        await Task { try? await progress.apply(.cancelRequested, stamp: .ended) }.value
+    }
+
     private func steps(progress: BuildProgress, timedOut: TimeoutFlag) async {
         var image: String?
         do {

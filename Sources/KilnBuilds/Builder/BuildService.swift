@@ -23,6 +23,8 @@ public actor BuildService: BuildControl {
         public var instance: String
         public var quota: BuildQuota
         public var toolchain: BuildToolchain
+        /// Builds that run at once on this host (the others wait, pending): half its processors.
+        public var concurrentBuilds = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
 
         public init(images: ImageStore, workRoot: String, instance: String, quota: BuildQuota = .standard, toolchain: BuildToolchain) {
             self.images = images
@@ -38,6 +40,7 @@ public actor BuildService: BuildControl {
     let homeOf: @Sendable (ToolName) -> String
     let logger: Logger
     private var running: [Key: Task<Void, Never>] = [:]
+    private let slots: BuildSlots
 
     struct Key: Hashable {
         var tool: ToolName
@@ -46,6 +49,7 @@ public actor BuildService: BuildControl {
 
     public init(configuration: Configuration, store: KilnStore, homeOf: @escaping @Sendable (ToolName) -> String, logger: Logger) {
         self.configuration = configuration
+        self.slots = BuildSlots(count: configuration.concurrentBuilds)
         self.store = store
         self.homeOf = homeOf
         self.logger = logger
@@ -81,8 +85,15 @@ public actor BuildService: BuildControl {
             limits: limits(of: name), store: store, logger: logger)
         let key = Key(tool: name, number: record.number)
         let deadline = configuration.quota.duration
+        let slots = self.slots
         running[key] = Task {
-            await run.execute(deadline: deadline)
+            // The build's time counts from when it has a slot.
+            if await slots.acquire() {
+                await run.execute(deadline: deadline)
+                await slots.release()
+            } else {
+                await run.cancelWhilePending()
+            }
             await self.finished(key)
         }
         return record

@@ -52,7 +52,7 @@ public enum BuildLifecycle: Sendable, Hashable, Codable {
     /// What `build show` says of it.
     public var message: String {
         switch self {
-        case .pending: "waiting for the tool's previous build to end"
+        case .pending: "waiting for a free build slot (builds run a few at a time on this host)"
         case .running(let step): "\(step.summary) (step '\(step.rawValue)')"
         case .succeeded(let tag): "built; tagged latest and \(tag)"
         case .failed(let step, let reason): "step '\(step.rawValue)' failed: \(reason)"

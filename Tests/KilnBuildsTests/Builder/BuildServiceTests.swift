@@ -141,4 +141,23 @@ import Glibc
         #expect(recovered.lifecycle == .failed(step: .dependencies, reason: "the platform stopped while the build ran"))
         #expect(!FileManager.default.fileExists(atPath: partial))
     }
+
+    @Test func buildsPastTheHostsSlotsWaitAndACancelledOneNeverRuns() async throws {
+        var configuration = BuildService.Configuration(
+            images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder, toolchain: .host())
+        configuration.concurrentBuilds = 1
+        // Another tool (its build never runs: no user of its own is needed).
+        let other = try ToolName("other")
+        try await store.createTool(Tool(name: other, maintainers: [], unixUser: nil, createdAt: 0), tokenHash: UUID().uuidString)
+        let one = BuildService(configuration: configuration, store: store, homeOf: { [home] _ in home }, logger: Logger(label: "test"))
+        let source = try repository(["package.json": #"{"name": "slow", "version": "1.0.0", "scripts": {"build": "sleep 60"}}"#])
+        _ = try await one.start(tool: tool, parameters: try parameters(source))
+        let waiting = try await one.start(tool: other, parameters: try parameters(source))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await one.build(of: other, number: waiting.number).lifecycle == .pending)
+        let cancelled = try await one.cancel(tool: other, number: waiting.number)
+        #expect(cancelled.lifecycle == .cancelled(step: nil), "\(cancelled.lifecycle)")
+        #expect(try await one.cancel(tool: tool, number: 1).lifecycle == .cancelled(step: .compile))
+    }
 }
+
