@@ -181,6 +181,12 @@ import Glibc
         try fixture.repository("future", ["requirements.txt": "\n", ".python-version": "3.99\n"])
         let future = try await onOwnThread { try fixture.build("start", fixture.home + "/future") }
         #expect(future.status != 0 && future.standardOutput.contains("asks for Python 3.99"), "\(future)")
+        try fixture.repository("apt", ["index.html": "hi\n", "Aptfile": "# what the page needs\nkiln-no-such-package\n"])
+        let apt = try await onOwnThread { try fixture.build("start", fixture.home + "/apt") }
+        #expect(apt.status != 0 && apt.standardOutput.contains("the Aptfile asks for packages this host does not have: kiln-no-such-package"), "\(apt)")
+        // No repository named: the latest build's again (here the Aptfile's, refused again).
+        let again = try await onOwnThread { try fixture.build("start") }
+        #expect(again.status != 0 && again.standardOutput.contains("of \(fixture.home)/apt into"), "\(again)")
     }
 
     // MARK: 3. A Node.js worker as a continuous job
@@ -221,6 +227,22 @@ import Glibc
         _ = try await JobsToolforgeTests.eventually("the worker back", timeout: .seconds(30)) { () async throws -> Bool? in
             (fixture.read("worker.log") ?? "").split(separator: "\n").filter { $0.hasPrefix("start ") }.count >= 2 ? true : nil
         }
+    }
+
+    @Test func aGoProgramIsCompiledAndRunAsAJob() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let repository = try fixture.repository("gobot", [
+            "go.mod": "module example.org/gobot\n\ngo 1.19\n",
+            "main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\twd, _ := os.Getwd()\n\tfmt.Println(\"go says hi from\", wd)\n}\n",
+        ])
+        let built = try await onOwnThread { try fixture.build("start", repository, "--image-name", "gobot") }
+        #expect(built.status == 0 && built.standardOutput.contains("==> detected go") && built.standardOutput.contains("compile: go build"), "\(built)")
+        let run = try fixture.jobs("run", "hello", "--command", "gobot", "--image", "tool-\(fixture.tool)/gobot:latest", "--wait")
+        #expect(run.status == 0, "\(run)")
+        let image = fixture.data + "/images/\(fixture.tool)/gobot/1"
+        #expect(fixture.read("hello.out") == "go says hi from \(image)/app\n", "\(fixture.read("hello.out") ?? "")")
+        #expect(FileManager.default.isExecutableFile(atPath: image + "/layers/go/bin/gobot"))
     }
 
     // MARK: 4. A Python job on a schedule, with a dependency from PyPI

@@ -52,7 +52,8 @@ struct BuildCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The repository: https://…, git://…, file://… or a local path.") var sourceURL: String
+        @Argument(help: "The repository: https://…, git://…, file://… or a local path (default: the latest build's).")
+        var sourceURL: String?
         @Option(name: .long, help: "Branch, tag or commit to build (default: the repository's default branch).") var ref: String?
         @Option(name: [.customShort("i"), .customLong("image-name")], help: "The image's name (default: the tool's).") var imageName: String?
         @Option(name: [.customShort("e"), .customLong("envvar")], help: "NAME=VALUE for the build's commands (repeatable).") var envvars: [String] = []
@@ -68,12 +69,24 @@ struct BuildCommand: AsyncParsableCommand {
                 }
                 variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            // A local path is given as the tool sees it; made absolute here, where it was typed.
-            var source = sourceURL
-            if !source.contains("://"), !source.contains("@"), !source.hasPrefix("/") {
-                source = URL(fileURLWithPath: source, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
-            }
             let context = try await Context.make(connection)
+            var source: String
+            var ref = self.ref
+            if let sourceURL {
+                source = sourceURL
+                // A local path is given as the tool sees it; made absolute here, where it was typed.
+                if !source.contains("://"), !source.contains("@"), !source.hasPrefix("/") {
+                    source = URL(fileURLWithPath: source, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+                }
+            } else {
+                // No repository named: the latest build's again (its ref too, unless another is given).
+                let builds: BuildListResponse = try await context.client.get(context.base + "/builds")
+                guard let latest = builds.builds.first else {
+                    throw CLIError.user("name the repository to build: the tool has no build to take it from")
+                }
+                source = latest.sourceUrl
+                ref = ref ?? latest.ref
+            }
             let response: BuildResponse = try await context.client.post(
                 context.base + "/builds",
                 StartBuildRequest(sourceUrl: source, ref: ref, imageName: imageName, envvars: variables, useLatestVersions: useLatestVersions))
