@@ -1,5 +1,6 @@
 import Foundation
 import KilnAccounts
+import KilnBuilds
 import KilnCore
 import KilnFiles
 import KilnStore
@@ -11,8 +12,13 @@ public actor ToolService {
     let store: KilnStore
     let accounts: HostAccounts
     let logger: Logger
+    /// The build service, whose images and build folders go with a deleted tool.
+    let builds: (any BuildControl)?
 
-    public init(store: KilnStore, accounts: HostAccounts, logger: Logger = Logger(label: "kiln.tools")) {
+    public init(
+        store: KilnStore, accounts: HostAccounts, builds: (any BuildControl)? = nil, logger: Logger = Logger(label: "kiln.tools")
+    ) {
+        self.builds = builds
         self.store = store
         self.accounts = accounts
         self.logger = logger
@@ -88,6 +94,8 @@ public actor ToolService {
             throw KilnError(.notFound, "tool '\(name)' does not exist", context: ["tool": name.rawValue])
         }
         if let user = tool.unixUser { try await accounts.killProcesses(of: user) }
+        // Its images are readable by its group, which a later tool may be given: they go first.
+        try await builds?.forget(tool)
         let archived = try await accounts.retire(tool)
         try await store.deleteTool(named: name)
         logger.info("tool deleted", metadata: ["tool": "\(name)", "archive": "\(archived ?? "-")"])

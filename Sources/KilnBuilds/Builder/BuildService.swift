@@ -167,6 +167,16 @@ public actor BuildService: BuildControl {
         return image
     }
 
+    public func forget(_ tool: Tool) async throws(KilnError) {
+        for (key, task) in running where key.tool == tool.name {
+            task.cancel()
+            await task.value
+        }
+        let owner = FileOwner(tool.unixUser)
+        try configuration.images.removeAll(of: tool.name, owner: owner)
+        try ImageTree(path: configuration.workRoot + "/" + tool.name.rawValue, builder: owner, sealedOwner: .process).remove()
+    }
+
     // MARK: Support
 
     /// The tool's build folder, `DATA/builds/TOOL` (the tool's, 0700): logs and caches.

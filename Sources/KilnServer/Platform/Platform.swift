@@ -52,7 +52,12 @@ public struct Platform: Sendable {
         let metricsToken = try configuration.proxyMetricsToken ?? directory.metricsToken()
         try directory.restrictStore()
         let store = try KilnStore(path: directory.storePath, logger: logger)
-        let tools = ToolService(store: store, accounts: accounts, logger: logger)
+        let builds = BuildService(
+            configuration: .init(
+                images: ImageStore(root: directory.imagesPath), workRoot: directory.buildsPath, instance: accounts.toolsDirectory,
+                toolchain: .host()),
+            store: store, homeOf: { accounts.home(of: $0) }, logger: logger)
+        let tools = ToolService(store: store, accounts: accounts, builds: builds, logger: logger)
         // Before anything of a tool runs, it has a user of its own (tools stored without one get one).
         try await tools.ensureIdentities()
         guard let runtimeDirectory = RuntimeDirectory.prepare(tag: InstanceTag.of(directory.path), fallback: directory.runtimeFallbackPath)
@@ -93,11 +98,6 @@ public struct Platform: Sendable {
             clock: configuration.clockFile.map { FileJobClock(path: $0) as any JobClock } ?? SystemJobClock(), mailer: mailer(),
             homeOf: { accounts.home(of: $0) }, configuration: jobConfiguration, metrics: monitorMetrics, environments: environments,
             logger: logger)
-        let builds = BuildService(
-            configuration: .init(
-                images: images, workRoot: directory.buildsPath, instance: accounts.toolsDirectory,
-                toolchain: .host()),
-            store: store, homeOf: { accounts.home(of: $0) }, logger: logger)
         try await builds.recover()
         let apiAddress = configuration.api
         // One cache of the directory for the API's public route and a proxy in this process.

@@ -350,6 +350,11 @@ import Glibc
             let clone = try await onOwnThread { try other.build("start", repository) }
             #expect(clone.status != 0 && clone.standardOutput.contains("step 'clone' failed"), "\(clone)")
         }
+        // A deleted tool's images and build folder go with it (its group may be another's later).
+        let deleted = try kiln("tools", "delete", owner.tool, "--data", owner.data)
+        #expect(deleted.status == 0, "\(deleted)")
+        #expect(!FileManager.default.fileExists(atPath: owner.data + "/images/\(owner.tool)"))
+        #expect(!FileManager.default.fileExists(atPath: owner.data + "/builds/\(owner.tool)"))
     }
 
     // MARK: 7. Cancel, delete, quota, clean
