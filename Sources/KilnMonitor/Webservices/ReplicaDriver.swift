@@ -75,9 +75,19 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     }
 
     /// Deregisters the replica, then stops its process group, and returns once it is down.
-    func stop() async {
+    func stop() async { await stop(draining: .zero) }
+
+    /// Deregisters the replica, waits `drain` (for proxies that hear of it a moment later, and
+    /// the requests they sent meanwhile), then stops its process group gracefully (TERM, then
+    /// KILL after the grace period: a server finishes what it was answering), and returns once
+    /// it is down. Only its own control group and route go: a rolling restart's other generation
+    /// has indices, groups and routes of its own.
+    func stop(draining drain: Duration) async {
         let action = lifecycle.stop()
-        if case .deregisterAndTerminate = action { await deregister() }
+        if case .deregisterAndTerminate = action {
+            await deregister()
+            if drain > .zero { try? await Task.sleep(for: drain) }
+        }
         task?.cancel()
         await task?.value
         task = nil
