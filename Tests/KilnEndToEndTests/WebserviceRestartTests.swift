@@ -11,7 +11,7 @@ import Testing
     func pids(_ fixture: Fixture) throws -> [Int] { try fixture.replicas().compactMap { $0["pid"] as? Int } }
 
     @Test func aRestartUnderLoadFailsNoRequestAndReplacesEveryProcess() async throws {
-        let fixture = try await onOwnThread { try Fixture() }
+        let fixture = try await onOwnThread { try Fixture(serverArguments: ["--allow-http", "--rate-limit", "0", "--max-connections-per-address", "0"]) }
         defer { fixture.stop() }
         try fixture.write("www/python/src/app.py", WebserviceTests.flaskApp)
         let before = try await onOwnThread { () throws -> [Int] in
@@ -44,6 +44,7 @@ import Testing
                 .split(separator: "\n").first { $0.contains("/\(fixture.tool)/web-") }
                 .map { String($0.split(separator: "/").last ?? "") }
         }
+        print("the new servers' control groups: \(units)")
         if !units.isEmpty { #expect(Set(units) == ["web-2", "web-3"], "\(units)") }
         // Requests reach the new servers.
         let page = try await onOwnThread { try fixture.get("/") }
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func aRestartWhoseNewReplicasCannotStartLeavesTheOldServing() async throws {
-        let fixture = try await onOwnThread { try Fixture() }
+        let fixture = try await onOwnThread { try Fixture(serverArguments: ["--allow-http", "--rate-limit", "0", "--max-connections-per-address", "0"]) }
         defer { fixture.stop() }
         try fixture.write("www/python/src/app.py", WebserviceTests.flaskApp)
         let before = try await onOwnThread { () throws -> [Int] in
