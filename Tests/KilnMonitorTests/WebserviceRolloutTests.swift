@@ -180,4 +180,28 @@ import Glibc
         #expect(try await store.webserviceRoutes().isEmpty)
         try FileManager.default.removeItem(atPath: home + "/slow")
     }
+    @Test func aRolloutLeftUnfinishedByTheShutdownIsTidiedAtTheNextStart() async throws {
+        // The platform went down with both generations recorded: 0 and 1 served, 2 and 3 were starting.
+        let first = monitor()
+        let running = Task { try await first.run() }
+        #expect(try await first.start(tool: tool, spec: try spec()).state == .running)
+        running.cancel()
+        _ = try? await running.value
+        for index in [2, 3] { try await store.saveReplica(ReplicaRecord(tool: tool, index: index, port: 1, phase: .starting)) }
+        #expect(try await store.replicas(of: tool).map(\.index) == [0, 1, 2, 3])
+
+        let next = monitor()
+        let resumed = Task { try await next.run() }
+        var records = try await store.replicas(of: tool)
+        for _ in 0..<200 where records.map(\.index) != [0, 1] || records.contains(where: { $0.phase != .serving }) {
+            try await Task.sleep(for: .milliseconds(50))
+            records = try await store.replicas(of: tool)
+        }
+        #expect(records.map(\.index) == [0, 1], "the served generation is kept, the other forgotten: \(records)")
+        #expect(records.allSatisfy { $0.phase == .serving }, "\(records)")
+        #expect(try await next.status(tool: tool).state == .running)
+        _ = try await next.stop(tool: tool)
+        resumed.cancel()
+        _ = try? await resumed.value
+    }
 }
