@@ -106,4 +106,17 @@ import Testing
         let few = WebserviceRollout.leftovers([record(3, .serving), record(2, .starting)], wanted: 2)
         #expect(few.kept.map(\.index) == [2, 3] && few.dropped.isEmpty)
     }
+    @Test func aFailedRestartIsSaidWithTheLogTailWhileTheOldReplicasServe() throws {
+        let declared = WebserviceRecord(tool: tool, spec: try WebserviceSpec(type: .generic, command: "x", replicas: 2), declaredAt: 1)
+        let serving = [record(0, .serving), record(1, .serving)]
+        let failed = WebserviceStatus(
+            tool: tool, record: declared, replicas: serving, limitEnforcement: [:], errorLogTail: ["boom"], restartFailure: "why")
+        #expect(failed.state == .running)
+        #expect(failed.restartFailure == "why")
+        #expect(failed.errorLogTail == ["boom"], "the new servers' log says why they did not come up")
+        let fine = WebserviceStatus(tool: tool, record: declared, replicas: serving, limitEnforcement: [:], errorLogTail: ["boom"])
+        #expect(fine.restartFailure == nil && fine.errorLogTail.isEmpty)
+        let stopped = WebserviceStatus(tool: tool, record: nil, replicas: [], limitEnforcement: [:], errorLogTail: [], restartFailure: "why")
+        #expect(stopped.restartFailure == nil)
+    }
 }
