@@ -11,7 +11,26 @@ import Testing
     }
 
     func rollout() -> WebserviceRollout {
-        WebserviceRollout(old: [0, 1], new: [2, 3], deadline: start + .seconds(30))
+        var rollout = WebserviceRollout()
+        _ = rollout.prepared(old: [0, 1], new: [2, 3], deadline: start + .seconds(30))
+        return rollout
+    }
+
+    @Test func theNewGenerationStartsOnceItIsKnownUnlessInterruptedBefore() {
+        var rollout = WebserviceRollout()
+        #expect(rollout.state == .preparing && rollout.isUnderWay)
+        #expect(rollout.shown == nil, "every record is shown while nothing is decided")
+        #expect(rollout.observed([record(0, .serving)], at: start) == .none)
+        #expect(rollout.prepared(old: [0, 1], new: [2, 3], deadline: start + .seconds(30)) == .startNew([2, 3]))
+        #expect(rollout.state == .startingNew(deadline: start + .seconds(30)))
+        #expect(rollout.shown == [0, 1])
+        #expect(rollout.prepared(old: [], new: [0], deadline: start) == .none, "prepared once")
+        #expect(rollout.old == [0, 1] && rollout.new == [2, 3])
+
+        var stopped = WebserviceRollout()
+        #expect(stopped.interrupted() == .none)
+        #expect(stopped.prepared(old: [0], new: [1], deadline: start) == .none, "nothing starts once interrupted")
+        #expect(stopped.state == .interrupted)
     }
 
     @Test func freshIndicesAvoidEveryOldOneAndComeBackToTheLowest() {

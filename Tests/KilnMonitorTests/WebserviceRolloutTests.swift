@@ -204,4 +204,30 @@ import Glibc
         resumed.cancel()
         _ = try? await resumed.value
     }
+    @Test func twoRestartsAskedTogetherMakeOneRollout() async throws {
+        let monitor = monitor()
+        #expect(try await monitor.start(tool: tool, spec: try spec()).state == .running)
+        func restart() async -> Result<WebserviceStatus, KilnError> {
+            do {
+                return .success(try await monitor.restart(tool: tool))
+            } catch {
+                return .failure(error)
+            }
+        }
+        async let first = restart()
+        async let second = restart()
+        let outcomes = await [first, second]
+        var replaced: [WebserviceStatus] = []
+        var refused: [KilnError] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let status): replaced.append(status)
+            case .failure(let error): refused.append(error)
+            }
+        }
+        #expect(replaced.count == 1 && replaced.first?.replicas.map(\.index) == [2, 3], "\(outcomes)")
+        #expect(refused.count == 1 && refused.first?.message.contains("being restarted already") == true, "\(outcomes)")
+        #expect(try await store.replicas(of: tool).map(\.index) == [2, 3], "no third generation left behind")
+        _ = try await monitor.stop(tool: tool)
+    }
 }

@@ -10,6 +10,9 @@
 /// transition is unit-tested without waiting.
 public struct WebserviceRollout: Sendable, Hashable {
     public enum State: Sendable, Hashable {
+        /// Asked for: the tool is the rollout's (no other restart may begin), and its
+        /// generations are being worked out (the launch checked, indices and ports picked).
+        case preparing
         /// The new replicas were started; the old ones still serve.
         case startingNew(deadline: ContinuousClock.Instant)
         /// Every new replica serves and is routed: the old ones are being taken out and stopped.
@@ -27,6 +30,8 @@ public struct WebserviceRollout: Sendable, Hashable {
 
     public enum Action: Sendable, Hashable {
         case none
+        /// Record the new replicas and start them.
+        case startNew([Int])
         /// Look at the new replicas again a little later.
         case wait
         /// Deregister the old replicas, then stop them (gracefully).
@@ -38,16 +43,26 @@ public struct WebserviceRollout: Sendable, Hashable {
     }
 
     /// The replicas that served before (their indices): they serve until `retire`.
-    public let old: Set<Int>
+    public private(set) var old: Set<Int> = []
     /// The new generation's indices, none of them an old one's.
-    public let new: [Int]
-    public private(set) var state: State
+    public private(set) var new: [Int] = []
+    public private(set) var state: State = .preparing
 
-    public init(old: Set<Int>, new: [Int], deadline: ContinuousClock.Instant) {
-        precondition(old.isDisjoint(with: new), "a new replica may not share an old one's index")
-        self.old = old
-        self.new = new
-        state = .startingNew(deadline: deadline)
+    public init() {}
+
+    /// The generations are known: the new one is started (unless the rollout was interrupted
+    /// meanwhile). New replicas must serve by `deadline`.
+    public mutating func prepared(old: Set<Int>, new: [Int], deadline: ContinuousClock.Instant) -> Action {
+        switch state {
+        case .preparing:
+            precondition(old.isDisjoint(with: new), "a new replica may not share an old one's index")
+            self.old = old
+            self.new = new
+            state = .startingNew(deadline: deadline)
+            return .startNew(new)
+        case .startingNew, .retiringOld, .replaced, .abandoning, .abandoned, .interrupted:
+            return .none
+        }
     }
 
     /// The first `count` indices that no replica in `taken` uses, lowest first: a restart of
@@ -80,7 +95,7 @@ public struct WebserviceRollout: Sendable, Hashable {
                 return abandon("new replica(s) \(waiting) did not answer the health check in time")
             }
             return .wait
-        case .retiringOld, .replaced, .abandoning, .abandoned, .interrupted:
+        case .preparing, .retiringOld, .replaced, .abandoning, .abandoned, .interrupted:
             return .none
         }
     }
@@ -91,7 +106,7 @@ public struct WebserviceRollout: Sendable, Hashable {
         case .retiringOld:
             state = .replaced
             return old.isEmpty ? .none : .forget(old)
-        case .startingNew, .replaced, .abandoning, .abandoned, .interrupted:
+        case .preparing, .startingNew, .replaced, .abandoning, .abandoned, .interrupted:
             return .none
         }
     }
@@ -102,7 +117,7 @@ public struct WebserviceRollout: Sendable, Hashable {
         case .abandoning(let reason):
             state = .abandoned(reason: reason)
             return .forget(Set(new))
-        case .startingNew, .retiringOld, .replaced, .abandoned, .interrupted:
+        case .preparing, .startingNew, .retiringOld, .replaced, .abandoned, .interrupted:
             return .none
         }
     }
@@ -111,7 +126,7 @@ public struct WebserviceRollout: Sendable, Hashable {
     /// where it is and forgets nothing, since the records may already be the taker's.
     public mutating func interrupted() -> Action {
         switch state {
-        case .startingNew, .retiringOld, .abandoning:
+        case .preparing, .startingNew, .retiringOld, .abandoning:
             state = .interrupted
             return .none
         case .replaced, .abandoned, .interrupted:
@@ -122,14 +137,16 @@ public struct WebserviceRollout: Sendable, Hashable {
     /// Whether the rollout still has work to do.
     public var isUnderWay: Bool {
         switch state {
-        case .startingNew, .retiringOld, .abandoning: true
+        case .preparing, .startingNew, .retiringOld, .abandoning: true
         case .replaced, .abandoned, .interrupted: false
         }
     }
 
-    /// The replicas status shows as the webservice's: the old until they are replaced, then the new.
-    public var shown: Set<Int> {
+    /// The replicas status shows as the webservice's: the old until they are replaced, then the
+    /// new; nil (every record) while the generations are not known yet.
+    public var shown: Set<Int>? {
         switch state {
+        case .preparing: nil
         case .startingNew, .abandoning, .abandoned, .interrupted: old
         case .retiringOld, .replaced: Set(new)
         }

@@ -13,7 +13,9 @@ import Glibc
 /// replicas are deregistered and stopped only once every new one serves and is routed, and stay
 /// when the new ones do not come up.
 extension WebserviceMonitor {
-    func rollOut(_ webservice: WebserviceRecord) async throws(KilnError) -> WebserviceStatus {
+    /// Carries out the rollout `serial` (already the tool's, in `rollouts`); returns the status
+    /// once it ended, replaced or abandoned.
+    func rollOut(_ webservice: WebserviceRecord, serial: Int) async throws(KilnError) -> WebserviceStatus {
         let tool = webservice.tool
         let spec = webservice.spec
         guard let account = try await store.tool(named: tool) else {
@@ -28,36 +30,29 @@ extension WebserviceMonitor {
         let launch = launchPlan(for: account, spec: spec)
         try launch.check()
 
-        let old = drivers[tool] ?? []
         let oldRecords = try await store.replicas(of: tool)
+        let old = drivers[tool] ?? []
         let taken = Set(oldRecords.map(\.index)).union(old.map(\.index))
         let indices = WebserviceRollout.freshIndices(count: spec.replicas, avoiding: taken)
-        var incoming: [ReplicaDriver] = []
+        var records: [ReplicaRecord] = []
         var ports = Set(oldRecords.map(\.port))
         for index in indices {
             var port = try PortAllocator.freeLoopbackPort()
             for _ in 0..<8 where ports.contains(port) { port = try PortAllocator.freeLoopbackPort() }
             ports.insert(port)
-            let record = ReplicaRecord(tool: tool, index: index, port: port)
-            try await store.saveReplica(record)
-            incoming.append(
-                ReplicaDriver(
-                    record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
-                    startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
-                    onChange: { [weak self] record in await self?.replicaChanged(record) }))
+            records.append(ReplicaRecord(tool: tool, index: index, port: port))
         }
-        rolloutSerial += 1
-        let serial = rolloutSerial
-        rollouts[tool] = Rollout(
-            serial: serial,
-            machine: WebserviceRollout(old: taken, new: indices, deadline: .now + configuration.startTimeout + .seconds(2)),
-            incoming: incoming)
-        logger.notice(
-            "webservice restarting: new replicas start beside the old",
-            metadata: ["tool": "\(tool)", "old": "\(taken.sorted())", "new": "\(indices)"])
-        for driver in incoming { await driver.begin() }
-
-        var action = WebserviceRollout.Action.wait
+        let incoming = records.map { record in
+            ReplicaDriver(
+                record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
+                startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
+                onChange: { [weak self] record in await self?.replicaChanged(record) })
+        }
+        // No await since `old` was read: the generations are what they are now.
+        var action = advance(tool, serial) { rollout in
+            rollout.prepared(old: taken, new: indices, deadline: .now + configuration.startTimeout + .seconds(2))
+        }
+        if rollouts[tool]?.serial == serial { rollouts[tool]?.incoming = incoming }
         var failure: String?
         while true {
             guard rollouts[tool]?.serial == serial else {
@@ -68,6 +63,24 @@ extension WebserviceMonitor {
                     context: ["tool": tool.rawValue])
             }
             switch action {
+            case .startNew:
+                do {
+                    for record in records {
+                        guard rollouts[tool]?.serial == serial else { break }
+                        try await store.saveReplica(record)
+                    }
+                } catch {
+                    try? await store.forgetReplicas(of: tool, indices: Set(indices))
+                    rollouts[tool] = nil
+                    throw error
+                }
+                guard rollouts[tool]?.serial == serial else { continue }
+                logger.notice(
+                    "webservice restarting: new replicas start beside the old",
+                    metadata: ["tool": "\(tool)", "old": "\(taken.sorted())", "new": "\(indices)"])
+                // A driver stopped meanwhile (the rollout interrupted) does not begin.
+                for driver in incoming { await driver.begin() }
+                action = .wait
             case .none:
                 rollouts[tool] = nil
                 if let failure {

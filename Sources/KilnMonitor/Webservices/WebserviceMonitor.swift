@@ -184,7 +184,17 @@ public actor WebserviceMonitor: Service, WebserviceControl {
                 .conflict, "the webservice of '\(tool)' is being restarted already; wait for that restart to end",
                 context: ["tool": tool.rawValue])
         }
-        return try await rollOut(record)
+        // Taken at once (before any await), so a second restart is refused and a stop or start
+        // meanwhile interrupts this one.
+        rolloutSerial += 1
+        let serial = rolloutSerial
+        rollouts[tool] = Rollout(serial: serial, machine: WebserviceRollout(), incoming: [])
+        do {
+            return try await rollOut(record, serial: serial)
+        } catch {
+            if rollouts[tool]?.serial == serial { rollouts[tool] = nil }
+            throw error
+        }
     }
 
     public func stop(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
@@ -213,9 +223,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     public func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
         let record = try await store.webservice(of: tool)
         var replicas = record == nil ? [] : try await store.replicas(of: tool)
-        if let rollout = rollouts[tool] {
+        if let shown = rollouts[tool]?.machine.shown {
             // During a rolling restart: the generation that is the webservice's now.
-            let shown = rollout.machine.shown
             replicas = replicas.filter { shown.contains($0.index) }
         }
         var limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
