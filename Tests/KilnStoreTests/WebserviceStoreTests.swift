@@ -49,6 +49,17 @@ import Testing
         #expect(try await store.replicas(of: tool).isEmpty)
     }
 
+    @Test func aReplacedGenerationIsForgottenAndTheNewOneKept() async throws {
+        let (store, tool) = try makeStore()
+        try await createTool(store, tool)
+        try await store.declareWebservice(WebserviceRecord(tool: tool, spec: try WebserviceSpec(type: .staticFiles, replicas: 2), declaredAt: 1))
+        for index in 0..<4 { try await store.saveReplica(ReplicaRecord(tool: tool, index: index, port: 100 + index)) }
+        try await store.forgetReplicas(of: tool, indices: [0, 1])
+        #expect(try await store.replicas(of: tool).map(\.index) == [2, 3])
+        try await store.forgetReplicas(of: tool, indices: [])
+        #expect(try await store.replicas(of: tool).map(\.port) == [102, 103])
+    }
+
     @Test func removingTheDeclarationOrTheToolRemovesTheReplicas() async throws {
         let (store, tool) = try makeStore()
         try await createTool(store, tool)

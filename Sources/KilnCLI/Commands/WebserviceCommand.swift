@@ -10,7 +10,8 @@ struct WebserviceCommand: AsyncParsableCommand {
         commandName: "webservice", abstract: "Start, stop and inspect the tool's webservice.",
         discussion: """
             kiln webservice [TYPE] start       start the webservice (TYPE or service.template's `type`)
-            kiln webservice stop | restart     stop it; stop and start it again
+            kiln webservice stop | restart     stop it; replace its replicas by new ones (the old
+                                               serve until the new do, and stay if they do not)
             kiln webservice status [--json]    what runs, and why not when it does not
             kiln webservice logs [-f] [--last N] [--stream out|err]
             kiln webservice [TYPE] shell       an interactive shell as the tool, with TYPE's runtime
@@ -125,9 +126,14 @@ struct WebserviceCommand: AsyncParsableCommand {
         return text
     }
 
-    /// After start or restart: the status, and exit 1 when the webservice did not come up.
+    /// After start or restart: the status, and exit 1 when the webservice did not come up (or a
+    /// restart's new replicas did not, the old ones still serving).
     func report(_ status: WebserviceStatus, verb: String) throws {
         if output.json { try JSONOutput.print(status) }
+        if let failure = status.restartFailure {
+            if !output.json { print(Self.render(status)) }
+            throw CLIError.user("the webservice of \(status.tool) was not restarted: \(failure)")
+        }
         guard status.state == .running else {
             if !output.json { print(Self.render(status)) }
             throw CLIError.user("the webservice of \(status.tool) did not come up (\(status.state.rawValue))")
@@ -150,6 +156,7 @@ struct WebserviceCommand: AsyncParsableCommand {
         if let command = status.command { block.add("Command", command) }
         if !status.extraArguments.isEmpty { block.add("Extra arguments", status.extraArguments.joined(separator: " ")) }
         if let reason = status.failedReason { block.add("Failed", reason) }
+        if let failure = status.restartFailure { block.add("Restart failed", failure) }
         if let last = status.lastExit { block.add("Last exit", last + (status.lastExitCode.map { " (code \($0))" } ?? "")) }
         lines.append(block.render())
         // On a grid a replica is a grid job, not a process of this host.

@@ -56,13 +56,19 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
     /// How the limits are enforced on this host (`mem`, `cpu`).
     public var limitEnforcement: [String: String]
     public var failedReason: String?
+    /// Why the last `restart` did not replace the replicas (its new ones did not come up), while
+    /// the replicas from before it still run; nil once a start, stop or restart succeeds.
+    public var restartFailure: String?
     public var lastExit: String?
     public var lastExitCode: Int32?
     /// The last lines of the server's error log, when it is down or failed.
     public var errorLogTail: [String]
     public var declaredAt: Double?
 
-    public init(tool: ToolName, record: WebserviceRecord?, replicas: [ReplicaRecord], limitEnforcement: [String: String], errorLogTail: [String]) {
+    public init(
+        tool: ToolName, record: WebserviceRecord?, replicas: [ReplicaRecord], limitEnforcement: [String: String], errorLogTail: [String],
+        restartFailure: String? = nil
+    ) {
         self.tool = tool.rawValue
         type = record?.spec.type.name
         command = record?.spec.command
@@ -80,7 +86,9 @@ public struct WebserviceStatus: Sendable, Hashable, Codable {
         lastExit = lastDown?.lastExit?.description
         lastExitCode = lastDown?.lastExit?.code
         state = Self.state(record: record, replicas: replicas)
-        self.errorLogTail = state == .running || state == .stopped ? [] : errorLogTail
+        self.restartFailure = record == nil ? nil : restartFailure
+        // A failed restart's new servers said why in the log, though the old ones still serve.
+        self.errorLogTail = (state == .running && self.restartFailure == nil) || state == .stopped ? [] : errorLogTail
     }
 
     static func state(record: WebserviceRecord?, replicas: [ReplicaRecord]) -> State {
@@ -101,7 +109,9 @@ public protocol WebserviceControl: Sendable {
     func start(tool: ToolName, spec: WebserviceSpec) async throws(KilnError) -> WebserviceStatus
     /// Deregisters every replica, then stops it, and forgets the declaration.
     func stop(tool: ToolName) async throws(KilnError) -> WebserviceStatus
-    /// Stops and starts again with the same declaration, clearing a failed state.
+    /// Starts the replicas again with the same declaration, clearing a failed state. On this
+    /// host it is rolling: new replicas serve before the old ones are stopped, and when they do
+    /// not come up the old ones stay and the status's `restartFailure` says why.
     func restart(tool: ToolName) async throws(KilnError) -> WebserviceStatus
     func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus
     /// A grid replica's runner says where its server listens (or, `backend` nil, that it stopped

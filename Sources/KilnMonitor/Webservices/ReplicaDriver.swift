@@ -30,6 +30,9 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     private var lifecycle: ReplicaLifecycle
     private var record: ReplicaRecord
     private var task: Task<Void, Never>?
+    /// Stopped for good: a `begin` that comes after the stop (a rolling restart interrupted
+    /// while it started its replicas) starts nothing.
+    private var stopped = false
 
     nonisolated var port: Int { currentPort.withLock { $0 } }
     nonisolated var backend: HostPort { HostPort(host: "127.0.0.1", port: port) }
@@ -63,7 +66,7 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     /// Starts driving: spawns the server, or adopts `survivor` (a process from before a restart
     /// of the platform that still answers).
     func begin(adopting survivor: (pid: Int32, start: UInt64)? = nil) async {
-        guard task == nil else { return }
+        guard task == nil, !stopped else { return }
         if survivor == nil, record.pid != nil || record.phase == .serving {
             // What the store says of a process from before (serving, its pid) is no longer true.
             record.pid = nil
@@ -75,9 +78,20 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     }
 
     /// Deregisters the replica, then stops its process group, and returns once it is down.
-    func stop() async {
+    func stop() async { await stop(draining: .zero) }
+
+    /// Deregisters the replica, waits `drain` (for proxies that hear of it a moment later, and
+    /// the requests they sent meanwhile), then stops its process group gracefully (TERM, then
+    /// KILL after the grace period: a server finishes what it was answering), and returns once
+    /// it is down. Only its own control group and route go: a rolling restart's other generation
+    /// has indices, groups and routes of its own.
+    func stop(draining drain: Duration) async {
+        stopped = true
         let action = lifecycle.stop()
-        if case .deregisterAndTerminate = action { await deregister() }
+        if case .deregisterAndTerminate = action {
+            await deregister()
+            if drain > .zero { try? await Task.sleep(for: drain) }
+        }
         task?.cancel()
         await task?.value
         task = nil

@@ -22,6 +22,9 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         public var policy = RestartPolicy()
         /// How long a new server may take to answer its health check.
         public var startTimeout: Duration = .seconds(30)
+        /// How long a rolling restart keeps an old replica running after taking it out of the
+        /// proxy: a proxy that hears of the change a moment later still reaches it meanwhile.
+        public var drainPeriod: Duration = .seconds(1)
         /// How often routes and logs are checked.
         public var reconcileInterval: Duration = .seconds(5)
         public var logLimitBytes: UInt64 = 16 << 20
@@ -48,7 +51,22 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     let environments: ToolEnvironments
     /// Where replicas run when not on this host.
     let grid: GridWebservices?
-    private var drivers: [ToolName: [any WebserviceReplicaDriver]] = [:]
+    var drivers: [ToolName: [any WebserviceReplicaDriver]] = [:]
+    /// Rolling restarts under way, by tool: the new replicas' drivers are here (not in
+    /// `drivers`) until every one serves.
+    var rollouts: [ToolName: Rollout] = [:]
+    var rolloutSerial = 0
+    /// Why a tool's last restart did not replace its replicas, until it is started, stopped or
+    /// restarted again (kept in memory: status says it while the old replicas run on).
+    var restartFailures: [ToolName: String] = [:]
+
+    /// A rolling restart: its state machine, and the new generation's drivers until they are
+    /// the webservice's.
+    struct Rollout {
+        let serial: Int
+        var machine: WebserviceRollout
+        var incoming: [ReplicaDriver]
+    }
 
     public init(
         store: KilnStore, registrar: any BackendRegistrar, homeOf: @escaping @Sendable (ToolName) -> String,
@@ -82,7 +100,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         }
         // A clean shutdown stops what it started; the declarations stay, so the next start-up
         // brings everything back. (After a crash the servers live on and are adopted instead.)
-        for tool in Array(drivers.keys) { await stopDrivers(of: tool) }
+        for tool in Set(drivers.keys).union(rollouts.keys) { await stopDrivers(of: tool) }
     }
 
     /// Every declared webservice, at start-up: adopt each replica that still runs and answers,
@@ -97,7 +115,10 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         }
         // A webservice started before the monitor ran (the demo's) already has its drivers.
         for webservice in declared where drivers[webservice.tool] == nil {
-            let records = (try? await store.replicas(of: webservice.tool)) ?? []
+            var records = (try? await store.replicas(of: webservice.tool)) ?? []
+            if records.count > webservice.spec.replicas {
+                records = await dropLeftovers(records, of: webservice)
+            }
             if records.contains(where: { $0.phase == .failed }) {
                 onFailureChange(webservice.tool, records.first { $0.phase == .failed }?.failedReason)
                 continue
@@ -112,6 +133,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     func reconcile() async {
         var live = Set<Route>()
         for (_, replicas) in drivers { for driver in replicas { if let route = driver.liveRoute { live.insert(route) } } }
+        // A rolling restart's new replicas register before they are the webservice's.
+        for (_, rollout) in rollouts { for driver in rollout.incoming { if let route = driver.liveRoute { live.insert(route) } } }
         for route in (try? await store.webserviceRoutes()) ?? [] where !live.contains(route) {
             logger.notice("removing a route that no webservice replica backs", metadata: ["tool": "\(route.tool)", "backend": "\(route.backend)"])
             try? await registrar.deregister(route)
@@ -139,6 +162,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
                 context: ["tool": tool.rawValue])
         }
         await stopDrivers(of: tool)
+        restartFailures[tool] = nil
         return try await declareAndStart(tool: tool, spec: spec)
     }
 
@@ -146,8 +170,31 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         guard let record = try await store.webservice(of: tool) else {
             throw KilnError(.notFound, "the tool '\(tool)' has no webservice to restart; start one", context: ["tool": tool.rawValue])
         }
-        await stopDrivers(of: tool)
-        return try await declareAndStart(tool: tool, spec: record.spec)
+        guard grid == nil else {
+            // On a grid a restart still stops every replica, then starts new ones (not rolling):
+            // each replica is a grid job whose host and port its runner reports when it runs,
+            // the grid may keep a new job queued for long, and the grid driver keeps its records
+            // by index. The proxy has no backend between the old jobs and the new.
+            await stopDrivers(of: tool)
+            restartFailures[tool] = nil
+            return try await declareAndStart(tool: tool, spec: record.spec)
+        }
+        guard rollouts[tool] == nil else {
+            throw KilnError(
+                .conflict, "the webservice of '\(tool)' is being restarted already; wait for that restart to end",
+                context: ["tool": tool.rawValue])
+        }
+        // Taken at once (before any await), so a second restart is refused and a stop or start
+        // meanwhile interrupts this one.
+        rolloutSerial += 1
+        let serial = rolloutSerial
+        rollouts[tool] = Rollout(serial: serial, machine: WebserviceRollout(), incoming: [])
+        do {
+            return try await rollOut(record, serial: serial)
+        } catch {
+            if rollouts[tool]?.serial == serial { rollouts[tool] = nil }
+            throw error
+        }
     }
 
     public func stop(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
@@ -155,6 +202,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             throw KilnError(.notFound, "the tool '\(tool)' has no webservice running", context: ["tool": tool.rawValue])
         }
         await stopDrivers(of: tool)
+        restartFailures[tool] = nil
         try await store.removeWebservice(of: tool)
         await files(of: tool)?.removeFile(HomePath(platform: ServiceManifest.fileName))
         onFailureChange(tool, nil)
@@ -174,7 +222,11 @@ public actor WebserviceMonitor: Service, WebserviceControl {
 
     public func status(tool: ToolName) async throws(KilnError) -> WebserviceStatus {
         let record = try await store.webservice(of: tool)
-        let replicas = record == nil ? [] : try await store.replicas(of: tool)
+        var replicas = record == nil ? [] : try await store.replicas(of: tool)
+        if let shown = rollouts[tool]?.machine.shown {
+            // During a rolling restart: the generation that is the webservice's now.
+            replicas = replicas.filter { shown.contains($0.index) }
+        }
         var limits = record.map { ResourceLimits(memory: $0.spec.memory, cpu: $0.spec.cpu).enforcement } ?? [:]
         if let grid, record != nil {
             // Each replica is a grid job, held to its request by the grid on its host.
@@ -188,7 +240,8 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         // A log the tool replaced with something unusable (a link, a FIFO) shows no tail.
         let errorLogTail = await files(of: tool).flatMap { try? LogFile(in: $0, at: LogStream.err.webserviceLog).lastLines(10) }
         return WebserviceStatus(
-            tool: tool, record: record, replicas: replicas, limitEnforcement: limits, errorLogTail: errorLogTail ?? [])
+            tool: tool, record: record, replicas: replicas, limitEnforcement: limits, errorLogTail: errorLogTail ?? [],
+            restartFailure: restartFailures[tool])
     }
 
     /// The tool's home, reached as its own (nil for a tool that no longer exists).
@@ -248,8 +301,9 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         let launch = launchPlan(for: account, spec: webservice.spec)
         var records = records
         // A declaration whose replica records are missing (never written, or fewer than wanted)
-        // gets fresh ones.
-        for index in records.count..<webservice.spec.replicas {
+        // gets fresh ones, at indices no record has (a rolling restart leaves 2 and 3, say).
+        let missing = max(0, webservice.spec.replicas - records.count)
+        for index in WebserviceRollout.freshIndices(count: missing, avoiding: Set(records.map(\.index))) {
             guard let port = grid == nil ? try? PortAllocator.freeLoopbackPort() : 0 else { continue }
             records.append(ReplicaRecord(tool: webservice.tool, index: index, port: port))
         }
@@ -294,20 +348,28 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         return nil
     }
 
-    private func stopDrivers(of tool: ToolName) async {
-        guard let replicas = drivers.removeValue(forKey: tool) else { return }
+    /// Stops the tool's replicas, and the new ones of a rolling restart under way (which then
+    /// ends, interrupted).
+    func stopDrivers(of tool: ToolName) async {
+        let current = drivers.removeValue(forKey: tool) ?? []
+        let incoming: [any WebserviceReplicaDriver] = rollouts.removeValue(forKey: tool)?.incoming ?? []
+        let replicas = current + incoming
+        guard !replicas.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             for driver in replicas { group.addTask { await driver.stop() } }
         }
     }
 
-    private func replicaChanged(_ record: ReplicaRecord) {
+    func replicaChanged(_ record: ReplicaRecord) {
+        // A rolling restart's new replica that fails is the restart's failure, not the
+        // webservice's: the old replicas still serve.
+        if let rollout = rollouts[record.tool], rollout.incoming.contains(where: { $0.index == record.index }) { return }
         if record.phase == .failed {
             onFailureChange(record.tool, record.failedReason ?? "it failed")
         }
     }
 
-    private func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
+    func launchPlan(for tool: Tool, spec: WebserviceSpec) -> WebserviceLaunch {
         var launch = WebserviceLaunch(
             tool: tool.name, user: tool.unixUser, home: homeOf(tool.name), spec: spec, kilnExecutable: kilnExecutable,
             runtimeDirectory: runtimeDirectory, environments: environments)
@@ -321,7 +383,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         return launch
     }
 
-    private func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {
+    func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {
         let files = ConfinedDirectory(path: homeOf(tool), owner: FileOwner(owner))
         do {
             try files.write(Array(ServiceManifest.render(spec).utf8), to: HomePath(platform: ServiceManifest.fileName))

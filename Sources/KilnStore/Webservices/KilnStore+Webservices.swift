@@ -59,6 +59,18 @@ extension KilnStore {
         }
     }
 
+    /// Forgets the records of some of the tool's replicas: a generation a rolling restart
+    /// replaced (or abandoned), whose processes are down. The others' records stay.
+    public func forgetReplicas(of tool: ToolName, indices: Set<Int>) async throws(KilnError) {
+        guard !indices.isEmpty else { return }
+        try await write { db in
+            for index in indices.sorted() {
+                try db.execute(
+                    sql: "DELETE FROM webservice_replicas WHERE tool = ? AND replica = ?", arguments: [tool.rawValue, index])
+            }
+        }
+    }
+
     public func replicas(of tool: ToolName) async throws(KilnError) -> [ReplicaRecord] {
         try await read { db in
             try String.fetchAll(
