@@ -36,14 +36,24 @@ public struct ConfinedDirectory: Sendable, Hashable {
         let name = try fileName(file)
         let parent = try openDirectory(file.components.dropLast(), creating: true)
         let flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-        let created = openat(parent.rawValue, name, flags | O_CREAT | O_EXCL, mode)
-        if created >= 0 {
+        // Made the tool's under a name of its own, then put in place only if the name is still
+        // free: another opener never sees it while it is still the platform's (two replicas
+        // starting at once share their log files).
+        let temporary = ".\(name).kiln-\(getpid())-\(UInt32.random(in: .min ... .max))"
+        let created = openat(parent.rawValue, temporary, flags | O_CREAT | O_EXCL, mode)
+        guard created >= 0 else { throw failure("cannot create a file beside", file) }
+        do throws(KilnError) {
             let descriptor = Descriptor(created)
             try adopt(descriptor, mode: mode, file)
             try clearNonBlocking(descriptor, file)
-            return descriptor.take()
+            if ckiln_rename_noreplace(parent.rawValue, temporary, name) == 0 { return descriptor.take() }
+            guard errno == EEXIST else { throw failure("cannot create", file) }
+        } catch {
+            unlinkat(parent.rawValue, temporary, 0)
+            throw error
         }
-        guard errno == EEXIST else { throw failure("cannot create", file) }
+        // Someone made it meanwhile: theirs is used.
+        unlinkat(parent.rawValue, temporary, 0)
         let opened = openat(parent.rawValue, name, flags)
         guard opened >= 0 else { throw failure("cannot open", file) }
         let descriptor = Descriptor(opened)

@@ -1,6 +1,7 @@
 import Foundation
 import KilnCore
 import KilnFiles
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -42,6 +43,24 @@ import Glibc
 
     /// Many callers making the same folders at once (two replicas of a grid webservice write
     /// their job files together): each gets the folder, the owner's, and none is refused.
+    @Test func openersOfANewFileAtOnceAllGetTheToolsFile() throws {
+        // Two replicas starting together open their shared log: neither may see it half made
+        // (the platform's, before it is given to the tool).
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 32) { _ in
+            do {
+                close(try home.openForAppending(HomePath(platform: "logs", "web.err")))
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        var info = stat()
+        #expect(stat(at("logs/web.err"), &info) == 0 && info.st_uid == home.owner.uid)
+        let left = try FileManager.default.contentsOfDirectory(atPath: at("logs"))
+        #expect(left == ["web.err"], "temporary files left: \(left)")
+    }
+
     @Test func foldersMadeAtOnceByManyCallersAreAllTheOwners() async throws {
         let home = self.home
         let results = await withTaskGroup(of: String?.self) { group in
