@@ -100,5 +100,18 @@ import Testing
         #expect(manifest.contains("\nreplicas: 2\n"))
         #expect(manifest.contains("\ncommand: 'it''s ./serve'\n"))
         #expect(manifest.contains("\nextra_args:\n  - '--x'\n"))
+        #expect(!manifest.contains("buildservice-image") && !manifest.contains("mount"))
+    }
+
+    @Test func aBuildserviceManifestNamesItsImageAndIsReadBackAsATemplate() throws {
+        let tool = try ToolName("bot")
+        let implicit = ServiceManifest.render(try WebserviceSpec(type: WebserviceType(parsing: "buildservice")), tool: tool)
+        #expect(implicit.contains("\nbuildservice-image: 'tool-bot/bot:latest'\nmount: none\n"), "\(implicit)")
+        let spec = try WebserviceSpec(type: WebserviceType(parsing: "buildservice"), command: "worker", image: "tool-bot/api:3")
+        let manifest = ServiceManifest.render(spec, tool: tool)
+        #expect(manifest.contains("\nbuildservice-image: 'tool-bot/api:3'\n"))
+        // Read as a template (a tool copied in with its manifest), it declares the same.
+        let template = try ServiceTemplate(parsing: manifest, fileName: ServiceManifest.fileName)
+        #expect(try template.merged(with: ServiceTemplate()) == spec)
     }
 }

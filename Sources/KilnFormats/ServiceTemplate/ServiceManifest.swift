@@ -7,7 +7,7 @@ import KilnCore
 public enum ServiceManifest {
     public static let fileName = "service.manifest"
 
-    public static func render(_ spec: WebserviceSpec, at date: Date = Date()) -> String {
+    public static func render(_ spec: WebserviceSpec, tool: ToolName? = nil, at date: Date = Date()) -> String {
         var lines = [
             "# This file is used by Kiln's webservice monitor to know what to keep running.",
             "# It is written by 'kiln webservice start' and removed by 'stop': do not edit it.",
@@ -20,6 +20,11 @@ public enum ServiceManifest {
             "cpu: '\(spec.cpu)'",
             "health-check-path: \(quoted(spec.healthCheckPath))",
         ]
+        if spec.type.family == .buildservice {
+            // As Toolforge writes it: the image, and no home mounted (the image's folder is the process's).
+            if let image = spec.image ?? tool.map({ "tool-\($0)/\($0):latest" }) { lines.append("buildservice-image: \(quoted(image))") }
+            lines.append("mount: none")
+        }
         if let command = spec.command { lines.append("command: \(quoted(command))") }
         if !spec.extraArguments.isEmpty {
             lines.append("extra_args:")

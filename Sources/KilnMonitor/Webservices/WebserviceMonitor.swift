@@ -386,7 +386,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     func writeManifest(_ spec: WebserviceSpec, tool: ToolName, owner: UnixIdentity?) {
         let files = ConfinedDirectory(path: homeOf(tool), owner: FileOwner(owner))
         do {
-            try files.write(Array(ServiceManifest.render(spec).utf8), to: HomePath(platform: ServiceManifest.fileName))
+            try files.write(Array(ServiceManifest.render(spec, tool: tool).utf8), to: HomePath(platform: ServiceManifest.fileName))
         } catch {
             logger.warning("cannot write service.manifest", metadata: ["tool": "\(tool)", "error": "\(error)"])
         }
