@@ -14,6 +14,8 @@ struct GridAttemptLifecycle: Sendable {
         case submitted
         /// Listed by the grid and not finished.
         case listed(GridJobEntry)
+        /// Listed, on a host the grid no longer hears from, since `since`.
+        case hostLost(GridJobEntry, since: ContinuousClock.Instant)
         /// Stuck in an error state; being removed from the grid.
         case removing(reason: String?)
         /// No longer listed (or listed as finished) and no exit file: its accounting (or a late
@@ -26,6 +28,10 @@ struct GridAttemptLifecycle: Sendable {
         case exitFile(ExitStatus)
         /// The grid's listing has the job (or, nil, does not).
         case listing(GridJobEntry?)
+        /// The listing has the job, on a host the grid no longer hears from.
+        case listingOnLostHost(GridJobEntry?)
+        /// The job of a lost host was removed from the grid.
+        case lostWithHost(String)
         /// The grid could not be asked.
         case unreachable
         /// The grid's accounting says how it ended; nil: it does not know (yet, or it is off).
@@ -40,6 +46,9 @@ struct GridAttemptLifecycle: Sendable {
         case askAccounting
         /// Remove the job stuck in an error state (`qdel`), then report `.removed`.
         case removeBroken
+        /// Remove the job of a host lost for longer than the grid's own patience, then report
+        /// `.lostWithHost`.
+        case removeLost(host: String)
         case finish(ExitStatus)
     }
 
@@ -48,6 +57,8 @@ struct GridAttemptLifecycle: Sendable {
     let pollInterval: Duration
     let unreachablePollInterval: Duration
     let accountingPatience: Duration
+    /// How long a job may be listed on a lost host before the platform removes it itself.
+    let lostHostPatience: Duration
     private(set) var state: State = .submitted
     /// Looks in a row that found the grid unreachable: the poll doubles with each.
     private(set) var unreachableLooks = 0
@@ -56,6 +67,7 @@ struct GridAttemptLifecycle: Sendable {
         self.memory = memory
         pollInterval = configuration.pollInterval
         unreachablePollInterval = configuration.unreachablePollInterval
+        lostHostPatience = configuration.lostHostPatience
         accountingPatience = configuration.accountingPatience
     }
 
@@ -75,6 +87,18 @@ struct GridAttemptLifecycle: Sendable {
         case .listing(let entry):
             unreachableLooks = 0
             return listed(entry, now: now)
+        case .listingOnLostHost(let entry):
+            unreachableLooks = 0
+            let before = state
+            let action = listed(entry, now: now)
+            guard case .listed(let seen) = state, let host = seen.host else { return action }
+            // Still running there as far as the grid says: past the patience, it is removed.
+            let since: ContinuousClock.Instant
+            if case .hostLost(_, let known) = before { since = known } else { since = now }
+            state = .hostLost(seen, since: since)
+            return now - since >= lostHostPatience ? .removeLost(host: host) : action
+        case .lostWithHost(let host):
+            return end(.unhealthy(reason: "its execution host \(host) stopped answering; its grid job was removed"))
         case .accounting(let status):
             if let status { return end(status) }
             guard case .vanished(let last, let until) = state else { return .look(after: pollInterval) }
@@ -97,11 +121,15 @@ struct GridAttemptLifecycle: Sendable {
             if let entry, !entry.state.isFinished { break }
             state = .vanished(last: entry?.state ?? last, until: until)
             return .askAccounting
-        case .submitted, .listed:
+        case .submitted, .listed, .hostLost:
             break
         }
         guard let entry else {
-            let last: GridJobState? = if case .listed(let seen) = state { seen.state } else { nil }
+            let last: GridJobState? =
+                switch state {
+                case .listed(let seen), .hostLost(let seen, _): seen.state
+                case .submitted, .removing, .vanished, .ended: nil
+                }
             state = .vanished(last: last, until: now + accountingPatience)
             return .askAccounting
         }

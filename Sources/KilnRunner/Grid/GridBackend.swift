@@ -45,7 +45,12 @@ final class GridBackend<Dialect: GridDialect>: JobBackend {
             guard result.succeeded else {
                 throw KilnError(.unavailable, "\(dialect.listCommand.program) failed: \(result.said)", context: ["grid": "unreadable"])
             }
-            return try dialect.parseListing(result.output)
+            var listing = try dialect.parseListing(result.output)
+            // Lost hosts are a second word: not having it changes nothing (the grid's own rules hold).
+            if let command = dialect.lostHostsCommand, let lost = try? await client.run(command), lost.succeeded {
+                listing.lostHosts = dialect.parseLostHosts(lost.output)
+            }
+            return listing
         }
     }
 
@@ -121,6 +126,14 @@ final class GridBackend<Dialect: GridDialect>: JobBackend {
                 } else {
                     action = lifecycle.observe(.accounting(status), now: .now)
                 }
+            case .removeLost(let host):
+                do {
+                    try await dialect.removeLost(placement.jobID, client: client)
+                    logger.warning("removed a grid job whose host stopped answering", metadata: ["grid_job": "\(placement.jobID)", "host": "\(host)"])
+                    action = lifecycle.observe(.lostWithHost(host), now: .now)
+                } catch {
+                    action = lifecycle.observe(.unreachable, now: .now)
+                }
             case .removeBroken:
                 do {
                     let reason = try await dialect.removeBroken(placement.jobID, as: placement.user, client: client)
@@ -149,7 +162,9 @@ final class GridBackend<Dialect: GridDialect>: JobBackend {
             return .unreachable
         }
         if let exit = files.readExit() { return .exitFile(exit) }
-        return .listing(listing[jobID])
+        let entry = listing[jobID]
+        if let host = entry?.host, listing.lostHosts.contains(host) { return .listingOnLostHost(entry) }
+        return .listing(entry)
     }
 
     private func remember(_ status: ExitStatus, of jobID: String) {
@@ -164,10 +179,11 @@ final class GridBackend<Dialect: GridDialect>: JobBackend {
         let files = GridAttemptFiles(placement: placement)
         switch await look(placement.jobID, files) {
         case .exitFile: return false
-        case .listing(let entry): return entry.map { !$0.state.isFinished } ?? false
+        // On a lost host: still the grid's until it (or the wait) removes it.
+        case .listing(let entry), .listingOnLostHost(let entry): return entry.map { !$0.state.isFinished } ?? false
         // Not known: counted as running, so that nothing is started twice.
         case .unreachable: return true
-        case .accounting, .removed: return false
+        case .accounting, .removed, .lostWithHost: return false
         }
     }
 

@@ -23,6 +23,9 @@ public struct GridConfiguration: Sendable, Hashable {
     /// Added to a run's timeout for the grid's hard time limit: the monitor stops a run at its
     /// timeout itself; the grid's limit only backs it up while the platform is down.
     public var timeLimitMargin: Duration
+    /// How long a job may stay listed on a host the grid no longer hears from before the
+    /// platform removes it itself (SGE's own reschedule_unknown usually comes first).
+    public var lostHostPatience: Duration = .seconds(60)
 
     public init(
         queue: String? = nil, parallelEnvironment: String = "smp", commandEnvironment: [String: String],

@@ -18,6 +18,16 @@ protocol GridDialect: Sendable {
     /// The listing's jobs; throws when the output cannot be read.
     func parseListing(_ output: String) throws(KilnError) -> GridQueueListing
 
+    /// Lists the execution hosts the grid no longer hears from; nil where the grid itself ends
+    /// a lost host's jobs soon enough (Slurm's node failure).
+    var lostHostsCommand: GridCommand? { get }
+
+    /// The hosts in that command's output.
+    func parseLostHosts(_ output: String) -> Set<String>
+
+    /// Removes a job whose host was lost, which the grid will not end on its own.
+    func removeLost(_ jobID: String, client: GridClient) async throws(KilnError)
+
     /// How the job ended by the grid's accounting; nil when it does not know (not yet, or no
     /// accounting runs).
     func accounting(of jobID: String, memory: MemorySize, client: GridClient) async throws(KilnError) -> ExitStatus?
@@ -36,6 +46,10 @@ protocol GridDialect: Sendable {
 }
 
 extension GridDialect {
+    var lostHostsCommand: GridCommand? { nil }
+    func parseLostHosts(_ output: String) -> Set<String> { [] }
+    func removeLost(_ jobID: String, client: GridClient) async throws(KilnError) {}
+
     /// Waits (polling every quarter second) until `hasEnded` or `limit` has passed; whether it ended.
     func waitForEnd(within limit: Duration, _ hasEnded: @Sendable () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + limit

@@ -51,6 +51,23 @@ struct GridEngineDialect: GridDialect {
         return GridEngineAccountingParser.status(record, memory: memory)
     }
 
+    /// Queue instances in state `u`: their execution daemon has not been heard for max_unheard.
+    /// (SGE's reschedule_unknown ends their jobs, but not always: a job was seen listed running
+    /// on a host gone for minutes.)
+    var lostHostsCommand: GridCommand? { GridCommand("qselect", ["-qs", "u"]) }
+
+    func parseLostHosts(_ output: String) -> Set<String> {
+        Set(output.split(separator: "\n").compactMap { line in
+            line.split(separator: "@", maxSplits: 1).dropFirst().first.map { String($0).trimmingCharacters(in: .whitespaces) }
+        }.filter { !$0.isEmpty })
+    }
+
+    /// Forced (`qdel -f`, as the platform, one of SGE's managers): the host cannot be told, and
+    /// when its daemon is back SGE kills what it still runs of a job it no longer has.
+    func removeLost(_ jobID: String, client: GridClient) async throws(KilnError) {
+        _ = try await client.run(GridCommand("qdel", ["-f", jobID]))
+    }
+
     func removeBroken(_ jobID: String, as user: UnixIdentity?, client: GridClient) async throws(KilnError) -> String? {
         let detail = try? await client.run(GridCommand("qstat", ["-j", jobID]))
         _ = try await client.run(GridCommand("qdel", [jobID], as: user))

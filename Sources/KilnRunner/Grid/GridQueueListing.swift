@@ -1,6 +1,9 @@
 /// What a grid's queue showed at one moment (`qstat`, `squeue`): the jobs it still knows.
 public struct GridQueueListing: Sendable, Hashable {
     public var entries: [GridJobEntry]
+    /// Execution hosts the grid says it no longer hears from (SGE's queue instances in state
+    /// `u`): their jobs may be gone with them.
+    public var lostHosts: Set<String> = []
     private var byID: [String: Int]
 
     public init(_ entries: [GridJobEntry]) {

@@ -55,6 +55,44 @@ import Testing
         #expect(attempt.observe(.exitFile(.exited(code: 0)), now: start + .seconds(1)) == .finish(.exited(code: 0)))
     }
 
+    @Test func aJobListedOnALostHostIsRemovedOnceThePatienceIsOut() {
+        var attempt = lifecycle()
+        _ = attempt.observe(.listing(entry(.running)), now: start)
+        // The grid stops hearing its host: waited for, from the first look that says so.
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(25)) == .look(after: .seconds(1)))
+        #expect(attempt.state == .hostLost(entry(.running), since: start + .seconds(25)))
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(84)) == .look(after: .seconds(1)))
+        #expect(attempt.state == .hostLost(entry(.running), since: start + .seconds(25)))
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(85)) == .removeLost(host: "exec1"))
+        #expect(
+            attempt.observe(.lostWithHost("exec1"), now: start + .seconds(86))
+                == .finish(.unhealthy(reason: "its execution host exec1 stopped answering; its grid job was removed")))
+    }
+
+    @Test func aHostHeardAgainStartsThePatienceAfresh() {
+        var attempt = lifecycle()
+        _ = attempt.observe(.listingOnLostHost(entry(.running)), now: start)
+        #expect(attempt.observe(.listing(entry(.running)), now: start + .seconds(30)) == .look(after: .seconds(1)))
+        #expect(attempt.state == .listed(entry(.running)))
+        // Lost again: the patience counts from now.
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(40)) == .look(after: .seconds(1)))
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(90)) == .look(after: .seconds(1)))
+        #expect(attempt.observe(.listingOnLostHost(entry(.running)), now: start + .seconds(100)) == .removeLost(host: "exec1"))
+    }
+
+    @Test func aLostHostsJobThatEndsMeanwhileEndsAsItSays() {
+        var attempt = lifecycle()
+        _ = attempt.observe(.listingOnLostHost(entry(.running)), now: start)
+        // Gone from the listing: its accounting is asked, as for any vanished job.
+        #expect(attempt.observe(.listingOnLostHost(nil), now: start + .seconds(70)) == .askAccounting)
+        #expect(attempt.observe(.exitFile(.exited(code: 0)), now: start + .seconds(71)) == .finish(.exited(code: 0)))
+    }
+
+    @Test func lostHostsAreReadFromQselect() {
+        let hosts = GridEngineDialect().parseLostHosts("all.q@exec1\nall.q@exec2\n\nbroken\nlong.q@node-7.example.org \n")
+        #expect(hosts == ["exec1", "exec2", "node-7.example.org"])
+    }
+
     @Test func aJobRequeuedByTheGridIsWaitedForAgain() {
         var attempt = lifecycle()
         _ = attempt.observe(.listing(entry(.running)), now: start)
