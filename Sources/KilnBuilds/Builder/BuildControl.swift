@@ -18,8 +18,6 @@ public protocol BuildControl: Sendable {
     func quota(of tool: ToolName) async throws(KilnError) -> BuildQuotaReport
     /// The build's log, in the tool's build folder.
     func log(tool: ToolName, number: Int) async throws(KilnError) -> LogFile
-    /// The image `name` stands for, when it is `tool`'s: another tool's image is unknown to it.
-    func image(_ name: BuiltImageName, for tool: ToolName) async throws(KilnError) -> ImageManifest
     /// A tool being deleted: its builds are cancelled, its images and build folder removed.
     func forget(_ tool: Tool) async throws(KilnError)
 }

@@ -156,17 +156,6 @@ public actor BuildService: BuildControl {
         return LogFile(in: try workFolder(of: tool, owner: FileOwner(account.unixUser)), at: Self.logPath(number))
     }
 
-    public func image(_ name: BuiltImageName, for tool: ToolName) async throws(KilnError) -> ImageManifest {
-        // Another tool's image is answered as if it did not exist: its name tells nothing.
-        guard name.tool == tool, let image = try await store.image(name) else {
-            throw KilnError(
-                .badRequest,
-                "unknown image '\(name)': the tool '\(tool)' can run only the images it built (tool-\(tool)/NAME:latest, see `kiln build list`)",
-                context: ["field": "image", "value": name.description])
-        }
-        return image
-    }
-
     public func forget(_ tool: Tool) async throws(KilnError) {
         for (key, task) in running where key.tool == tool.name {
             task.cancel()
