@@ -1,8 +1,8 @@
 // kiln-enter: the first program of every process Kiln starts for a tool. Run with the platform's
-// rights, it puts itself into the process's control groups and limits, becomes the tool's user,
-// enters the working folder as the tool, and executes the tool's program:
+// rights, it puts itself into the process's control groups, limits and network namespace,
+// becomes the tool's user, enters the working folder as the tool, and executes the tool's program:
 //
-//   kiln-enter [-g CGROUP_PROCS]... [-d DATA_KIB] [-u UID:GID] [-C DIR] -- PROGRAM [ARG]...
+//   kiln-enter [-g CGROUP_PROCS]... [-d DATA_KIB] [-n NETNS] [-u UID:GID] [-C DIR] -- PROGRAM [ARG]...
 //
 // So nothing of the tool runs outside its groups or as root, and root never follows a link in a
 // tool's home on the way to its folder. A small static C program rather than util-linux's setpriv
@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,11 +60,12 @@ int main(int argc, char **argv) {
     const char *groups[most_groups];
     int group_count = 0;
     const char *folder = NULL;
+    const char *network = NULL;
     int has_data_limit = 0, has_user = 0;
     uint64_t data_kib = 0, uid = 0, gid = 0;
 
     int option;
-    while ((option = getopt(argc, argv, "+g:d:u:C:")) != -1) {
+    while ((option = getopt(argc, argv, "+g:d:n:u:C:")) != -1) {
         switch (option) {
         case 'g':
             if (group_count == most_groups) fail(cannot_enter, "too many control groups", NULL, 0);
@@ -83,17 +85,29 @@ int main(int argc, char **argv) {
             has_user = 1;
             break;
         }
+        case 'n':
+            network = optarg;
+            break;
         case 'C':
             folder = optarg;
             break;
         default:
-            fail(cannot_enter, "kiln-enter: usage: kiln-enter [-g CGROUP_PROCS]... [-d KIB] [-u UID:GID] [-C DIR] -- PROGRAM [ARG]...", NULL, 0);
+            fail(cannot_enter, "kiln-enter: usage: kiln-enter [-g CGROUP_PROCS]... [-d KIB] [-n NETNS] [-u UID:GID] [-C DIR] -- PROGRAM [ARG]...", NULL, 0);
         }
     }
     if (optind >= argc) fail(cannot_enter, "kiln-enter: no program to run", NULL, 0);
 
     // With the platform's rights: into the groups, before anything of the tool runs.
     for (int index = 0; index < group_count; index++) enter_group(groups[index]);
+
+    if (network) {
+        // A replica's network of its own (a namespace `ip netns` keeps): joined with the
+        // platform's rights, which the tool's user has not, so it cannot leave it.
+        int descriptor = open(network, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (descriptor < 0) fail(cannot_enter, "cannot open the network namespace", network, errno);
+        if (setns(descriptor, CLONE_NEWNET) != 0) fail(cannot_enter, "cannot enter the network namespace", network, errno);
+        close(descriptor);
+    }
 
     struct rlimit no_core = {0, 0};
     if (setrlimit(RLIMIT_CORE, &no_core) != 0) fail(cannot_enter, "cannot set the core file limit", NULL, errno);

@@ -37,6 +37,8 @@ import Glibc
         (["-u", "12x:5", "--", "/bin/true"], "bad user"),
         (["-d", "0", "--", "/bin/true"], "bad data limit"),
         (["-d", "99999999999999999999999", "--", "/bin/true"], "bad data limit"),
+        (["-n", "/nonexistent/netns", "--", "/bin/true"], "cannot open the network namespace"),
+        (["-n", "/etc/hostname", "--", "/bin/true"], "cannot enter the network namespace"),
         (["-x", "--", "/bin/true"], "usage"),
         (["-C", "/"], "no program"),
     ])

@@ -35,6 +35,28 @@ struct ServeCommand: AsyncParsableCommand {
     var gridQueue: String?
     @Option(help: "HOST:PORT at which the grid's hosts reach the API, for webservice runners (default: --api).")
     var gridApi: String?
+    @Option(
+        help: """
+            Networks of their own for buildservice replicas, each on port 8000: auto (where this host can: root, \
+            iproute2, nftables), namespaces (or refuse to start), host (the host's network, a port each).
+            """)
+    var replicaNetwork: ReplicaNetworkMode = .auto
+    @Option(help: "The private IPv4 block replicas' networks take addresses from (a /31 each).")
+    var replicaSubnet: String = ReplicaSubnet.standard.description
+
+    enum ReplicaNetworkMode: String, ExpressibleByArgument, CaseIterable {
+        case auto, namespaces, host
+    }
+
+    /// The replicas' networks asked for.
+    func replicaNetworkChoice() throws -> ReplicaNetworkChoice {
+        let subnet = try ReplicaSubnet(parsing: replicaSubnet)
+        switch replicaNetwork {
+        case .auto: return .auto(subnet)
+        case .namespaces: return .namespaces(subnet)
+        case .host: return .host
+        }
+    }
 
     enum BackendName: String, ExpressibleByArgument, CaseIterable {
         case local, gridengine, slurm
@@ -67,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = URL(fileURLWithPath: data).standardizedFileURL.path
-        let configuration = PlatformConfiguration(
+        var configuration = PlatformConfiguration(
             dataDirectory: directory, api: try HostPort(parsing: api),
             proxy: try proxy.configuration(dataDirectory: directory, forceAllowHTTP: demo),
             routeSource: try routeSource.source(), unixUsers: unixUsers, demo: demo,
@@ -78,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
                 guard backend != .local else { throw ValidationError("--grid-api goes with --backend gridengine or slurm") }
                 return try HostPort(parsing: text)
             })
+        configuration.replicaNetwork = try replicaNetworkChoice()
         var logger = Logger(label: "kiln")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await Platform(configuration: configuration, logger: logger).run()

@@ -36,8 +36,9 @@ public struct ReplicaRecord: Sendable, Hashable, Codable {
     /// On a grid: the grid job that runs this replica's current life (`kiln run-webservice`).
     public var gridJob: JobHandle?
     /// On a grid: where the replica's runner registered its server (the execution host's
-    /// address and a port there); nil while unregistered, and always for a local replica, which
-    /// listens at 127.0.0.1:`port`.
+    /// address and a port there); nil while unregistered. On this host: the address of the
+    /// replica's network of its own (`ReplicaNetwork`), or nil for one that listens at
+    /// 127.0.0.1:`port`.
     public var backend: HostPort?
     /// On a grid: the SHA-256 of the credential issued to the current life's runner, which may
     /// register this replica's backend and nothing else. Kept so a restart of the platform

@@ -17,9 +17,15 @@ import Glibc
 actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     nonisolated let tool: ToolName
     nonisolated let index: Int
-    /// The replica's port: moves only while its server is down, when another listener took it.
-    private nonisolated let currentPort: Mutex<Int>
+    /// Where the replica's server answers: 127.0.0.1 and its port, which moves only while its
+    /// server is down, when another listener took it; or its own network's address.
+    private nonisolated let currentBackend: Mutex<HostPort>
     let launch: WebserviceLaunch
+    /// Where the replica's network comes from, when it has one of its own.
+    let networks: ReplicaNetworks?
+    /// The replica's own network, from its first start (or its adoption) until it is stopped:
+    /// its restarts keep it, and with it its address and route.
+    private var network: ReplicaNetwork?
     let store: KilnStore
     let registrar: any BackendRegistrar
     /// Counts the times a replica is started again after dying.
@@ -34,20 +40,20 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     /// while it started its replicas) starts nothing.
     private var stopped = false
 
-    nonisolated var port: Int { currentPort.withLock { $0 } }
-    nonisolated var backend: HostPort { HostPort(host: "127.0.0.1", port: port) }
+    nonisolated var backend: HostPort { currentBackend.withLock { $0 } }
     nonisolated var route: Route { Route(tool: tool.rawValue, pattern: Route.matchAll, backend: backend) }
     nonisolated var liveRoute: Route? { route }
 
     init(
-        record: ReplicaRecord, launch: WebserviceLaunch, policy: RestartPolicy, store: KilnStore,
+        record: ReplicaRecord, launch: WebserviceLaunch, networks: ReplicaNetworks?, policy: RestartPolicy, store: KilnStore,
         registrar: any BackendRegistrar, startTimeout: Duration, restarts: CoreMetrics.Counter, logger: Logger,
         onChange: @escaping @Sendable (ReplicaRecord) async -> Void
     ) {
+        self.networks = networks
         self.restarts = restarts
         tool = record.tool
         index = record.index
-        currentPort = Mutex(record.port)
+        currentBackend = Mutex(Self.backend(of: record, ownNetwork: networks != nil))
         self.record = record
         self.launch = launch
         self.store = store
@@ -63,10 +69,31 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
 
     var current: ReplicaRecord { record }
 
+    /// Where `record`'s server answers: at its own network's address when it has one (kept in
+    /// the record's `backend`), else at 127.0.0.1 and its port.
+    static func backend(of record: ReplicaRecord, ownNetwork: Bool) -> HostPort {
+        if ownNetwork, let backend = record.backend { return backend }
+        return HostPort(host: "127.0.0.1", port: record.port)
+    }
+
+    /// The replica's network, while it has one.
+    var ownNetwork: ReplicaNetwork? { network }
+
     /// Starts driving: spawns the server, or adopts `survivor` (a process from before a restart
     /// of the platform that still answers).
     func begin(adopting survivor: (pid: Int32, start: UInt64)? = nil) async {
         guard task == nil, !stopped else { return }
+        var survivor = survivor
+        if let networks, network == nil {
+            // The network from before a restart of the platform, still there: kept, with its
+            // address. A survivor is reachable only in it: without it, it cannot be routed, and goes.
+            network = record.backend.flatMap { networks.adoptIfOwn($0) }
+            if network == nil, let adopted = survivor {
+                logger.warning("a replica from before the restart has lost its network; replacing it", metadata: ["pid": "\(adopted.pid)"])
+                await ProcessInspector.stopGroup(adopted.pid, start: adopted.start, grace: .seconds(3))
+                survivor = nil
+            }
+        }
         if survivor == nil, record.pid != nil || record.phase == .serving {
             // What the store says of a process from before (serving, its pid) is no longer true.
             record.pid = nil
@@ -97,6 +124,11 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         task = nil
         // Awaited here (not left to the exit's own clean-up task), so a shutdown leaves no group.
         await launch.limits(replica: index).removeGroups()
+        if let networks, let network {
+            // Only once nothing of the replica runs in it.
+            await networks.release(network)
+            self.network = nil
+        }
         record.phase = .stopped
         record.pid = nil
         record.processStart = nil
@@ -140,10 +172,15 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
 
     /// One run of the server: spawn, probe, register, wait for its end; returns what comes next.
     func live() async -> ReplicaLifecycle.Action {
-        await moveIfPortTaken()
+        var launch = self.launch
         let spec: ProcessSpec
         do {
-            spec = try launch.processSpec(replica: index, port: port)
+            if let networks {
+                launch.network = try await ownNetwork(from: networks)
+            } else {
+                await moveIfPortTaken()
+            }
+            spec = try launch.processSpec(replica: index, port: backend.port)
         } catch {
             return await ended(.couldNotStart(reason: error.message))
         }
@@ -157,11 +194,25 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     /// squatted while the server restarted): the replica gets another port rather than fail to
     /// bind, or worse be probed and routed to the squatter.
     private func moveIfPortTaken() async {
+        let port = backend.port
         guard PortAllocator.isListenedOn(port), let fresh = try? PortAllocator.freeLoopbackPort() else { return }
         logger.warning("the replica's port is taken by another listener; it moves", metadata: ["port": "\(port)", "new_port": "\(fresh)"])
-        currentPort.withLock { $0 = fresh }
+        currentBackend.withLock { $0 = HostPort(host: "127.0.0.1", port: fresh) }
         record.port = fresh
         await save()
+    }
+
+    /// The replica's network, made at its first start; its address is its backend from then on.
+    private func ownNetwork(from networks: ReplicaNetworks) async throws(KilnError) -> ReplicaNetwork {
+        if let network { return network }
+        let made = try await networks.claim(for: tool, replica: index)
+        network = made
+        currentBackend.withLock { $0 = made.backend }
+        record.backend = made.backend
+        record.port = made.backend.port
+        await save()
+        logger.info("webservice replica has a network of its own", metadata: ["network": "\(made.name)", "backend": "\(made.backend)"])
+        return made
     }
 
     /// The server runs: probe it until it answers (or dies, or the start timeout passes).

@@ -42,12 +42,7 @@ extension WebserviceMonitor {
             ports.insert(port)
             records.append(ReplicaRecord(tool: tool, index: index, port: port))
         }
-        let incoming = records.map { record in
-            ReplicaDriver(
-                record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
-                startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
-                onChange: { [weak self] record in await self?.replicaChanged(record) })
-        }
+        let incoming = records.map { localDriver($0, launch: launch) }
         // No await since `old` was read: the generations are what they are now.
         var action = advance(tool, serial) { rollout in
             rollout.prepared(old: taken, new: indices, deadline: .now + configuration.startTimeout + .seconds(2))

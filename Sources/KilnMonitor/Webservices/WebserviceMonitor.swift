@@ -33,6 +33,9 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         public var totals = JobQuota()
         /// Where tools' built images are (the `buildservice` type); nil refuses the type.
         public var images: ImageStore?
+        /// Networks of their own for `buildservice` replicas, each listening on port 8000 as on
+        /// Toolforge; nil: they share the host's, each on a port of its own (`PORT` says which).
+        public var networks: ReplicaNetworks?
         public init() {}
     }
 
@@ -125,7 +128,21 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             }
             await launchDrivers(for: webservice, records: records, adopt: true)
         }
+        await removeAbandonedNetworks()
         await reconcile()
+    }
+
+    /// Removes the networks of replicas that did not outlive the platform's last run.
+    func removeAbandonedNetworks() async {
+        guard let networks = configuration.networks else { return }
+        var held = Set<Int>()
+        for case let driver as ReplicaDriver in drivers.values.joined() {
+            if let network = await driver.ownNetwork { held.insert(network.slot) }
+        }
+        let removed = await networks.removeAbandoned(keeping: held)
+        if !removed.isEmpty {
+            logger.notice("removed replicas' networks that nothing holds", metadata: ["slots": "\(removed)"])
+        }
     }
 
     /// Takes away routes that the runner registered and no live replica backs any longer, and
@@ -318,10 +335,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
                 started.append(driver)
                 continue
             }
-            let driver = ReplicaDriver(
-                record: record, launch: launch, policy: configuration.policy, store: store, registrar: registrar,
-                startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
-                onChange: { [weak self] record in await self?.replicaChanged(record) })
+            let driver = localDriver(record, launch: launch)
             await driver.begin(adopting: adopt ? await survivor(record, launch: launch) : nil)
             started.append(driver)
         }
@@ -338,7 +352,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
             ProcessInspector.signalGroup(pid, SIGKILL)
             return nil
         }
-        let backend = HostPort(host: "127.0.0.1", port: record.port)
+        let backend = ReplicaDriver.backend(of: record, ownNetwork: networks(for: launch.spec) != nil)
         if await HealthProbe.isHealthy(
             backend, path: launch.spec.healthCheckPath, host: "\(record.tool).localhost", owner: launch.backendOwner) {
             return (pid, start)
@@ -366,6 +380,23 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         if let rollout = rollouts[record.tool], rollout.incoming.contains(where: { $0.index == record.index }) { return }
         if record.phase == .failed {
             onFailureChange(record.tool, record.failedReason ?? "it failed")
+        }
+    }
+
+    /// The driver of a replica on this host.
+    func localDriver(_ record: ReplicaRecord, launch: WebserviceLaunch) -> ReplicaDriver {
+        ReplicaDriver(
+            record: record, launch: launch, networks: networks(for: launch.spec), policy: configuration.policy, store: store,
+            registrar: registrar, startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
+            onChange: { [weak self] record in await self?.replicaChanged(record) })
+    }
+
+    /// Where the replicas of `spec` get networks of their own: a built image's server listens
+    /// on port 8000, as on Toolforge; the platform's own types are told their port.
+    func networks(for spec: WebserviceSpec) -> ReplicaNetworks? {
+        switch spec.type.family {
+        case .buildservice: configuration.networks
+        case .python, .php, .node, .lighttpdPlain, .uwsgiPlain, .staticFiles, .command: nil
         }
     }
 

@@ -29,13 +29,14 @@ public enum ProcessEntry {
     }
 
     /// The program and arguments that start `spec` through `helper`; the spec's own program and
-    /// arguments when it needs no entry (neither a user to become nor limits: a process of the
-    /// platform's own, or single-user mode without limits).
+    /// arguments when it needs no entry (neither a user to become, nor limits, nor a network of
+    /// its own: a process of the platform's own, or single-user mode without limits).
     static func command(for spec: ProcessSpec, entry: ResourceLimits.Entry?, helper: String) -> (executable: String, arguments: [String]) {
-        guard spec.user != nil || entry != nil else { return (spec.executable, spec.arguments) }
+        guard needsEntry(spec, entry: entry) else { return (spec.executable, spec.arguments) }
         var arguments: [String] = []
         for file in entry?.groupFiles ?? [] { arguments += ["-g", file] }
         if let kibibytes = entry?.dataLimitKiB { arguments += ["-d", String(kibibytes)] }
+        if let namespace = spec.networkNamespace { arguments += ["-n", namespace] }
         if let user = spec.user { arguments += ["-u", "\(user.uid):\(user.gid)"] }
         arguments += ["-C", spec.workingDirectory, "--", spec.executable] + spec.arguments
         return (helper, arguments)
@@ -44,6 +45,10 @@ public enum ProcessEntry {
     /// Where the process is spawned: `/` when the helper enters the working folder (as the tool),
     /// else the folder itself.
     static func spawnDirectory(for spec: ProcessSpec, entry: ResourceLimits.Entry?) -> String {
-        spec.user != nil || entry != nil ? "/" : spec.workingDirectory
+        needsEntry(spec, entry: entry) ? "/" : spec.workingDirectory
+    }
+
+    static func needsEntry(_ spec: ProcessSpec, entry: ResourceLimits.Entry?) -> Bool {
+        spec.user != nil || entry != nil || spec.networkNamespace != nil
     }
 }

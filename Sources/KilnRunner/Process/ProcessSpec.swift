@@ -30,6 +30,8 @@ public struct ProcessSpec: Sendable, Hashable {
     public var stopGracePeriod: Duration
     /// Memory, CPU and process limits; nil runs the program without any.
     public var limits: ResourceLimits?
+    /// A network namespace of its own to run in (`ReplicaNetwork.namespacePath`); nil: the host's.
+    public var networkNamespace: String?
     public init(
         executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
         user: UnixIdentity?, standardOutput: OutputDestination, standardError: OutputDestination, stopGracePeriod: Duration = .seconds(5),

@@ -28,6 +28,9 @@ public struct WebserviceLaunch: Sendable {
     /// A `buildservice` webservice's image, found for this start (its newest build), or why it
     /// cannot be had.
     public var builtImage: Result<ImageLaunch, KilnError>?
+    /// The replica's network of its own, where its server listens on all its addresses at
+    /// `ReplicaNetwork.port`; nil: the host's, on the port the platform gives it.
+    public var network: ReplicaNetwork?
 
     public init(
         tool: ToolName, user: UnixIdentity?, home: String, spec: WebserviceSpec, kilnExecutable: String,
@@ -59,8 +62,17 @@ public struct WebserviceLaunch: Sendable {
         _ = try program(port: 0)
     }
 
-    /// The process spec of replica `index` listening on `port`; writes the generated files.
+    /// The process spec of replica `index` listening on `port` (in its own network, at
+    /// `ReplicaNetwork.port` whatever `port` says); writes the generated files.
     public func processSpec(replica index: Int, port: Int) throws(KilnError) -> ProcessSpec {
+        var launch = self
+        if network != nil { launch.bindAddress = "0.0.0.0" }
+        var spec = try launch.hostProcessSpec(replica: index, port: network == nil ? port : ReplicaNetwork.port)
+        spec.networkNamespace = network?.namespacePath
+        return spec
+    }
+
+    private func hostProcessSpec(replica index: Int, port: Int) throws(KilnError) -> ProcessSpec {
         try files.makeDirectory(Self.generatedFolder)
         let (executable, arguments, workingDirectory, extraEnvironment) = try program(port: port, replica: index, write: true)
         let defaults = ["PATH": Self.defaultPath, "LANG": "C.UTF-8"].merging(extraEnvironment) { _, type in type }

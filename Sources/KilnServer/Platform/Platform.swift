@@ -82,6 +82,8 @@ public struct Platform: Sendable {
         let images = ImageStore(root: directory.imagesPath)
         var webserviceConfiguration = WebserviceMonitor.Configuration()
         webserviceConfiguration.images = images
+        webserviceConfiguration.networks = try await configuration.replicaNetwork.make(
+            for: configuration.jobBackend, instance: InstanceTag.of(directory.path), logger: logger)
         let monitor = WebserviceMonitor(
             store: store, registrar: RegistryBackendRegistrar(registry: registry), homeOf: { accounts.home(of: $0) },
             kilnExecutable: Self.executablePath, runtimeDirectory: runtimeDirectory, configuration: webserviceConfiguration,

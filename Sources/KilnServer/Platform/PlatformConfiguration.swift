@@ -29,6 +29,8 @@ public struct PlatformConfiguration: Sendable {
     public var jobBackend: JobBackendChoice
     /// Where webservice runners on a grid's execution hosts reach the API (nil: `api`).
     public var gridControlPlane: HostPort?
+    /// Whether `buildservice` replicas on this host get networks of their own (port 8000).
+    public var replicaNetwork: ReplicaNetworkChoice = .auto(.standard)
 
     public init(
         dataDirectory: String, api: HostPort, proxy: ProxyConfiguration, routeSource: RouteSource = .store,

@@ -65,8 +65,13 @@ import Glibc
         }
     }
 
+    /// Whether replicas get networks of their own here (as root, with nftables): each listens on
+    /// port 8000, as on Toolforge.
+    static let ownNetworks = geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft")
+
     /// A Flask app that says which build it is, on every path (path and host routing alike).
-    static func flask(_ word: String) -> [String: String] {
+    /// `web` binds `$PORT`, or with `bind` that address, as a Procfile written for Toolforge may.
+    static func flask(_ word: String, bind: String? = nil) -> [String: String] {
         [
             "requirements.txt": "flask\ngunicorn\n",
             "app.py": """
@@ -79,10 +84,11 @@ import Glibc
                 @app.route("/", defaults={"path": ""})
                 @app.route("/<path:path>")
                 def index(path):
-                    return {"build": "\(word)", "pid": os.getpid(), "cwd": os.getcwd()}
+                    return {"build": "\(word)", "pid": os.getpid(), "cwd": os.getcwd(), "port": os.environ.get("PORT")}
                 """,
             // gunicorn binds $PORT when it is set, as Toolforge's Procfiles rely on.
-            "Procfile": "web: gunicorn --workers 2 app:app\nversion: python -c 'import flask, sys; print(sys.prefix)'\n",
+            "Procfile": "web: gunicorn --workers 2\(bind.map { " --bind " + $0 } ?? "") app:app\n"
+                + "version: python -c 'import flask, sys; print(sys.prefix)'\n",
         ]
     }
 
@@ -140,6 +146,13 @@ import Glibc
         #expect(answer.body.contains("\"cwd\":\"\(image)/app\""), "\(answer)")
         let byHost = try curl(["-H", "Host: \(fixture.tool).localhost", fixture.server.httpURL + "/"])
         #expect(byHost.status == 200 && byHost.body.contains("\"build\":\"one\""), "\(byHost)")
+        if Self.ownNetworks {
+            // In a network of its own, on port 8000 as on Toolforge; the proxy reaches it there.
+            #expect(answer.body.contains("\"port\":\"8000\""), "\(answer)")
+            let status = try fixture.json(try fixture.webservice("status", "--json"))
+            let backends = ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
+            #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("10.201.") && $0.hasSuffix(":8000") }, "\(status)")
+        }
 
         // Any Procfile process runs as a job, in the image's environment (its virtualenv).
         let job = try fixture.jobs("run", "version", "--command", "version", "--image", "tool-\(fixture.tool)/\(fixture.tool):latest", "--wait")
@@ -293,14 +306,17 @@ import Glibc
     @Test func aSecondBuildReplacesTheFirstWhileTheWebserviceServes() async throws {
         let fixture = try Fixture()
         defer { fixture.stop() }
-        let repository = try fixture.repository("app", Self.flask("one"))
+        // Where replicas have networks of their own, each binds 8000 itself, as a Procfile
+        // written for Toolforge may: two replicas, and the two generations of a restart.
+        let bind = Self.ownNetworks ? "0.0.0.0:8000" : nil
+        let repository = try fixture.repository("app", Self.flask("one", bind: bind))
         let first = try await onOwnThread { try fixture.build("start", repository) }
         #expect(first.status == 0, "\(first)")
         let start = try await onOwnThread { try fixture.webservice("buildservice", "start", "--replicas", "2") }
         #expect(start.status == 0, "\(start)")
         let url = fixture.server.httpURL + "/" + fixture.tool + "/"
         let load = Self.keepAsking(url)
-        try fixture.repository("app", Self.flask("two"))
+        try fixture.repository("app", Self.flask("two", bind: bind))
         let second = try await onOwnThread { try fixture.build("start", repository) }
         #expect(second.status == 0, "\(second)")
         // Built, not yet running: the webservice still serves the first image.
@@ -314,6 +330,60 @@ import Glibc
         #expect(report.failed.isEmpty && report.served > 0, "\(report.failed.prefix(5))")
         let after = try curl([url])
         #expect(after.status == 200 && after.body.contains("\"build\":\"two\"") && after.body.contains("/images/\(fixture.tool)/\(fixture.tool)/2/app"), "\(after)")
+    }
+
+    /// Where replicas have networks of their own: after a `kill -9` of the platform, a replica
+    /// that still runs is adopted in its network (same process, same address); one that died
+    /// meanwhile starts again in the network it had; nothing of theirs is left behind.
+    @Test(.enabled("needs root and nftables") { Self.ownNetworks })
+    func replicasKeepTheirNetworksAcrossACrashOfThePlatform() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let repository = try fixture.repository("app", Self.flask("one", bind: "0.0.0.0:8000"))
+        #expect(try await onOwnThread { try fixture.build("start", repository) }.status == 0)
+        #expect(try await onOwnThread { try fixture.webservice("buildservice", "start", "--replicas", "2") }.status == 0)
+        func replicas() throws -> [(pid: Int, backend: String)] {
+            let status = try fixture.json(try fixture.webservice("status", "--json"))
+            return ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { replica in
+                guard let pid = replica["pid"] as? Int, let backend = replica["backend"] as? String else { return nil }
+                return (pid, backend)
+            }
+        }
+        let before = try replicas()
+        try #require(before.count == 2, "\(before)")
+        let slots = before.compactMap { ReplicaSlot(backend: $0.backend) }
+        try #require(slots.count == 2, "\(before)")
+
+        fixture.server.kill9()
+        kill(Int32(before[1].pid), SIGKILL)
+        try fixture.server.restart()
+        var after = try replicas()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while after.count < 2 || after.contains(where: { $0.pid == before[1].pid }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            after = try replicas()
+        }
+        try #require(after.count == 2, "not both replicas back: \(after)\n\(fixture.server.log.suffix(3000))")
+        #expect(after[0].pid == before[0].pid, "the survivor was not adopted: \(before) → \(after)")
+        #expect(after.map(\.backend) == before.map(\.backend), "a replica moved: \(before) → \(after)")
+        let answer = try curl([fixture.server.httpURL + "/" + fixture.tool + "/"])
+        #expect(answer.status == 200 && answer.body.contains("\"port\":\"8000\""), "\(answer)")
+
+        // Stopped, the replicas' networks go with them.
+        #expect(try fixture.webservice("stop").status == 0)
+        for slot in slots {
+            #expect(!FileManager.default.fileExists(atPath: "/run/netns/kiln-\(slot.number)"), "kiln-\(slot.number) left behind")
+        }
+    }
+
+    /// The slot of a replica's network, from its address in 10.201.0.0/16 (odd: the replica's end).
+    struct ReplicaSlot {
+        let number: Int
+        init?(backend: String) {
+            let parts = backend.split(separator: ":")[0].split(separator: ".").compactMap { Int($0) }
+            guard parts.count == 4, parts[0] == 10, parts[1] == 201, parts[3] % 2 == 1 else { return nil }
+            number = (parts[2] * 256 + parts[3]) / 2
+        }
     }
 
     // MARK: 6. A tool's images are its own
