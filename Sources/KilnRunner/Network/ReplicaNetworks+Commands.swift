@@ -5,9 +5,13 @@ extension ReplicaNetworks {
     /// block writes the same one):
     /// - replicas do not reach one another directly (they do through the proxy, as anyone does);
     /// - from outside, only answers to connections the replicas opened reach them;
-    /// - what replicas send out leaves with the host's address.
-    static func ruleset(for subnet: ReplicaSubnet) -> String {
+    /// - on this host, only the platform's own processes (root: the proxy, the health probe)
+    ///   open connections to them; tools' other processes go through the proxy, as anyone does;
+    /// - what replicas send out leaves with the host's address;
+    /// - unless the host forwarded before Kiln (`hostForwards`), it forwards nothing else.
+    static func ruleset(for subnet: ReplicaSubnet, hostForwards: Bool) -> String {
         let table = tableName(for: subnet)
+        let others = hostForwards ? "" : "add rule ip \(table) forward iifname != \"kiln-*\" oifname != \"kiln-*\" drop\n"
         return """
             add table ip \(table)
             flush table ip \(table)
@@ -15,6 +19,8 @@ extension ReplicaNetworks {
             add rule ip \(table) forward iifname "kiln-*" oifname "kiln-*" drop
             add rule ip \(table) forward oifname "kiln-*" ct state established,related accept
             add rule ip \(table) forward oifname "kiln-*" drop
+            \(others)            add chain ip \(table) output { type filter hook output priority filter; policy accept; }
+            add rule ip \(table) output oifname "kiln-*" ct state new meta skuid != 0 drop
             add chain ip \(table) postrouting { type nat hook postrouting priority srcnat; policy accept; }
             add rule ip \(table) postrouting ip saddr \(subnet) oifname != "kiln-*" masquerade
 

@@ -42,12 +42,9 @@ public actor ReplicaNetworks {
         }
         guard let ip = HostCommand.locate("ip") else { throw unavailable("iproute2's ip is not installed (Debian package iproute2)") }
         guard let nft = HostCommand.locate("nft") else { throw unavailable("nft is not installed (Debian package nftables)") }
-        do {
-            try "1\n".write(toFile: "/proc/sys/net/ipv4/ip_forward", atomically: false, encoding: .utf8)
-        } catch {
-            throw unavailable("cannot turn on IPv4 forwarding (/proc/sys/net/ipv4/ip_forward): \(error.localizedDescription)")
-        }
-        try await HostCommand.run(nft, ["-f", "-"], input: Self.ruleset(for: subnet), what: "set up nftables for \(subnet)")
+        let hostForwards = try turnOnForwarding()
+        try await HostCommand.run(
+            nft, ["-f", "-"], input: Self.ruleset(for: subnet, hostForwards: hostForwards), what: "set up nftables for \(subnet)")
         if let resolver = loopbackResolver() {
             // Replicas have their own loopback: a resolver there is out of their reach.
             logger.warning(
@@ -55,6 +52,29 @@ public actor ReplicaNetworks {
                 metadata: ["nameserver": "\(resolver)"])
         }
         return ReplicaNetworks(subnet: subnet, instance: instance, ip: ip)
+    }
+
+    /// Where a platform notes that the host forwarded nothing before Kiln turned forwarding on:
+    /// on tmpfs, gone at the next boot with the setting itself.
+    static let forwardingWasOffMarker = "/run/kiln-forwarding-was-off"
+
+    /// Turns on IPv4 forwarding (replicas' traffic is forwarded); returns whether the host
+    /// forwarded before Kiln first did (on this boot). A host that did not must not become a
+    /// router for anything else: the ruleset then drops what is neither to nor from a replica.
+    static func turnOnForwarding() throws(KilnError) -> Bool {
+        let path = "/proc/sys/net/ipv4/ip_forward"
+        let before = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if before == "0" {
+            guard FileManager.default.createFile(atPath: forwardingWasOffMarker, contents: nil) else {
+                throw unavailable("cannot write \(forwardingWasOffMarker)")
+            }
+            do {
+                try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
+            } catch {
+                throw unavailable("cannot turn on IPv4 forwarding (\(path)): \(error.localizedDescription)")
+            }
+        }
+        return !FileManager.default.fileExists(atPath: forwardingWasOffMarker)
     }
 
     static func unavailable(_ why: String) -> KilnError {

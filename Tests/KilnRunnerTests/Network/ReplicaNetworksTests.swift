@@ -20,14 +20,16 @@ struct ReplicaNetworksTests {
         try await ReplicaNetworks.prepare(subnet: .standard, instance: instance, logger: Logger(label: "test"))
     }
 
-    /// `program` run as the test tool in `network`, until the task is cancelled.
-    static func run(_ script: String, in network: ReplicaNetwork, home: String) -> Task<KilnCore.ExitStatus, Never> {
+    /// `script` run by python as the test tool in `network` (nil: the host's), until the task is
+    /// cancelled; its output in `out-SLOT` (`out-host`).
+    static func run(_ script: String, in network: ReplicaNetwork?, home: String) -> Task<KilnCore.ExitStatus, Never> {
         let files = ConfinedDirectory(path: home, owner: FileOwner(TestToolUser.identity))
+        let name = network.map { String($0.slot) } ?? "host"
         var spec = ProcessSpec(
             executable: "/usr/bin/python3", arguments: ["-c", script], environment: ["PATH": "/usr/bin:/bin"], workingDirectory: home,
-            user: TestToolUser.identity, standardOutput: .file(files, HomePath(platform: "out-\(network.slot)")),
-            standardError: .file(files, HomePath(platform: "err-\(network.slot)")))
-        spec.networkNamespace = network.namespacePath
+            user: TestToolUser.identity, standardOutput: .file(files, HomePath(platform: "out-\(name)")),
+            standardError: .file(files, HomePath(platform: "err-\(name)")))
+        spec.networkNamespace = network?.namespacePath
         return Task { await ProcessRunner.run(spec) }
     }
 
@@ -72,6 +74,11 @@ struct ReplicaNetworksTests {
         #expect(await probe.value == .exited(code: 0))
         let said = try String(contentsOfFile: home + "/out-\(first.slot)", encoding: .utf8)
         #expect(said.contains("refused"), "\(said)")
+        // A tool's process on the host (a job, say) does not reach a replica but through the proxy.
+        let fromHost = Self.run(Self.connects(first.replicaAddress, 8000), in: nil, home: home)
+        #expect(await fromHost.value == .exited(code: 0))
+        let saidFromHost = try String(contentsOfFile: home + "/out-host", encoding: .utf8)
+        #expect(saidFromHost.contains("refused"), "\(saidFromHost)")
         let outside = Self.run(Self.connects("pypi.org", 443), in: second, home: home)
         #expect(await outside.value == .exited(code: 0))
         let saidOutside = try String(contentsOfFile: home + "/out-\(second.slot)", encoding: .utf8)
@@ -123,11 +130,16 @@ struct ReplicaNetworksTests {
 /// What the platform tells nftables and iproute2.
 @Suite struct ReplicaNetworksCommandsTests {
     @Test func theRulesetKeepsReplicasApartAndLetsThemOut() {
-        let rules = ReplicaNetworks.ruleset(for: .standard)
+        let rules = ReplicaNetworks.ruleset(for: .standard, hostForwards: true)
         #expect(rules.hasPrefix("add table ip kiln_10_201_0_0_16\nflush table ip kiln_10_201_0_0_16\n"))
         #expect(rules.contains(#"forward iifname "kiln-*" oifname "kiln-*" drop"#))
         #expect(rules.contains(#"forward oifname "kiln-*" ct state established,related accept"#))
         #expect(rules.contains(#"postrouting ip saddr 10.201.0.0/16 oifname != "kiln-*" masquerade"#))
+        #expect(!rules.contains(#"iifname != "kiln-*" oifname != "kiln-*" drop"#), "a router's other traffic is its own business")
+        #expect(rules.contains(#"output oifname "kiln-*" ct state new meta skuid != 0 drop"#))
+        // A host that forwarded nothing before does not become a router for anything but replicas.
+        let notRouter = ReplicaNetworks.ruleset(for: .standard, hostForwards: false)
+        #expect(notRouter.contains(#"forward iifname != "kiln-*" oifname != "kiln-*" drop"#))
     }
 
     @Test func aPairIsMadeLabelledAndAddressedAsA31() throws {
