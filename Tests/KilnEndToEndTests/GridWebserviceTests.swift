@@ -268,6 +268,49 @@ extension GridWebserviceTests {
         #expect(requests.failed.isEmpty && requests.served > 0, "\(requests)")
     }
 
+    /// `webservice restart` on a grid is rolling, as on one host: new grid jobs are submitted
+    /// beside the old, routed once their runners register, and only then are the old ones taken
+    /// out of the proxy and cancelled. No request fails meanwhile.
+    func aRestartReplacesTheGridJobsWithoutDroppingARequest(_ grid: GridFailoverTests.Grid) async throws {
+        let fixture = try await onOwnThread {
+            try Fixture("gr", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
+        }
+        defer { fixture.stop() }
+        try fixture.write("app.py", Self.hostApp)
+        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
+        #expect(started.status == 0, "\(started)")
+        let jobsBefore = try await grid.jobs(named: fixture.tool + ".")
+        try #require(jobsBefore.count == 2, "\(jobsBefore)")
+        let load = Self.keepAsking(fixture)
+        let began = ContinuousClock.now
+        let restarted = try await onOwnThread { try fixture.webservice("restart") }
+        let took = ContinuousClock.now - began
+        try await Task.sleep(for: .seconds(1))
+        load.cancel()
+        let requests = await load.value
+        print("grid figure: \(grid) webservice restart (rolling) took \(GridFailoverTests.seconds(took)): \(requests.served) requests served, \(requests.failed.count) failed")
+        #expect(restarted.status == 0, "\(restarted)")
+        #expect(requests.failed.isEmpty && requests.served > 0, "\(requests)")
+        let serving = try await onOwnThread {
+            try fixture.replicas().filter { $0["phase"] as? String == "serving" }.compactMap { $0["index"] as? Int }
+        }
+        #expect(serving.count == 2 && serving.allSatisfy { $0 >= 2 }, "not a new generation: replicas \(serving)")
+        // The old jobs go (their runners stop their servers); only the new ones are left.
+        let jobsAfter = try await JobsToolforgeTests.eventually("only the new grid jobs", timeout: .seconds(60)) { () async throws -> [String]? in
+            let jobs = try await grid.jobs(named: fixture.tool + ".")
+            return jobs.count == 2 && Set(jobs).isDisjoint(with: jobsBefore) ? jobs : nil
+        }
+        #expect(jobsAfter.count == 2)
+    }
+
+    @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
+        await GridFailoverTests.twoHosts(.gridEngine)
+    })
+    func aRestartOnSonOfGridEngineIsRolling() async throws { try await aRestartReplacesTheGridJobsWithoutDroppingARequest(.gridEngine) }
+
+    @Test(.enabled("needs root, Slurm and two hosts (scripts/grid-up all --two-hosts)") { await GridFailoverTests.twoHosts(.slurm) })
+    func aRestartOnSlurmIsRolling() async throws { try await aRestartReplacesTheGridJobsWithoutDroppingARequest(.slurm) }
+
     @Test(.enabled("needs root, Son of Grid Engine and two hosts (scripts/grid-up all --two-hosts)") {
         await GridFailoverTests.twoHosts(.gridEngine)
     })

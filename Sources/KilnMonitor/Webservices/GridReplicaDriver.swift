@@ -33,6 +33,9 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     private var task: Task<Void, Never>?
     /// The grid job stopped because it never registered a backend in time.
     private var unhealthyJob: String?
+    /// Stopped for good: a `begin` that comes after the stop (a rolling restart interrupted
+    /// while it started its replicas) submits nothing.
+    private var stopped = false
 
     nonisolated var liveRoute: Route? {
         routed.withLock { $0 }.map { Route(tool: tool.rawValue, pattern: Route.matchAll, backend: $0) }
@@ -66,7 +69,7 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
     /// Starts driving; with `adopting`, a life from before a restart of the platform whose grid
     /// job still runs and had registered its backend is taken over rather than doubled.
     func begin(adopting: Bool) async {
-        guard task == nil else { return }
+        guard task == nil, !stopped else { return }
         if let pid = record.pid, let start = record.processStart {
             // A server this replica ran on this host before the platform moved to a grid: it goes,
             // so that the replica is not served twice.
@@ -98,8 +101,22 @@ actor GridReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         task = Task { await self.drive(adopting: survivor) }
     }
 
+    func beginNew() async { await begin(adopting: false) }
+
+    /// Takes the route away, then (after `drain`) cancels the grid job: its runner stops the
+    /// server gracefully, as on this host.
+    func stop(draining drain: Duration) async {
+        stopped = true
+        if liveRoute != nil, drain > .zero {
+            await deregister()
+            try? await Task.sleep(for: drain)
+        }
+        await stop()
+    }
+
     /// Takes the route away, cancels the grid job, and returns once the driving ended.
     func stop() async {
+        stopped = true
         let action = lifecycle.stop()
         await deregister()
         switch action {

@@ -104,6 +104,8 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         task = Task { await self.drive(adopting: survivor) }
     }
 
+    func beginNew() async { await begin(adopting: nil) }
+
     /// Deregisters the replica, then stops its process group, and returns once it is down.
     func stop() async { await stop(draining: .zero) }
 

@@ -7,11 +7,13 @@ import KilnStore
 import Glibc
 #endif
 
-/// `restart` on this host: a rolling replacement (see `WebserviceRollout`). The new generation
-/// runs at indices no old replica has, so each has its own record, port, control group unit
+/// `restart`: a rolling replacement (see `WebserviceRollout`). The new generation runs at
+/// indices no old replica has, so each has its own record, port (or network), control group unit
 /// (`web-INDEX`: no memory limit is shared during the overlap), generated files and route; the old
 /// replicas are deregistered and stopped only once every new one serves and is routed, and stay
-/// when the new ones do not come up.
+/// when the new ones do not come up. On a grid each new replica is a new grid job, whose runner
+/// registers it (the incoming drivers answer registrations as the webservice's own do), with
+/// the grid's queueing allowed for.
 extension WebserviceMonitor {
     /// Carries out the rollout `serial` (already the tool's, in `rollouts`); returns the status
     /// once it ended, replaced or abandoned.
@@ -37,15 +39,21 @@ extension WebserviceMonitor {
         var records: [ReplicaRecord] = []
         var ports = Set(oldRecords.map(\.port))
         for index in indices {
-            var port = try PortAllocator.freeLoopbackPort()
-            for _ in 0..<8 where ports.contains(port) { port = try PortAllocator.freeLoopbackPort() }
-            ports.insert(port)
+            // A grid replica's port is its runner's pick on its host, said when it registers.
+            var port = 0
+            if grid == nil {
+                port = try PortAllocator.freeLoopbackPort()
+                for _ in 0..<8 where ports.contains(port) { port = try PortAllocator.freeLoopbackPort() }
+                ports.insert(port)
+            }
             records.append(ReplicaRecord(tool: tool, index: index, port: port))
         }
-        let incoming = records.map { localDriver($0, launch: launch) }
+        let incoming = records.map { driver(of: $0, launch: launch).any }
+        // On a grid the new replicas' jobs may wait in its queue first, as long as a start allows.
+        let allowance = configuration.startTimeout + .seconds(2) + (grid?.queueAllowance ?? .zero)
         // No await since `old` was read: the generations are what they are now.
         var action = advance(tool, serial) { rollout in
-            rollout.prepared(old: taken, new: indices, deadline: .now + configuration.startTimeout + .seconds(2))
+            rollout.prepared(old: taken, new: indices, deadline: .now + allowance)
         }
         if rollouts[tool]?.serial == serial { rollouts[tool]?.incoming = incoming }
         var failure: String?
@@ -74,7 +82,7 @@ extension WebserviceMonitor {
                     "webservice restarting: new replicas start beside the old",
                     metadata: ["tool": "\(tool)", "old": "\(taken.sorted())", "new": "\(indices)"])
                 // A driver stopped meanwhile (the rollout interrupted) does not begin.
-                for driver in incoming { await driver.begin() }
+                for driver in incoming { await driver.beginNew() }
                 action = .wait
             case .none:
                 rollouts[tool] = nil
@@ -132,15 +140,7 @@ extension WebserviceMonitor {
     private func retire(_ old: [any WebserviceReplicaDriver]) async {
         let drain = configuration.drainPeriod
         await withTaskGroup(of: Void.self) { group in
-            for driver in old {
-                group.addTask {
-                    if let local = driver as? ReplicaDriver {
-                        await local.stop(draining: drain)
-                    } else {
-                        await driver.stop()
-                    }
-                }
-            }
+            for driver in old { group.addTask { await driver.stop(draining: drain) } }
         }
     }
 
@@ -162,7 +162,10 @@ extension WebserviceMonitor {
                     ProcessInspector.signalGroup(pid, SIGKILL)
                 }
             }
-            if let account, grid == nil {
+            if let grid, let handle = record.gridJob {
+                // Its runner would stop once refused, at its next heartbeat; the grid stops it now.
+                await grid.backend.cancel(handle, grace: GridReplicaDriver.stopGrace)
+            } else if let account {
                 await launchPlan(for: account, spec: webservice.spec).limits(replica: record.index).removeGroups()
             }
         }

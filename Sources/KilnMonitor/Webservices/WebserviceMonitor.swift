@@ -68,7 +68,7 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     struct Rollout {
         let serial: Int
         var machine: WebserviceRollout
-        var incoming: [ReplicaDriver]
+        var incoming: [any WebserviceReplicaDriver]
     }
 
     public init(
@@ -187,15 +187,6 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         guard let record = try await store.webservice(of: tool) else {
             throw KilnError(.notFound, "the tool '\(tool)' has no webservice to restart; start one", context: ["tool": tool.rawValue])
         }
-        guard grid == nil else {
-            // On a grid a restart still stops every replica, then starts new ones (not rolling):
-            // each replica is a grid job whose host and port its runner reports when it runs,
-            // the grid may keep a new job queued for long, and the grid driver keeps its records
-            // by index. The proxy has no backend between the old jobs and the new.
-            await stopDrivers(of: tool)
-            restartFailures[tool] = nil
-            return try await declareAndStart(tool: tool, spec: record.spec)
-        }
         guard rollouts[tool] == nil else {
             throw KilnError(
                 .conflict, "the webservice of '\(tool)' is being restarted already; wait for that restart to end",
@@ -228,7 +219,9 @@ public actor WebserviceMonitor: Service, WebserviceControl {
     }
 
     public func replicaBackend(_ registration: ReplicaRegistration) async throws(KilnError) {
-        let replica = drivers[registration.tool]?.first { $0.index == registration.replica }
+        // A rolling restart's new replicas register before they are the webservice's.
+        let candidates = (drivers[registration.tool] ?? []) + (rollouts[registration.tool]?.incoming ?? [])
+        let replica = candidates.first { $0.index == registration.replica }
         guard let driver = replica as? GridReplicaDriver else {
             throw KilnError(
                 .notFound, "the tool '\(registration.tool)' has no replica \(registration.replica) on a grid",
@@ -326,18 +319,14 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         }
         var started: [any WebserviceReplicaDriver] = []
         for record in records.prefix(webservice.spec.replicas) {
-            if let grid {
-                let driver = GridReplicaDriver(
-                    record: record, launch: launch, grid: grid, policy: configuration.policy, store: store, registrar: registrar,
-                    startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
-                    onChange: { [weak self] record in await self?.replicaChanged(record) })
+            switch driver(of: record, launch: launch) {
+            case .local(let driver):
+                await driver.begin(adopting: adopt ? await survivor(record, launch: launch) : nil)
+                started.append(driver)
+            case .grid(let driver):
                 await driver.begin(adopting: adopt)
                 started.append(driver)
-                continue
             }
-            let driver = localDriver(record, launch: launch)
-            await driver.begin(adopting: adopt ? await survivor(record, launch: launch) : nil)
-            started.append(driver)
         }
         drivers[webservice.tool] = started
     }
@@ -383,12 +372,33 @@ public actor WebserviceMonitor: Service, WebserviceControl {
         }
     }
 
-    /// The driver of a replica on this host.
-    func localDriver(_ record: ReplicaRecord, launch: WebserviceLaunch) -> ReplicaDriver {
-        ReplicaDriver(
-            record: record, launch: launch, networks: networks(for: launch.spec), policy: configuration.policy, store: store,
-            registrar: registrar, startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
-            onChange: { [weak self] record in await self?.replicaChanged(record) })
+    /// A replica's driver, by where replicas run.
+    enum Driver {
+        case local(ReplicaDriver)
+        case grid(GridReplicaDriver)
+
+        var any: any WebserviceReplicaDriver {
+            switch self {
+            case .local(let driver): driver
+            case .grid(let driver): driver
+            }
+        }
+    }
+
+    /// The driver of `record`'s replica: on the grid when there is one, else on this host.
+    func driver(of record: ReplicaRecord, launch: WebserviceLaunch) -> Driver {
+        let onChange: @Sendable (ReplicaRecord) async -> Void = { [weak self] record in await self?.replicaChanged(record) }
+        if let grid {
+            return .grid(
+                GridReplicaDriver(
+                    record: record, launch: launch, grid: grid, policy: configuration.policy, store: store, registrar: registrar,
+                    startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger, onChange: onChange))
+        }
+        return .local(
+            ReplicaDriver(
+                record: record, launch: launch, networks: networks(for: launch.spec), policy: configuration.policy, store: store,
+                registrar: registrar, startTimeout: configuration.startTimeout, restarts: metrics.replicaRestarts, logger: logger,
+                onChange: onChange))
     }
 
     /// Where the replicas of `spec` get networks of their own: a built image's server listens
