@@ -43,6 +43,8 @@ public struct BuildQuotaLimits: Sendable, Hashable, Codable {
     public var memory: String
     public var cpu: String
     public var imageBytes: Int64
+    /// Optional: a server from before the disk quota sends none.
+    public var diskBytes: Int64?
     public var imagesKept: Int
     public var buildsKept: Int
 
@@ -51,6 +53,7 @@ public struct BuildQuotaLimits: Sendable, Hashable, Codable {
         memory = quota.memory.description
         cpu = quota.cpu.description
         imageBytes = quota.imageBytes
+        diskBytes = quota.diskBytes
         imagesKept = quota.imagesKept
         buildsKept = quota.buildsKept
     }

@@ -12,7 +12,8 @@ import Glibc
 
 /// One build, from clone to export: each step's programs run as the tool (`ProcessRunner`:
 /// its user, its control group, the build quota's memory and CPU), their output appended to the
-/// build's log, each transition recorded (`BuildLifecycle`) as it happens.
+/// build's log, the build's folders held to its disk quota (`BuildRun+Disk`), each transition
+/// recorded (`BuildLifecycle`) as it happens.
 struct BuildRun: Sendable {
     let record: BuildRecord
     let user: UnixIdentity?
@@ -30,6 +31,8 @@ struct BuildRun: Sendable {
     enum Stop: Error {
         case failed(String)
         case cancelled
+        /// The build's folders held more than its disk quota.
+        case overDisk(BuildDiskUse)
     }
 
     var owner: FileOwner { FileOwner(user) }
@@ -68,7 +71,7 @@ struct BuildRun: Sendable {
             log("==> build \(record.id) of \(record.parameters.sourceURL)\(record.parameters.ref.map { " at \($0)" } ?? "") into \(record.image)")
             let folder = try configuration.images.prepare(tool: record.tool, owner: owner, name: record.parameters.imageName, tag: record.number)
             image = folder
-            try work.makeDirectory(HomePath(platform: "cache"))
+            try work.makeDirectory(Self.cachePath)
             let folders = BuildPlan.Folders(image: folder, cache: work.path + "/cache")
             try await clone(into: folders)
 
@@ -122,6 +125,12 @@ struct BuildRun: Sendable {
             case Stop.failed(let reason):
                 event = .stepFailed(reason: reason)
                 log("==> failed: \(reason)")
+            case Stop.overDisk(let use):
+                // `build show` names the step before the reason; the log names it here.
+                let over = use.overQuota(configuration.quota.diskBytes)
+                let step = await progress.step
+                event = .stepFailed(reason: "it used " + over)
+                log("==> failed: \(step.map { "step '\($0.rawValue)'" } ?? "the build") used \(over)")
             case let error as KilnError:
                 event = .stepFailed(reason: error.message)
                 log("==> failed: \(error.message)")
@@ -186,20 +195,56 @@ struct BuildRun: Sendable {
             variables["LOGNAME"] = user.name
         }
         variables.merge(environment) { _, given in given }
+        let limited = limitingFileSize(program, arguments)
         let spec = ProcessSpec(
-            executable: program, arguments: arguments, environment: variables, workingDirectory: directory, user: user,
+            executable: limited.program, arguments: limited.arguments, environment: variables, workingDirectory: directory, user: user,
             standardOutput: .file(work, output ?? logPath), standardError: .file(work, logPath), stopGracePeriod: .seconds(5),
             limits: limits)
-        let leader = Mutex<Int32?>(nil)
-        let status = await ProcessRunner.run(spec) { pid in leader.withLock { $0 = pid } }
+        let leader = StepLeader()
+        // The program, and beside it the watch of the build's folders: the first to end decides.
+        let (status, stop) = await withTaskGroup(of: StepEnd.self) { group in
+            group.addTask { .exited(await ProcessRunner.run(spec) { pid in leader.set(pid) }) }
+            group.addTask { .watched(await self.watchDisk()) }
+            var status = ExitStatus.unknown
+            var stop: Stop?
+            while let end = await group.next() {
+                switch end {
+                case .exited(let ended):
+                    status = ended
+                case .watched(nil):
+                    continue
+                case .watched(let why?):
+                    stop = why
+                    // Killed at once, with no grace as a cancel gives: what it would write meanwhile
+                    // is what the quota is for. The cancel then stops what is left as a cancel does.
+                    leader.killGroup()
+                }
+                group.cancelAll()
+            }
+            return (status, stop)
+        }
         // Nothing a step started outlives it.
-        if let pid = leader.withLock({ $0 }) { ProcessInspector.signalGroup(pid, SIGKILL) }
+        leader.killGroup()
         if Task.isCancelled { throw Stop.cancelled }
+        // Measured again as the step ends, however it ended: a step quicker than the watch, or one
+        // that failed for want of disk, is told of the quota.
+        if let stop = stop ?? diskCheck() { throw stop }
         guard status == .exited(code: 0) else {
             let name = (program as NSString).lastPathComponent
             let shown = display ?? ([name] + arguments.prefix(4)).joined(separator: " ") + (arguments.count > 4 ? " …" : "")
+            if status == .signaled(signal: SIGXFSZ) {
+                throw Stop.failed(
+                    "`\(shown)` wrote a file larger than the build's disk quota (\(BuildDiskUse.shown(configuration.quota.diskBytes))) and was stopped")
+            }
             throw Stop.failed("`\(shown)` \(status)")
         }
+    }
+
+    /// How a step's program or the watch of its disk ended.
+    private enum StepEnd: Sendable {
+        case exited(ExitStatus)
+        /// Why the build must stop; nil when the watch was cancelled.
+        case watched(Stop?)
     }
 
     /// A line of the platform's in the build's log, with the time into the build (`[ 12.3s]`).
@@ -238,6 +283,17 @@ actor BuildProgress {
         if let digest { record.digest = digest }
         try await store.saveBuild(record)
         logger.info("build \(record.lifecycle.word)", metadata: ["build": "\(record.id)", "message": "\(record.lifecycle.message)"])
+    }
+}
+
+/// The process group a step's program leads, once it runs.
+final class StepLeader: Sendable {
+    private let pid = Mutex<Int32?>(nil)
+
+    func set(_ value: Int32) { pid.withLock { $0 = value } }
+
+    func killGroup() {
+        if let value = pid.withLock({ $0 }) { ProcessInspector.signalGroup(value, SIGKILL) }
     }
 }
 

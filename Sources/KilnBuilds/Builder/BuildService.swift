@@ -10,8 +10,8 @@ import Glibc
 #endif
 
 /// Builds tools' images: one build a tool at a time, each a task that runs the build's steps
-/// (`BuildRun`) as the tool, in its control group, within the tool's build quota, its output
-/// appended to the build's log. A failed, cancelled or timed-out build removes its partial
+/// (`BuildRun`) as the tool, in its control group, within the tool's build quota (its folders
+/// measured against the disk quota while each step runs), its output appended to the build's log. A failed, cancelled or timed-out build removes its partial
 /// image and leaves the previous one as it was; a build the server's stop interrupted is
 /// recorded as failed at the next start.
 public actor BuildService: BuildControl {
@@ -25,6 +25,9 @@ public actor BuildService: BuildControl {
         public var toolchain: BuildToolchain
         /// Builds that run at once on this host (the others wait, pending): half its processors.
         public var concurrentBuilds = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        /// How often a running step's folders are measured against the disk quota: a build past
+        /// it writes at most this long more before it is stopped.
+        public var diskCheckInterval: Duration = .seconds(2)
 
         public init(images: ImageStore, workRoot: String, instance: String, quota: BuildQuota = .standard, toolchain: BuildToolchain) {
             self.images = images

@@ -37,7 +37,7 @@ import Glibc
                 images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder,
                 quota: BuildQuota(
                     duration: .seconds(20), memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000), imageBytes: 1 << 20,
-                    imagesKept: 2, buildsKept: 10),
+                    diskBytes: 64 << 20, imagesKept: 2, buildsKept: 10),
                 toolchain: .host()),
             store: store, homeOf: { _ in home }, logger: Logger(label: "test"))
     }
@@ -114,7 +114,7 @@ import Glibc
                 images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder,
                 quota: BuildQuota(
                     duration: .seconds(2), memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000), imageBytes: 1 << 20,
-                    imagesKept: 2, buildsKept: 10),
+                    diskBytes: 64 << 20, imagesKept: 2, buildsKept: 10),
                 toolchain: .host()),
             store: store, homeOf: { [home] _ in home }, logger: Logger(label: "test"))
         let source = try repository(["package.json": #"{"name": "slow", "version": "1.0.0", "scripts": {"build": "sleep 60"}}"#])
@@ -126,6 +126,73 @@ import Glibc
             build = try await short.build(of: tool, number: 1)
         }
         #expect(build.lifecycle == .timedOut(step: .compile), "\(build.lifecycle)")
+    }
+
+    /// A service whose builds may hold 2 MiB on disk, measured every tenth of a second.
+    func smallDisk() -> BuildService {
+        var configuration = BuildService.Configuration(
+            images: ImageStore(root: folder + "/images"), workRoot: folder + "/builds", instance: folder,
+            quota: BuildQuota(
+                duration: .seconds(40), memory: MemorySize(bytes: 512 << 20), cpu: CPUQuantity(millicores: 1000), imageBytes: 1 << 20,
+                diskBytes: 2 << 20, imagesKept: 2, buildsKept: 10),
+            toolchain: .host())
+        configuration.diskCheckInterval = .milliseconds(100)
+        return BuildService(configuration: configuration, store: store, homeOf: { [home] _ in home }, logger: Logger(label: "test"))
+    }
+
+    /// Processes whose command line holds `marker`.
+    func processes(holding marker: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
+            guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: line, as: UTF8.self).contains(marker)
+        }
+    }
+
+    @Test func aStepWritingPastTheDiskQuotaIsStoppedAndThePreviousImageStays() async throws {
+        let small = smallDisk()
+        let source = try repository(["index.html": "<p>hi</p>\n", "Procfile": "web: python3 -m http.server $PORT\n"])
+        _ = try await small.start(tool: tool, parameters: try parameters(source))
+        #expect(try await ended(1).lifecycle == .succeeded(tag: 1))
+
+        // Ten files of a MiB (each under the file size limit), then it waits: only the watch of
+        // its folders (or the build's 40 s) ends it.
+        _ = try repository([
+            "package.json": #"{"name": "big", "version": "1.0.0", "scripts": {"build": "node -e \"const fs = require('fs'); for (let i = 0; i < 10; i++) fs.writeFileSync('big' + i, Buffer.alloc(1 << 20, 7)); setTimeout(() => {}, 60000)\" kiln-disk-marker"}}"#
+        ])
+        let began = ContinuousClock.now
+        _ = try await small.start(tool: tool, parameters: try parameters(source))
+        let build = try await ended(2)
+        guard case .failed(step: .compile, let reason) = build.lifecycle else {
+            Issue.record("\(build.lifecycle)")
+            return
+        }
+        #expect(ContinuousClock.now - began < .seconds(30))
+        #expect(reason.hasPrefix("it used more disk than the build's quota (2 MiB): the build's folders held "), "\(reason)")
+        #expect(build.lifecycle.message.hasPrefix("step 'compile' failed: it used more disk than the build's quota (2 MiB)"))
+        let log = try await small.log(tool: tool, number: 2).lastLines(100).joined(separator: "\n")
+        #expect(log.contains("==> failed: step 'compile' used more disk than the build's quota (2 MiB): the build's folders held "), "\(log)")
+        // Its processes are gone, its folder removed; the previous image is as it was.
+        #expect(processes(holding: "kiln-disk-marker").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/images/bot/site/2"))
+        #expect(try await small.images(of: tool).map(\.tag) == [1])
+        let manifest = try ImageStore(root: folder + "/images").manifest(of: BuiltImageName(parsing: "tool-bot/site:latest"), for: tool)
+        #expect(manifest.tag == 1)
+        #expect(FileManager.default.fileExists(atPath: folder + "/images/bot/site/1/app/index.html"))
+    }
+
+    @Test func noFileAStepWritesGrowsPastTheDiskQuotaEvenOutsideItsFolders() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else { return }
+        let small = smallDisk()
+        // Written in the tool's home, which the watch does not measure: only RLIMIT_FSIZE bounds it.
+        let source = try repository([
+            "package.json": #"{"name": "big", "version": "1.0.0", "scripts": {"build": "node -e \"require('fs').writeFileSync(process.env.HOME + '/big', Buffer.alloc(10 << 20, 7))\""}}"#
+        ])
+        _ = try await small.start(tool: tool, parameters: try parameters(source))
+        let build = try await ended(1)
+        #expect(build.lifecycle.step == .compile && build.lifecycle.word == "BUILD_FAILURE", "\(build.lifecycle)")
+        let size = try FileManager.default.attributesOfItem(atPath: home + "/big")[.size] as? Int
+        #expect(size == 2 << 20)
     }
 
     @Test func buildsAStoppedServerLeftAreFailedAndTheirFoldersRemoved() async throws {

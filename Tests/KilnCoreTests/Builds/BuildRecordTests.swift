@@ -131,13 +131,14 @@ import Testing
         #expect(quota.memory.bytes == 2 << 30)
         #expect(quota.cpu.millicores == 1000)
         #expect(quota.imageBytes == 2 << 30)
+        #expect(quota.diskBytes == 4 << 30)
         #expect(quota.imagesKept == 5)
         #expect(quota.buildsKept == 50)
     }
 
     @Test func theQuotaIsCodable() throws {
         let quota = BuildQuota(
-            duration: .seconds(90), memory: MemorySize(bytes: 1 << 30), cpu: CPUQuantity(millicores: 500), imageBytes: 1 << 29, imagesKept: 2,
+            duration: .seconds(90), memory: MemorySize(bytes: 1 << 30), cpu: CPUQuantity(millicores: 500), imageBytes: 1 << 29, diskBytes: 1 << 30, imagesKept: 2,
             buildsKept: 3)
         #expect(try JSONDecoder().decode(BuildQuota.self, from: JSONEncoder().encode(quota)) == quota)
     }

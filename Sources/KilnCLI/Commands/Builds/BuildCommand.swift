@@ -241,6 +241,9 @@ struct BuildCommand: AsyncParsableCommand {
             table.add("Build time", "", "\(quota.quota.seconds / 60) minutes")
             table.add("Build memory", "", quota.quota.memory)
             table.add("Build CPU", "", quota.quota.cpu)
+            if let disk = quota.quota.diskBytes {
+                table.add("Build disk", "", MemorySize(bytes: disk).description + " (image, clone, dependency cache, log)")
+            }
             print(table.render())
         }
     }
