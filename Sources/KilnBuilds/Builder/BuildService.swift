@@ -138,6 +138,12 @@ public actor BuildService: BuildControl {
         let removed = try await store.deleteImages(of: tool)
         let owner = FileOwner(account.unixUser)
         for image in removed { try configuration.images.remove(tool: tool, owner: owner, name: image.name, tag: image.tag) }
+        // The dependency cache too: it counts in the build's disk quota, and a tool whose cache
+        // outgrew it builds again from an empty one. Not while a build of the tool uses it.
+        if !running.keys.contains(where: { $0.tool == tool }) {
+            let cache = configuration.workRoot + "/" + tool.rawValue + "/" + BuildRun.cachePath.components.joined(separator: "/")
+            try ImageTree(path: cache, builder: owner, sealedOwner: .process).remove()
+        }
         return removed
     }
 

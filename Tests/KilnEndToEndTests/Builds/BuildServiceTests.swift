@@ -459,8 +459,12 @@ import Glibc
         #expect(quota.status == 0 && quota.standardOutput.contains("Images"), "\(quota)")
         let deleted = try fixture.build("delete", "\(fixture.tool)-build-1", "--yes-im-sure")
         #expect(deleted.status == 0 && deleted.standardOutput.contains("Deleted \(fixture.tool)-build-1"), "\(deleted)")
+        let cache = fixture.data + "/builds/\(fixture.tool)/cache"
+        #expect(FileManager.default.fileExists(atPath: cache))
         let clean = try fixture.build("clean", "--yes-im-sure")
         #expect(clean.status == 0 && clean.standardOutput.contains("Deleted 1 images"), "\(clean)")
+        // The dependency cache goes too (it counts in the build's disk quota).
+        #expect(!FileManager.default.fileExists(atPath: cache))
         #expect(!FileManager.default.fileExists(atPath: fixture.data + "/images/\(fixture.tool)/\(fixture.tool)/2"))
         let run = try fixture.jobs("run", "gone", "--command", "web", "--image", "tool-\(fixture.tool)/\(fixture.tool):latest")
         #expect(!FileManager.default.fileExists(atPath: fixture.data + "/images/\(fixture.tool)/\(fixture.tool)"))

@@ -249,7 +249,7 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     struct Clean: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "clean", abstract: "Delete all the tool's images.")
+        static let configuration = CommandConfiguration(commandName: "clean", abstract: "Delete all the tool's images, and its dependency cache.")
 
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
