@@ -50,7 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The replicas' networks asked for.
     func replicaNetworkChoice() throws -> ReplicaNetworkChoice {
-        let subnet = try ReplicaSubnet(parsing: replicaSubnet)
+        let subnet: ReplicaSubnet
+        do {
+            subnet = try ReplicaSubnet(parsing: replicaSubnet)
+        } catch {
+            throw ValidationError("--replica-subnet: \(error.message)")
+        }
         switch replicaNetwork {
         case .auto: return .auto(subnet)
         case .namespaces: return .namespaces(subnet)

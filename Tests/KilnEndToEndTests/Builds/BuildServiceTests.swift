@@ -376,6 +376,24 @@ import Glibc
         }
     }
 
+    /// `--replica-network host`: replicas share the host's network, each on a port of its own
+    /// as `$PORT`; and a subnet that is not a private block is refused before anything starts.
+    @Test func replicasShareTheHostsNetworkWhenTheOperatorSaysSo() async throws {
+        let fixture = try Fixture(serverArguments: ["--replica-network", "host"])
+        defer { fixture.stop() }
+        let repository = try fixture.repository("app", Self.flask("one"))
+        #expect(try await onOwnThread { try fixture.build("start", repository) }.status == 0)
+        #expect(try await onOwnThread { try fixture.webservice("buildservice", "start") }.status == 0)
+        let answer = try curl([fixture.server.httpURL + "/" + fixture.tool + "/"])
+        #expect(answer.status == 200 && !answer.body.contains("\"port\":\"8000\""), "\(answer)")
+        let status = try fixture.json(try fixture.webservice("status", "--json"))
+        let backends = ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
+        #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("127.0.0.1:") }, "\(status)")
+
+        let refused = try await onOwnThread { try kiln("serve", "--replica-subnet", "8.8.0.0/16", "--data", "/nonexistent") }
+        #expect(refused.status != 0 && refused.standardError.contains("'8.8.0.0/16' is not a subnet for replicas: it is not a private block"), "\(refused)")
+    }
+
     /// The slot of a replica's network, from its address in 10.201.0.0/16 (odd: the replica's end).
     struct ReplicaSlot {
         let number: Int
