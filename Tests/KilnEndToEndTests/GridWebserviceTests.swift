@@ -191,14 +191,20 @@ enum WebserviceRunnerBeats {
 /// until then, the other replica throughout), and the old life's runner, refused at its next
 /// heartbeat, stops its server. The time it takes is a figure.
 extension GridWebserviceTests {
-    func replicaComesBackOnAnotherHost(_ grid: GridFailoverTests.Grid) async throws {
+    /// A tool on a platform whose webservices run on `grid`, with two replicas of `hostApp` started.
+    func twoReplicas(on grid: GridFailoverTests.Grid, prefix: String) async throws -> Fixture {
         let fixture = try await onOwnThread {
-            try Fixture("gf", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
+            try Fixture(prefix, serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
         }
-        defer { fixture.stop() }
         try fixture.write("app.py", Self.hostApp)
         let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
         #expect(started.status == 0, "\(started)")
+        return fixture
+    }
+
+    func replicaComesBackOnAnotherHost(_ grid: GridFailoverTests.Grid) async throws {
+        let fixture = try await twoReplicas(on: grid, prefix: "gf")
+        defer { fixture.stop() }
         let before = try await onOwnThread { try fixture.replicas().map { ($0["index"] as? Int ?? -1, $0["backend"] as? String ?? "") } }
         let namespaced = ["10.200.0.11": grid.hosts[0], "10.200.0.12": grid.hosts[1]]
         guard let (index, backend) = before.first(where: { namespaced[String($0.1.split(separator: ":")[0])] != nil }) else {
@@ -241,13 +247,8 @@ extension GridWebserviceTests {
     /// The grid's controller stopped for longer than two heartbeats and started again: the
     /// replicas serve throughout, from the same grid jobs at the same addresses.
     func replicasLiveThroughTheirControllersRestart(_ grid: GridFailoverTests.Grid) async throws {
-        let fixture = try await onOwnThread {
-            try Fixture("gc", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
-        }
+        let fixture = try await twoReplicas(on: grid, prefix: "gc")
         defer { fixture.stop() }
-        try fixture.write("app.py", Self.hostApp)
-        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
-        #expect(started.status == 0, "\(started)")
         let backends = try await onOwnThread { try fixture.replicas().compactMap { $0["backend"] as? String } }
         let jobsBefore = try await grid.jobs(named: fixture.tool + ".")
         let load = Self.keepAsking(fixture)
@@ -272,13 +273,8 @@ extension GridWebserviceTests {
     /// beside the old, routed once their runners register, and only then are the old ones taken
     /// out of the proxy and cancelled. No request fails meanwhile.
     func aRestartReplacesTheGridJobsWithoutDroppingARequest(_ grid: GridFailoverTests.Grid) async throws {
-        let fixture = try await onOwnThread {
-            try Fixture("gr", serverArguments: ["--allow-http", "--backend", grid.backend], gridAPIHost: "10.200.0.1")
-        }
+        let fixture = try await twoReplicas(on: grid, prefix: "gr")
         defer { fixture.stop() }
-        try fixture.write("app.py", Self.hostApp)
-        let started = try await onOwnThread { try fixture.webservice("python3.11", "start", "--replicas", "2") }
-        #expect(started.status == 0, "\(started)")
         let jobsBefore = try await grid.jobs(named: fixture.tool + ".")
         try #require(jobsBefore.count == 2, "\(jobsBefore)")
         let load = Self.keepAsking(fixture)
