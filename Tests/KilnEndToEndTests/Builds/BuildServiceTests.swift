@@ -258,6 +258,29 @@ import Glibc
         #expect(FileManager.default.isExecutableFile(atPath: image + "/layers/go/bin/gobot"))
     }
 
+    /// PHP with composer: `composer install` writes the autoloader (the project's own classes:
+    /// these machines reach PyPI, not Packagist), and with no Procfile PHP's own server serves
+    /// the app's folder, here reached by host.
+    @Test(.enabled("needs php and composer") { FileManager.default.isExecutableFile(atPath: "/usr/bin/composer") })
+    func aPHPAppIsBuiltWithComposerAndServed() async throws {
+        let fixture = try Fixture()
+        defer { fixture.stop() }
+        let repository = try fixture.repository("phpapp", [
+            "composer.json": #"{"name": "kiln/phpapp", "autoload": {"psr-4": {"App\\": "src/"}}, "require": {"php": ">=8.0"}}"#,
+            "src/Greeter.php": "<?php\nnamespace App;\n\nfinal class Greeter\n{\n    public static function greet(): string { return 'php says hi on ' . getenv('PORT'); }\n}\n",
+            "index.php": "<?php\nrequire __DIR__ . '/vendor/autoload.php';\necho App\\Greeter::greet();\n",
+        ])
+        let built = try await onOwnThread { try fixture.build("start", repository) }
+        #expect(built.status == 0 && built.standardOutput.contains("==> detected php") && built.standardOutput.contains("composer install"), "\(built)")
+        let image = fixture.data + "/images/\(fixture.tool)/\(fixture.tool)/1"
+        #expect(FileManager.default.fileExists(atPath: image + "/app/vendor/autoload.php"))
+        let start = try await onOwnThread { try fixture.webservice("buildservice", "start") }
+        #expect(start.status == 0, "\(start)")
+        let answer = try curl(["-H", "Host: \(fixture.tool).localhost", fixture.server.httpURL + "/"])
+        #expect(answer.status == 200 && answer.body.hasPrefix("php says hi on "), "\(answer)")
+        if Self.ownNetworks { #expect(answer.body == "php says hi on 8000", "\(answer)") }
+    }
+
     // MARK: 4. A Python job on a schedule, with a dependency from PyPI
 
     @Test func aScheduledPythonJobUsesItsDependencyFromPyPI() async throws {
