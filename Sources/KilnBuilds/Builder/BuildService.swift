@@ -97,7 +97,7 @@ public actor BuildService: BuildControl {
             } else {
                 await run.cancelWhilePending()
             }
-            await self.finished(key)
+            self.finished(key)
         }
         return record
     }
