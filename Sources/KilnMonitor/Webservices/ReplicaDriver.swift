@@ -87,7 +87,7 @@ actor ReplicaDriver: WebserviceReplicaDriver, ReplicaLifeDriving {
         if let networks, network == nil {
             // The network from before a restart of the platform, still there: kept, with its
             // address. A survivor is reachable only in it: without it, it cannot be routed, and goes.
-            network = record.backend.flatMap { networks.adoptIfOwn($0) }
+            network = record.backend.flatMap { networks.adoptIfOwn($0, tool: tool, replica: index) }
             if network == nil, let adopted = survivor {
                 logger.warning("a replica from before the restart has lost its network; replacing it", metadata: ["pid": "\(adopted.pid)"])
                 await ProcessInspector.stopGroup(adopted.pid, start: adopted.start, grace: .seconds(3))

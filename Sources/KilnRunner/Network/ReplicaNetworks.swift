@@ -117,12 +117,12 @@ public actor ReplicaNetworks {
             .quotaExceeded, "every address of \(subnet) is taken: no network for another replica", context: ["subnet": subnet.description])
     }
 
-    /// The network a replica had before the platform restarted, when it is still there and this
-    /// platform's (its label says so); nil otherwise.
-    public nonisolated func adoptIfOwn(_ backend: HostPort) -> ReplicaNetwork? {
+    /// The network replica `replica` of `tool` had at `backend` before the platform restarted,
+    /// when it is still there and that replica's of this platform (its label says so); nil otherwise.
+    public nonisolated func adoptIfOwn(_ backend: HostPort, tool: ToolName, replica: Int) -> ReplicaNetwork? {
         guard backend.port == ReplicaNetwork.port, let slot = subnet.slot(ofReplicaAddress: backend.host),
             let network = ReplicaNetwork(slot: slot, in: subnet), FileManager.default.fileExists(atPath: network.namespacePath),
-            Self.label(of: network.name)?.hasPrefix(labelPrefix) == true
+            Self.label(of: network.name) == label(tool: tool, replica: replica)
         else { return nil }
         return network
     }

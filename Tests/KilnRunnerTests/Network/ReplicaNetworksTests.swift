@@ -97,11 +97,14 @@ struct ReplicaNetworksTests {
         let networks = try await Self.networks()
         let network = try await networks.claim(for: try ToolName("nettool"), replica: 3)
         #expect(FileManager.default.fileExists(atPath: network.namespacePath))
-        #expect(networks.adoptIfOwn(network.backend) == network)
+        #expect(networks.adoptIfOwn(network.backend, tool: try ToolName("nettool"), replica: 3) == network)
+        // Only by the replica it was made for.
+        #expect(networks.adoptIfOwn(network.backend, tool: try ToolName("nettool"), replica: 4) == nil)
+        #expect(networks.adoptIfOwn(network.backend, tool: try ToolName("othertool"), replica: 3) == nil)
         await networks.release(network)
         #expect(!FileManager.default.fileExists(atPath: network.namespacePath))
         #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/" + network.name))
-        #expect(networks.adoptIfOwn(network.backend) == nil)
+        #expect(networks.adoptIfOwn(network.backend, tool: try ToolName("nettool"), replica: 3) == nil)
     }
 
     @Test func aPlatformRemovesOnlyTheNetworksItAbandoned() async throws {
@@ -113,10 +116,10 @@ struct ReplicaNetworksTests {
         let another = try await Self.networks()
         let others = try await another.claim(for: tool, replica: 0)
         // Another platform's (or another instance's) networks are not its to adopt or remove.
-        #expect(another.adoptIfOwn(kept.backend) == nil)
+        #expect(another.adoptIfOwn(kept.backend, tool: tool, replica: 0) == nil)
         // After a restart: the same instance, a new actor.
         let after = try await Self.networks(instance: instance)
-        #expect(after.adoptIfOwn(kept.backend) == kept)
+        #expect(after.adoptIfOwn(kept.backend, tool: tool, replica: 0) == kept)
         let removed = await after.removeAbandoned(keeping: [kept.slot])
         #expect(removed == [abandoned.slot])
         #expect(!FileManager.default.fileExists(atPath: abandoned.namespacePath))
