@@ -36,6 +36,8 @@ public struct ConfinedDirectory: Sendable, Hashable {
         let name = try fileName(file)
         let parent = try openDirectory(file.components.dropLast(), creating: true)
         let flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        // Mostly the file is there (a log appended to line by line): opened as it is.
+        if let existing = try openExisting(name, in: parent, flags: flags, file) { return existing }
         // Made the tool's under a name of its own, then put in place only if the name is still
         // free: another opener never sees it while it is still the platform's (two replicas
         // starting at once share their log files).
@@ -54,8 +56,18 @@ public struct ConfinedDirectory: Sendable, Hashable {
         }
         // Someone made it meanwhile: theirs is used.
         unlinkat(parent.rawValue, temporary, 0)
+        guard let existing = try openExisting(name, in: parent, flags: flags, file) else { throw failure("cannot open", file) }
+        return existing
+    }
+
+    /// `name` in `parent` opened with `flags` when it is there and usable (the tool's regular
+    /// file); nil when it is missing.
+    private func openExisting(_ name: String, in parent: borrowing Descriptor, flags: Int32, _ file: HomePath) throws(KilnError) -> Int32? {
         let opened = openat(parent.rawValue, name, flags)
-        guard opened >= 0 else { throw failure("cannot open", file) }
+        guard opened >= 0 else {
+            if errno == ENOENT { return nil }
+            throw failure("cannot open", file)
+        }
         let descriptor = Descriptor(opened)
         try usableFile(descriptor, file)
         try clearNonBlocking(descriptor, file)

@@ -72,7 +72,7 @@ struct BuildRun: Sendable {
             let folder = try configuration.images.prepare(tool: record.tool, owner: owner, name: record.parameters.imageName, tag: record.number)
             image = folder
             try work.makeDirectory(Self.cachePath)
-            let folders = BuildPlan.Folders(image: folder, cache: work.path + "/cache")
+            let folders = BuildPlan.Folders(image: folder, cache: Self.cachePath.absolute(in: work.path))
             try await clone(into: folders)
 
             try await progress.apply(.stepBegan(.detect))

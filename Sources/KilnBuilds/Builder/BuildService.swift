@@ -141,7 +141,7 @@ public actor BuildService: BuildControl {
         // The dependency cache too: it counts in the build's disk quota, and a tool whose cache
         // outgrew it builds again from an empty one. Not while a build of the tool uses it.
         if !running.keys.contains(where: { $0.tool == tool }) {
-            let cache = configuration.workRoot + "/" + tool.rawValue + "/" + BuildRun.cachePath.components.joined(separator: "/")
+            let cache = BuildRun.cachePath.absolute(in: workPath(of: tool))
             try ImageTree(path: cache, builder: owner, sealedOwner: .process).remove()
         }
         return removed
@@ -172,15 +172,18 @@ public actor BuildService: BuildControl {
         }
         let owner = FileOwner(tool.unixUser)
         try configuration.images.removeAll(of: tool.name, owner: owner)
-        try ImageTree(path: configuration.workRoot + "/" + tool.name.rawValue, builder: owner, sealedOwner: .process).remove()
+        try ImageTree(path: workPath(of: tool.name), builder: owner, sealedOwner: .process).remove()
     }
 
     // MARK: Support
 
+    /// Where the tool's build folder is: `DATA/builds/TOOL`.
+    func workPath(of tool: ToolName) -> String { configuration.workRoot + "/" + tool.rawValue }
+
     /// The tool's build folder, `DATA/builds/TOOL` (the tool's, 0700): logs and caches.
     func workFolder(of tool: ToolName, owner: FileOwner) throws(KilnError) -> ConfinedDirectory {
         try PrivateDirectory.ensure(configuration.workRoot, mode: 0o711, owner: .process)
-        let path = configuration.workRoot + "/" + tool.rawValue
+        let path = workPath(of: tool)
         try PrivateDirectory.ensure(path, mode: 0o700, owner: owner)
         return ConfinedDirectory(path: path, owner: owner)
     }

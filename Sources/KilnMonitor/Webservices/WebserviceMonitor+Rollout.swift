@@ -162,9 +162,9 @@ extension WebserviceMonitor {
                     ProcessInspector.signalGroup(pid, SIGKILL)
                 }
             }
-            if let grid, let handle = record.gridJob {
+            if let grid {
                 // Its runner would stop once refused, at its next heartbeat; the grid stops it now.
-                await grid.backend.cancel(handle, grace: GridReplicaDriver.stopGrace)
+                if let handle = record.gridJob { await grid.backend.cancel(handle, grace: GridReplicaDriver.stopGrace) }
             } else if let account {
                 await launchPlan(for: account, spec: webservice.spec).limits(replica: record.index).removeGroups()
             }
