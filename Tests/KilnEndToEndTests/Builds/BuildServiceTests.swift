@@ -149,9 +149,10 @@ import Glibc
         if Self.ownNetworks {
             // In a network of its own, on port 8000 as on Toolforge; the proxy reaches it there.
             #expect(answer.body.contains("\"port\":\"8000\""), "\(answer)")
-            let status = try fixture.json(try fixture.webservice("status", "--json"))
-            let backends = ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
-            #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("10.201.") && $0.hasSuffix(":8000") }, "\(status)")
+            let backends = try await onOwnThread {
+                ((try fixture.json(try fixture.webservice("status", "--json"))["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
+            }
+            #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("10.201.") && $0.hasSuffix(":8000") }, "\(backends)")
         }
 
         // Any Procfile process runs as a job, in the image's environment (its virtualenv).
@@ -276,7 +277,7 @@ import Glibc
         #expect(FileManager.default.fileExists(atPath: image + "/app/vendor/autoload.php"))
         let start = try await onOwnThread { try fixture.webservice("buildservice", "start") }
         #expect(start.status == 0, "\(start)")
-        let answer = try curl(["-H", "Host: \(fixture.tool).localhost", fixture.server.httpURL + "/"])
+        let answer = try await onOwnThread { try curl(["-H", "Host: \(fixture.tool).localhost", fixture.server.httpURL + "/"]) }
         #expect(answer.status == 200 && answer.body.hasPrefix("php says hi on "), "\(answer)")
         if Self.ownNetworks { #expect(answer.body == "php says hi on 8000", "\(answer)") }
     }
@@ -365,35 +366,43 @@ import Glibc
         let repository = try fixture.repository("app", Self.flask("one", bind: "0.0.0.0:8000"))
         #expect(try await onOwnThread { try fixture.build("start", repository) }.status == 0)
         #expect(try await onOwnThread { try fixture.webservice("buildservice", "start", "--replicas", "2") }.status == 0)
-        func replicas() throws -> [(pid: Int, backend: String)] {
-            let status = try fixture.json(try fixture.webservice("status", "--json"))
-            return ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { replica in
-                guard let pid = replica["pid"] as? Int, let backend = replica["backend"] as? String else { return nil }
-                return (pid, backend)
+        struct Replica: Sendable {
+            let pid: Int
+            let backend: String
+        }
+        func replicas() async throws -> [Replica] {
+            try await onOwnThread {
+                let status = try fixture.json(try fixture.webservice("status", "--json"))
+                return ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { replica in
+                    guard let pid = replica["pid"] as? Int, let backend = replica["backend"] as? String else { return nil }
+                    return Replica(pid: pid, backend: backend)
+                }
             }
         }
-        let before = try replicas()
+        let before = try await replicas()
         try #require(before.count == 2, "\(before)")
         let slots = before.compactMap { ReplicaSlot(backend: $0.backend) }
         try #require(slots.count == 2, "\(before)")
 
-        fixture.server.kill9()
-        kill(Int32(before[1].pid), SIGKILL)
-        try fixture.server.restart()
-        var after = try replicas()
+        try await onOwnThread {
+            fixture.server.kill9()
+            kill(Int32(before[1].pid), SIGKILL)
+            try fixture.server.restart()
+        }
+        var after = try await replicas()
         let deadline = ContinuousClock.now + .seconds(30)
         while after.count < 2 || after.contains(where: { $0.pid == before[1].pid }), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            after = try replicas()
+            after = try await replicas()
         }
         try #require(after.count == 2, "not both replicas back: \(after)\n\(fixture.server.log.suffix(3000))")
         #expect(after[0].pid == before[0].pid, "the survivor was not adopted: \(before) → \(after)")
         #expect(after.map(\.backend) == before.map(\.backend), "a replica moved: \(before) → \(after)")
-        let answer = try curl([fixture.server.httpURL + "/" + fixture.tool + "/"])
+        let answer = try await onOwnThread { try curl([fixture.server.httpURL + "/" + fixture.tool + "/"]) }
         #expect(answer.status == 200 && answer.body.contains("\"port\":\"8000\""), "\(answer)")
 
         // Stopped, the replicas' networks go with them.
-        #expect(try fixture.webservice("stop").status == 0)
+        #expect(try await onOwnThread { try fixture.webservice("stop") }.status == 0)
         for slot in slots {
             #expect(!FileManager.default.fileExists(atPath: "/run/netns/kiln-\(slot.number)"), "kiln-\(slot.number) left behind")
         }
@@ -407,11 +416,12 @@ import Glibc
         let repository = try fixture.repository("app", Self.flask("one"))
         #expect(try await onOwnThread { try fixture.build("start", repository) }.status == 0)
         #expect(try await onOwnThread { try fixture.webservice("buildservice", "start") }.status == 0)
-        let answer = try curl([fixture.server.httpURL + "/" + fixture.tool + "/"])
+        let answer = try await onOwnThread { try curl([fixture.server.httpURL + "/" + fixture.tool + "/"]) }
         #expect(answer.status == 200 && !answer.body.contains("\"port\":\"8000\""), "\(answer)")
-        let status = try fixture.json(try fixture.webservice("status", "--json"))
-        let backends = ((status["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
-        #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("127.0.0.1:") }, "\(status)")
+        let backends = try await onOwnThread {
+            ((try fixture.json(try fixture.webservice("status", "--json"))["replicas"] as? [[String: Any]]) ?? []).compactMap { $0["backend"] as? String }
+        }
+        #expect(backends.count == 1 && backends.allSatisfy { $0.hasPrefix("127.0.0.1:") }, "\(backends)")
 
         let refused = try await onOwnThread { try kiln("serve", "--replica-subnet", "8.8.0.0/16", "--data", "/nonexistent") }
         #expect(refused.status != 0 && refused.standardError.contains("'8.8.0.0/16' is not a subnet for replicas: it is not a private block"), "\(refused)")
